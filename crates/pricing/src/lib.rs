@@ -1,0 +1,1 @@
+//! Model prices and cost computation. Knows nothing of logs, SQLite or terminals.
