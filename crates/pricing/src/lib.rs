@@ -1,1 +1,276 @@
 //! Model prices and cost computation. Knows nothing of logs, SQLite or terminals.
+//!
+//! * [`PriceTable::embedded`] parses the LiteLLM price snapshot shipped in
+//!   `crates/pricing/data/litellm_prices.json` (MIT, see `data/LITELLM_LICENSE`).
+//! * [`PriceTable::resolve`] maps a model name as logged by a tool to a [`ModelPrice`];
+//!   `None` means "unpriced" — callers must surface that rather than assume $0.
+//! * [`ModelPrice::cost`] prices a normalised [`Tokens`] record.
+//!
+//! # Name matching
+//! 1. user override, exact name, then normalised name;
+//! 2. table key, exact, then normalised (lowercase; provider paths such as
+//!    `anthropic/`, `openrouter/x/`, `vertex_ai/` and Bedrock prefixes such as
+//!    `us.anthropic.` removed; `@…`, `-v1:0`, `[1m]` and date suffixes `-20250929` /
+//!    `-2025-08-07` removed; `.` → `-`). When several table keys normalise alike, a
+//!    first-party entry (provider `anthropic`, `openai`, …) is preferred over clouds
+//!    (Bedrock, Vertex, Azure) and those over resellers; priced entries over $0 ones;
+//!    un-prefixed keys over region-prefixed ones;
+//! 3. boundary-aware containment: the longest normalised key (or override) occurring in
+//!    the normalised name between non-alphanumeric characters, where a key ending in a
+//!    digit must not be followed by `-<digits>` (a different version: `gpt-5` does not
+//!    match `gpt-5-9999`, `claude-sonnet-4` does not match `claude-sonnet-4-5`) unless
+//!    the digits form a date (`-20250929`, `-2025-08-07`).
+//!
+//! # Overrides (`config.toml`)
+//! ```toml
+//! [pricing.models."my-local-model"]
+//! input = 3.0            # USD per million tokens (required)
+//! output = 15.0          # required
+//! cache_write_5m = 3.75  # optional, default input × 1.25
+//! cache_write_1h = 6.0   # optional, default input × 2
+//! cache_read = 0.3       # optional, default input × 0.1
+//! input_above_200k = 6.0 # optional long-context prices, likewise output_above_200k,
+//!                        # cache_write_5m_above_200k, cache_write_1h_above_200k and
+//!                        # cache_read_above_200k (the cache ones default to
+//!                        # input_above_200k × 1.25 / × 2 / × 0.1 when it is given)
+//! ```
+//! Every other section of the file is ignored. Unknown fields inside a model table,
+//! non-numeric, negative or non-finite prices and a missing `input`/`output` are errors.
+
+mod compact;
+mod grouping;
+mod matching;
+mod overrides;
+mod parse;
+mod price;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use grouping::{Groups, Record};
+use matching::{contains_at_boundary, normalize};
+
+pub use price::{is_long_context, ModelPrice, Tokens, LONG_CONTEXT_THRESHOLD};
+
+/// Errors from loading a price table or a user override file.
+#[derive(Debug)]
+pub enum PricingError {
+    /// The price-table JSON is malformed.
+    Json(serde_json::Error),
+    /// The config file is not valid TOML.
+    Toml(toml::de::Error),
+    /// A value in the override section is invalid; `path` is the TOML path of the
+    /// offending field, e.g. `pricing.models."my-model".input`.
+    Override { path: String, message: String },
+}
+
+impl fmt::Display for PricingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PricingError::Json(e) => write!(f, "invalid price table JSON: {e}"),
+            PricingError::Toml(e) => write!(f, "invalid TOML in config file: {e}"),
+            PricingError::Override { path, message } => {
+                write!(f, "invalid price override `{path}`: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PricingError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PricingError::Json(e) => Some(e),
+            PricingError::Toml(e) => Some(e),
+            PricingError::Override { .. } => None,
+        }
+    }
+}
+
+const EMBEDDED_COMPACT: &str = include_str!(concat!(env!("OUT_DIR"), "/prices.tsv"));
+const EMBEDDED_VERSION: &str = include_str!("../data/VERSION");
+
+/// A price table: the LiteLLM snapshot plus user overrides. `Send + Sync`; resolution
+/// results are cached internally.
+pub struct PriceTable {
+    version: String,
+    records: Vec<Record>,
+    /// Original key → record.
+    exact: HashMap<String, usize>,
+    /// Precomputed for the embedded table, else built on the first lookup that is not
+    /// an exact key.
+    index: OnceLock<NormIndex>,
+    overrides: HashMap<String, ModelPrice>,
+    /// Normalised override name → override name.
+    override_norms: HashMap<String, String>,
+    cache: Mutex<HashMap<String, Option<(String, ModelPrice)>>>,
+}
+
+struct NormIndex {
+    /// Normalised name → record.
+    by_norm: HashMap<String, usize>,
+    /// `name-YYYYMMDD` → record, for keys that carry a date.
+    by_dated: HashMap<String, usize>,
+    /// Normalised names, longest first, for the containment pass.
+    by_len: Vec<(String, usize)>,
+}
+
+impl NormIndex {
+    fn new(groups: Groups) -> NormIndex {
+        NormIndex {
+            by_norm: groups.by_norm.iter().cloned().collect(),
+            by_dated: groups.by_dated.into_iter().collect(),
+            by_len: groups.by_norm,
+        }
+    }
+}
+
+impl fmt::Debug for PriceTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PriceTable")
+            .field("version", &self.version)
+            .field("models", &self.records.len())
+            .field("overrides", &self.overrides.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PriceTable {
+    /// The shipped LiteLLM snapshot (compacted at build time from
+    /// `data/litellm_prices.json`).
+    pub fn embedded() -> PriceTable {
+        let version = EMBEDDED_VERSION.trim();
+        // The build script produced this text and tests check it parses; an empty
+        // table (everything unpriced) is the safe fallback should it ever not.
+        let Some((records, groups)) = compact::read(EMBEDDED_COMPACT) else {
+            return PriceTable::new(version, Vec::new());
+        };
+        let table = PriceTable::new(version, records);
+        let _ = table.index.set(NormIndex::new(groups));
+        table
+    }
+
+    fn new(version: &str, records: Vec<Record>) -> PriceTable {
+        let exact = records.iter().enumerate().map(|(i, r)| (r.key.clone(), i)).collect();
+        PriceTable {
+            version: version.to_owned(),
+            records,
+            exact,
+            index: OnceLock::new(),
+            overrides: HashMap::new(),
+            override_norms: HashMap::new(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Parse a table in LiteLLM's `model_prices_and_context_window.json` format.
+    /// Entries without both an input and an output price, and `sample_spec`, are
+    /// skipped; unknown fields are ignored.
+    pub fn from_json(json: &str, version: &str) -> Result<PriceTable, PricingError> {
+        let records = parse::parse_table(json).map_err(PricingError::Json)?;
+        Ok(PriceTable::new(version, records))
+    }
+
+    /// Apply user overrides from the `[pricing.models."<name>"]` tables of a config file
+    /// (see the crate docs for the format). Other sections are ignored. On error nothing
+    /// is applied. May be called repeatedly; later calls win for the same model name.
+    pub fn apply_overrides(&mut self, config_toml: &str) -> Result<(), PricingError> {
+        let parsed = overrides::parse_overrides(config_toml)?;
+        for (name, price) in parsed {
+            let norm = normalize(&name).name;
+            if norm.bytes().any(|b| b.is_ascii_alphanumeric()) {
+                self.override_norms.insert(norm, name.clone());
+            }
+            self.overrides.insert(name, price);
+        }
+        self.cache.get_mut().unwrap_or_else(PoisonError::into_inner).clear();
+        Ok(())
+    }
+
+    /// Price of `model`, or `None` when it cannot be priced (never a silent $0).
+    pub fn resolve(&self, model: &str) -> Option<ModelPrice> {
+        self.lookup(model).map(|(_, p)| p)
+    }
+
+    /// Which table key (or, for a user override, the override's name as written in the
+    /// config) `model` resolves to, for diagnostics.
+    pub fn resolve_key(&self, model: &str) -> Option<String> {
+        self.lookup(model).map(|(k, _)| k)
+    }
+
+    /// The data version, e.g. `litellm-1.109.1`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Number of priced models in the table (overrides not counted).
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// True when the table holds no priced model.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    fn lookup(&self, model: &str) -> Option<(String, ModelPrice)> {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hit) = cache.get(model) {
+            return hit.clone();
+        }
+        let found = self.find(model);
+        cache.insert(model.to_owned(), found.clone());
+        found
+    }
+
+    fn record(&self, i: usize) -> Option<(String, ModelPrice)> {
+        self.records.get(i).map(|r| (r.key.clone(), r.price))
+    }
+
+    fn find(&self, model: &str) -> Option<(String, ModelPrice)> {
+        let trimmed = model.trim();
+        if !trimmed.bytes().any(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        if let Some(p) = self.overrides.get(trimmed) {
+            return Some((trimmed.to_owned(), *p));
+        }
+        let normalized = normalize(trimmed);
+        let norm = normalized.name;
+        let override_named = |name: &String| Some((name.clone(), *self.overrides.get(name)?));
+        if let Some(name) = self.override_norms.get(&norm) {
+            return override_named(name);
+        }
+        if let Some(&i) = self.exact.get(trimmed) {
+            return self.record(i);
+        }
+        if !norm.bytes().any(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let index = self.index.get_or_init(|| NormIndex::new(grouping::build(&self.records)));
+        if !normalized.date.is_empty() {
+            if let Some(&i) = index.by_dated.get(&format!("{norm}-{}", normalized.date)) {
+                return self.record(i);
+            }
+        }
+        if let Some(&i) = index.by_norm.get(&norm) {
+            return self.record(i);
+        }
+        // Containment: the longest key wins; an override wins a tie.
+        let best_override = self
+            .override_norms
+            .iter()
+            .filter(|(n, _)| contains_at_boundary(&norm, n))
+            .max_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| b.0.cmp(a.0)));
+        let best_table =
+            index.by_len.iter().find(|(n, _)| n.len() <= norm.len() && contains_at_boundary(&norm, n));
+        match (best_override, best_table) {
+            (Some((on, name)), t) if t.is_none_or(|(tn, _)| on.len() >= tn.len()) => override_named(name),
+            (_, Some(&(_, i))) => self.record(i),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

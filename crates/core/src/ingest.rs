@@ -1,0 +1,396 @@
+//! Finds each source's log files, reads what is new since the last scan and commits it.
+//!
+//! Per file: unchanged size and mtime → nothing is read. Grown → the head and the bytes before
+//! the stored offset are fingerprinted; if they still match, reading resumes at the offset,
+//! otherwise (a file rewritten in place, compacted, replaced) it is read again from byte 0 and
+//! the store's keys keep already stored events from doubling. Only complete lines are consumed: a
+//! half-written last line waits for its newline. Files are parsed on worker threads; the calling
+//! thread is the one writer and commits events with their files' cursors.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::env::Env;
+use crate::hash::fnv1a;
+use crate::model::UsageEvent;
+use crate::source::{LineOutcome, Source};
+use crate::store::{Cursor, FileUpdate, Store, StoreError};
+
+/// Bytes hashed at the head of a file and before its offset to notice a replaced file.
+const FINGERPRINT_BYTES: u64 = 4096;
+const CHUNK: usize = 4 << 20;
+/// Commit after this many events or files, bounding memory and the work a crash repeats.
+const COMMIT_EVENTS: usize = 50_000;
+const COMMIT_FILES: usize = 2_000;
+
+/// Progress of a scan, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub files_done: usize,
+    pub files_total: usize,
+}
+
+#[derive(Default)]
+pub struct ScanOptions<'a> {
+    /// Called from the writer thread as files complete.
+    pub progress: Option<&'a dyn Fn(Progress)>,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+}
+
+/// What one source's discovery found.
+#[derive(Debug, Clone, Default)]
+pub struct SourceScan {
+    pub id: &'static str,
+    /// Roots that exist.
+    pub roots: Vec<PathBuf>,
+    /// Roots looked at that do not exist.
+    pub missing_roots: Vec<PathBuf>,
+    pub files: usize,
+    pub files_read: usize,
+    pub bytes_read: u64,
+    pub events: usize,
+    pub skipped_lines: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanReport {
+    pub sources: Vec<SourceScan>,
+    /// Non-fatal problems (an unreadable directory or file); the rest was scanned.
+    pub warnings: Vec<String>,
+    pub duration: Duration,
+}
+
+impl ScanReport {
+    pub fn bytes_read(&self) -> u64 {
+        self.sources.iter().map(|s| s.bytes_read).sum()
+    }
+    pub fn events(&self) -> usize {
+        self.sources.iter().map(|s| s.events).sum()
+    }
+}
+
+struct Job {
+    source: usize,
+    path: PathBuf,
+    key: String,
+    size: u64,
+    mtime_ns: i64,
+    identity: String,
+    cursor: Option<Cursor>,
+    /// Known to need a read from byte 0 without checking the fingerprint.
+    from_start: bool,
+}
+
+struct Done {
+    source: usize,
+    update: FileUpdate,
+    events: Vec<UsageEvent>,
+    bytes: u64,
+}
+
+/// Scans every source and commits what is new. Fails only when the database cannot be written;
+/// unreadable files and directories become warnings.
+pub fn scan(
+    store: &mut Store,
+    env: &Env,
+    sources: &[Box<dyn Source>],
+    opts: &ScanOptions,
+) -> Result<ScanReport, StoreError> {
+    let started = Instant::now();
+    let mut report = ScanReport::default();
+    let cursors = store.cursors()?;
+    let mut jobs = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut scanned_roots: Vec<PathBuf> = Vec::new();
+
+    for (si, source) in sources.iter().enumerate() {
+        let mut s = SourceScan { id: source.id(), ..Default::default() };
+        for root in source.roots(env) {
+            if !root.is_dir() {
+                s.missing_roots.push(root);
+                continue;
+            }
+            let mut files = Vec::new();
+            walk(&root, &mut files, &mut report.warnings, 0);
+            for path in files {
+                if !source.accepts(&path) {
+                    continue;
+                }
+                let key = path.to_string_lossy().into_owned();
+                if !seen.insert(key.clone()) {
+                    continue;
+                }
+                s.files += 1;
+                let meta = match std::fs::metadata(&path) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        report.warnings.push(format!("cannot read {}: {e}", path.display()));
+                        continue;
+                    }
+                };
+                let size = meta.len();
+                let mtime_ns = mtime_ns(&meta);
+                let identity = identity(&meta);
+                let cursor = cursors.get(&key).cloned();
+                let from_start = match &cursor {
+                    None => true,
+                    Some(c) => {
+                        if c.source != source.id() || c.identity != identity || size < c.offset || c.missing {
+                            true
+                        } else if c.size == size && c.mtime_ns == mtime_ns {
+                            continue; // unchanged
+                        } else {
+                            false
+                        }
+                    }
+                };
+                jobs.push(Job { source: si, path, key, size, mtime_ns, identity, cursor, from_start });
+            }
+            scanned_roots.push(root.clone());
+            s.roots.push(root);
+        }
+        report.sources.push(s);
+    }
+
+    // Files gone from a scanned root keep their events; the cursor only notes they are missing.
+    let gone: Vec<String> = cursors
+        .values()
+        .filter(|c| !c.missing && !seen.contains(&c.path))
+        .filter(|c| {
+            scanned_roots.iter().any(|r| Path::new(&c.path).starts_with(r)) || !Path::new(&c.path).exists()
+        })
+        .map(|c| c.path.clone())
+        .collect();
+
+    // Biggest first, so one huge file does not finish last alone.
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.size));
+    let bytes_total: u64 =
+        jobs.iter().map(|j| j.size.saturating_sub(j.cursor.as_ref().map_or(0, |c| c.offset))).sum();
+    let files_total = jobs.len();
+
+    let threads = if opts.threads > 0 {
+        opts.threads
+    } else {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
+    .clamp(1, 8)
+    .min(jobs.len().max(1));
+
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::sync_channel::<Result<Done, String>>(threads * 4);
+    let result = std::thread::scope(|scope| -> Result<(), StoreError> {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (jobs, next) = (&jobs, &next);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let out = read_file(sources[job.source].as_ref(), job);
+                if tx.send(out).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+
+        let mut batch = store.batch()?;
+        batch.mark_missing(&gone)?;
+        let (mut pending_events, mut pending_files) = (0usize, 0usize);
+        let (mut bytes_done, mut files_done) = (0u64, 0usize);
+        for msg in rx {
+            files_done += 1;
+            match msg {
+                Err(warning) => report.warnings.push(warning),
+                Ok(done) => {
+                    let s = &mut report.sources[done.source];
+                    s.files_read += 1;
+                    s.bytes_read += done.bytes;
+                    s.events += done.events.len();
+                    s.skipped_lines += done.update.skipped;
+                    bytes_done += done.bytes;
+                    batch.apply(&done.update, &done.events)?;
+                    pending_events += done.events.len();
+                    pending_files += 1;
+                    if pending_events >= COMMIT_EVENTS || pending_files >= COMMIT_FILES {
+                        batch.commit()?;
+                        batch = store.batch()?;
+                        pending_events = 0;
+                        pending_files = 0;
+                    }
+                }
+            }
+            if let Some(p) = opts.progress {
+                p(Progress { bytes_done, bytes_total, files_done, files_total });
+            }
+        }
+        batch.commit()
+    });
+    result?;
+    report.duration = started.elapsed();
+    Ok(report)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, warnings: &mut Vec<String>, depth: usize) {
+    if depth > 16 {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            warnings.push(format!("cannot read directory {}: {e}", dir.display()));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(ft) = entry.file_type() else { continue };
+        let is_dir = if ft.is_symlink() { path.is_dir() } else { ft.is_dir() };
+        if is_dir {
+            walk(&path, out, warnings, depth + 1);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("{}:{}", meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(meta: &std::fs::Metadata) -> String {
+    meta.created()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos().to_string())
+        .unwrap_or_default()
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+fn hash_range(file: &mut File, start: u64, end: u64) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; (end - start) as usize];
+    file.seek(SeekFrom::Start(start))?;
+    file.read_exact(&mut buf)?;
+    Ok(fnv1a(&buf))
+}
+
+fn fingerprint(file: &mut File, offset: u64) -> std::io::Result<(u64, u64)> {
+    let head = hash_range(file, 0, offset.min(FINGERPRINT_BYTES))?;
+    let tail = hash_range(file, offset.saturating_sub(FINGERPRINT_BYTES), offset)?;
+    Ok((head, tail))
+}
+
+fn read_file(source: &dyn Source, job: &Job) -> Result<Done, String> {
+    let err = |e: std::io::Error| format!("cannot read {}: {e}", job.path.display());
+    let mut file = File::open(&job.path).map_err(err)?;
+    let mut from_start = job.from_start;
+    let mut start = 0;
+    if let (false, Some(c)) = (from_start, &job.cursor) {
+        let (head, tail) = fingerprint(&mut file, c.offset).map_err(err)?;
+        if head == c.head_hash && tail == c.tail_hash {
+            start = c.offset;
+        } else {
+            from_start = true;
+        }
+    }
+    let state = if from_start { None } else { job.cursor.as_ref().and_then(|c| c.state.as_deref()) };
+    let mut parser = source.parser(&job.path, state);
+    file.seek(SeekFrom::Start(start)).map_err(err)?;
+
+    let mut events = Vec::new();
+    let mut skipped = 0u64;
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK.min(job.size.saturating_sub(start) as usize + 1));
+    let mut consumed = start; // file offset just past the last complete line
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        let n = file.read(&mut chunk).map_err(err)?;
+        if n == 0 {
+            break;
+        }
+        let mut data: &[u8] = &chunk[..n];
+        // Complete the line carried over from the previous chunk.
+        if !buf.is_empty() {
+            match memchr::memchr(b'\n', data) {
+                None => {
+                    buf.extend_from_slice(data);
+                    continue;
+                }
+                Some(i) => {
+                    buf.extend_from_slice(&data[..i]);
+                    if parser.line(&buf, &mut events) == LineOutcome::Malformed {
+                        skipped += 1;
+                    }
+                    consumed += buf.len() as u64 + 1;
+                    buf.clear();
+                    data = &data[i + 1..];
+                }
+            }
+        }
+        let mut pos = 0;
+        for nl in memchr::memchr_iter(b'\n', data) {
+            let line = &data[pos..nl];
+            if !line.is_empty() && parser.line(line, &mut events) == LineOutcome::Malformed {
+                skipped += 1;
+            }
+            pos = nl + 1;
+        }
+        consumed += pos as u64;
+        buf.extend_from_slice(&data[pos..]);
+    }
+    // `buf` now holds a half-written last line: it waits for its newline.
+    let (head_hash, tail_hash) = fingerprint(&mut file, consumed).map_err(err)?;
+    let update = FileUpdate {
+        source: source.id(),
+        path: job.key.clone(),
+        identity: job.identity.clone(),
+        size: job.size.max(consumed),
+        mtime_ns: job.mtime_ns,
+        offset: consumed,
+        head_hash,
+        tail_hash,
+        state: parser.state(),
+        skipped,
+        from_start,
+    };
+    Ok(Done { source: job.source, update, events, bytes: consumed - start })
+}
+
+/// Per-source totals kept in the database (files, events, skipped lines), for `sources`.
+pub fn stored_source_stats(store: &Store) -> Result<HashMap<String, (u64, u64, u64)>, StoreError> {
+    let run = || -> rusqlite::Result<HashMap<String, (u64, u64, u64)>> {
+        let mut out: HashMap<String, (u64, u64, u64)> = HashMap::new();
+        let mut stmt =
+            store.conn().prepare("SELECT source, count(*), sum(skipped) FROM files GROUP BY source")?;
+        for row in
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?
+        {
+            let (s, f, sk) = row?;
+            let e = out.entry(s).or_default();
+            e.0 = f as u64;
+            e.2 = sk as u64;
+        }
+        let mut stmt = store.conn().prepare("SELECT source, sum(requests) FROM rollup GROUP BY source")?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (s, n) = row?;
+            out.entry(s).or_default().1 = n as u64;
+        }
+        Ok(out)
+    };
+    run().map_err(|e| store.err(e))
+}

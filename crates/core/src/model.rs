@@ -1,0 +1,61 @@
+//! The normalised usage event every source produces: one row per billed model request.
+
+/// Token counts of one request, normalised across tools.
+///
+/// `input` never includes cache reads or writes; `output` includes every billed output token
+/// (reasoning included); `reasoning` is the informational part of `output`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tokens {
+    pub input: u64,
+    pub cache_write_5m: u64,
+    pub cache_write_1h: u64,
+    pub cache_read: u64,
+    pub output: u64,
+    pub reasoning: u64,
+}
+
+impl Tokens {
+    /// input + cache writes + cache read + output.
+    pub fn total(&self) -> u64 {
+        self.input + self.cache_write_5m + self.cache_write_1h + self.cache_read + self.output
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.total() == 0 && self.reasoning == 0
+    }
+
+    pub fn pricing(&self) -> tokenworth_pricing::Tokens {
+        tokenworth_pricing::Tokens {
+            input: self.input,
+            cache_write_5m: self.cache_write_5m,
+            cache_write_1h: self.cache_write_1h,
+            cache_read: self.cache_read,
+            output: self.output,
+        }
+    }
+}
+
+/// One billed model request, as read from a tool's log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageEvent {
+    /// Source id, e.g. `claude-code` or `codex`.
+    pub source: &'static str,
+    pub session_id: String,
+    /// The working directory the tool ran in.
+    pub project: String,
+    pub model: String,
+    /// True when the log named no model and the source's fallback was used.
+    pub model_fallback: bool,
+    /// UTC, milliseconds since the Unix epoch.
+    pub ts_ms: i64,
+    /// Globally unique key of the request: the same request read twice (another line, another
+    /// scan, a copied file) has the same key and is stored once.
+    pub dedupe_key: String,
+    /// Claude Code's message id: a sidechain replay of a message already stored under another
+    /// key is dropped (see `store`).
+    pub group_key: Option<String>,
+    pub sidechain: bool,
+    pub tokens: Tokens,
+    /// Cost the tool itself logged, if any.
+    pub logged_cost_usd: Option<f64>,
+}

@@ -1,0 +1,490 @@
+//! Reports over the ledger: per day / week / month, per session, 5-hour blocks and per source.
+//! Costs are computed here from stored tokens and the current price table, so they follow a
+//! price change without re-reading any log.
+//!
+//! The report structs are the JSON contracts of the CLI (and later the app): field names are
+//! public and stable.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use rusqlite::types::Value;
+use serde::Serialize;
+use tokenworth_pricing::{ModelPrice, PriceTable};
+
+use crate::model::Tokens;
+use crate::store::{Store, StoreError, BUCKET_MS};
+
+/// Token totals and cost, as every report prints them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Totals {
+    pub input_tokens: u64,
+    /// Cache writes, 5-minute and 1-hour.
+    pub cache_creation_tokens: u64,
+    pub cache_read_tokens: u64,
+    /// Every billed output token, reasoning included.
+    pub output_tokens: u64,
+    /// The informational part of output.
+    pub reasoning_tokens: u64,
+    /// input + cache_creation + cache_read + output.
+    pub total_tokens: u64,
+    pub cost_usd: f64,
+    /// Tokens of models without a known price: not in cost_usd, never silently $0.
+    pub unpriced_tokens: u64,
+}
+
+impl Totals {
+    pub fn add(&mut self, o: &Totals) {
+        self.input_tokens += o.input_tokens;
+        self.cache_creation_tokens += o.cache_creation_tokens;
+        self.cache_read_tokens += o.cache_read_tokens;
+        self.output_tokens += o.output_tokens;
+        self.reasoning_tokens += o.reasoning_tokens;
+        self.total_tokens += o.total_tokens;
+        self.cost_usd += o.cost_usd;
+        self.unpriced_tokens += o.unpriced_tokens;
+    }
+}
+
+/// Prices tokens, remembering each model's lookup.
+pub struct Pricer<'a> {
+    table: &'a PriceTable,
+    cache: Mutex<HashMap<String, Option<ModelPrice>>>,
+}
+
+impl<'a> Pricer<'a> {
+    pub fn new(table: &'a PriceTable) -> Pricer<'a> {
+        Pricer { table, cache: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn price(&self, model: &str) -> Option<ModelPrice> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        *cache.entry(model.to_string()).or_insert_with(|| self.table.resolve(model))
+    }
+
+    /// Totals of some requests of one model, all in the same long-context tier; `logged_cost`
+    /// is the tools' own cost when they logged one (then it is used as is).
+    pub fn totals(&self, model: &str, t: &Tokens, long: bool, logged_cost: Option<f64>) -> Totals {
+        let mut out = Totals {
+            input_tokens: t.input,
+            cache_creation_tokens: t.cache_write_5m + t.cache_write_1h,
+            cache_read_tokens: t.cache_read,
+            output_tokens: t.output,
+            reasoning_tokens: t.reasoning,
+            total_tokens: t.total(),
+            ..Totals::default()
+        };
+        match (logged_cost, self.price(model)) {
+            (Some(c), _) => out.cost_usd = c,
+            (None, Some(p)) => out.cost_usd = p.cost(&t.pricing(), long),
+            (None, None) => out.unpriced_tokens = t.total(),
+        }
+        out
+    }
+}
+
+/// Which events a report covers. Dates are local dates in `tz`, both ends inclusive.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub tz: Tz,
+    pub source: Option<String>,
+    pub project: Option<String>,
+}
+
+impl Filter {
+    pub fn new(tz: Tz) -> Filter {
+        Filter { since: None, until: None, tz, source: None, project: None }
+    }
+
+    /// UTC milliseconds [start, end) covered.
+    pub fn range_ms(&self) -> (i64, i64) {
+        let start = self.since.map_or(i64::MIN, |d| local_midnight_ms(self.tz, d));
+        let end = self.until.and_then(|d| d.succ_opt()).map_or(i64::MAX, |d| local_midnight_ms(self.tz, d));
+        (start, end)
+    }
+
+    /// SQL conditions and parameters for `source` / `project` columns and a time column.
+    fn sql(&self, ts_expr: &str, ts_scale: i64) -> (String, Vec<Value>) {
+        let mut conds = Vec::new();
+        let mut params = Vec::new();
+        let (start, end) = self.range_ms();
+        if start != i64::MIN {
+            conds.push(format!("{ts_expr} >= ?"));
+            params.push(Value::Integer(start.div_euclid(ts_scale)));
+        }
+        if end != i64::MAX {
+            conds.push(format!("{ts_expr} < ?"));
+            params.push(Value::Integer(end.div_euclid(ts_scale) + i64::from(end.rem_euclid(ts_scale) != 0)));
+        }
+        if let Some(s) = &self.source {
+            conds.push("source = ?".into());
+            params.push(Value::Text(s.clone()));
+        }
+        if let Some(p) = &self.project {
+            // A project filter matches the directory or any directory below it, or a name.
+            conds.push("(project = ? OR project LIKE ? ESCAPE '\\' OR project LIKE ? ESCAPE '\\')".into());
+            let esc = p.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            params.push(Value::Text(p.clone()));
+            params.push(Value::Text(format!("{}/%", esc.trim_end_matches('/'))));
+            params.push(Value::Text(format!("%/{esc}")));
+        }
+        let sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+        (sql, params)
+    }
+}
+
+/// The first instant of a local date, in UTC ms (the first valid time when midnight is skipped).
+pub fn local_midnight_ms(tz: Tz, d: NaiveDate) -> i64 {
+    let mut t = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+    for _ in 0..8 {
+        if let Some(dt) = tz.from_local_datetime(&t).earliest() {
+            return dt.timestamp_millis();
+        }
+        t += chrono::Duration::minutes(15);
+    }
+    t.and_utc().timestamp_millis()
+}
+
+pub fn local_date(tz: Tz, ms: i64) -> NaiveDate {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().with_timezone(&tz).date_naive()
+}
+
+pub fn iso_utc(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// Which calendar period a report groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Day,
+    /// ISO weeks, starting on Monday.
+    Week,
+    Month,
+}
+
+impl Period {
+    pub fn key(self, d: NaiveDate) -> String {
+        match self {
+            Period::Day => d.format("%Y-%m-%d").to_string(),
+            Period::Week => {
+                let monday = d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
+                monday.format("%Y-%m-%d").to_string()
+            }
+            Period::Month => d.format("%Y-%m").to_string(),
+        }
+    }
+}
+
+/// One day, week or month.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodRow {
+    /// `YYYY-MM-DD` (a day, or the Monday a week starts on) or `YYYY-MM`.
+    pub key: String,
+    pub sources: BTreeMap<String, Totals>,
+    /// Per model, with `--breakdown`.
+    pub models: BTreeMap<String, Totals>,
+    pub total: Totals,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodReport {
+    pub rows: Vec<PeriodRow>,
+    pub total: Totals,
+}
+
+/// Day / week / month totals from the rollup.
+pub fn periods(
+    store: &Store,
+    pricer: &Pricer,
+    filter: &Filter,
+    period: Period,
+) -> Result<PeriodReport, StoreError> {
+    let (cond, params) = filter.sql("bucket", BUCKET_MS);
+    let sql = format!(
+        "SELECT bucket, source, model, long, logged, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost FROM rollup{cond}"
+    );
+    let mut rows: BTreeMap<String, PeriodRow> = BTreeMap::new();
+    let mut dates: HashMap<i64, String> = HashMap::new();
+    let mut run = || -> rusqlite::Result<()> {
+        let mut stmt = store.conn().prepare(&sql)?;
+        let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        while let Some(r) = q.next()? {
+            let bucket: i64 = r.get(0)?;
+            let source: String = r.get(1)?;
+            let model: String = r.get(2)?;
+            let long: bool = r.get(3)?;
+            let logged: bool = r.get(4)?;
+            let t = Tokens {
+                input: r.get::<_, i64>(5)? as u64,
+                cache_write_5m: r.get::<_, i64>(6)? as u64,
+                cache_write_1h: r.get::<_, i64>(7)? as u64,
+                cache_read: r.get::<_, i64>(8)? as u64,
+                output: r.get::<_, i64>(9)? as u64,
+                reasoning: r.get::<_, i64>(10)? as u64,
+            };
+            let logged_cost: f64 = r.get(11)?;
+            let totals = pricer.totals(&model, &t, long, logged.then_some(logged_cost));
+            let key = dates
+                .entry(bucket)
+                .or_insert_with(|| period.key(local_date(filter.tz, bucket * BUCKET_MS)))
+                .clone();
+            let row = rows.entry(key.clone()).or_insert_with(|| PeriodRow {
+                key,
+                sources: BTreeMap::new(),
+                models: BTreeMap::new(),
+                total: Totals::default(),
+            });
+            row.sources.entry(source).or_default().add(&totals);
+            row.models.entry(model).or_default().add(&totals);
+            row.total.add(&totals);
+        }
+        Ok(())
+    };
+    run().map_err(|e| store.err(e))?;
+    let mut total = Totals::default();
+    let rows: Vec<PeriodRow> =
+        rows.into_values().filter(|r| r.total.total_tokens > 0 || r.total.reasoning_tokens > 0).collect();
+    for r in &rows {
+        total.add(&r.total);
+    }
+    Ok(PeriodReport { rows, total })
+}
+
+/// One session of one tool.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionRow {
+    pub source: String,
+    pub session_id: String,
+    pub project: String,
+    pub start: String,
+    pub end: String,
+    #[serde(skip)]
+    pub start_ms: i64,
+    #[serde(skip)]
+    pub end_ms: i64,
+    pub requests: u64,
+    pub models: Vec<String>,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionReport {
+    pub sessions: Vec<SessionRow>,
+    pub total: Totals,
+}
+
+/// Sessions with events in the filter's range, most recent last.
+pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<SessionReport, StoreError> {
+    let (cond, params) = filter.sql("ts", 1);
+    let sql = format!(
+        "SELECT source, session_id, min(project), model,
+            input + cw5m + cw1h + cache_read > 200000 AS long, logged_cost IS NOT NULL,
+            min(ts), max(ts), count(*), sum(input), sum(cw5m), sum(cw1h), sum(cache_read), sum(output),
+            sum(reasoning), coalesce(sum(logged_cost), 0)
+         FROM events{cond} GROUP BY source, session_id, model, long, logged_cost IS NOT NULL"
+    );
+    let mut map: HashMap<(String, String), SessionRow> = HashMap::new();
+    let mut run = || -> rusqlite::Result<()> {
+        let mut stmt = store.conn().prepare(&sql)?;
+        let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        while let Some(r) = q.next()? {
+            let source: String = r.get(0)?;
+            let session: String = r.get(1)?;
+            let project: String = r.get(2)?;
+            let model: String = r.get(3)?;
+            let long: bool = r.get(4)?;
+            let logged: bool = r.get(5)?;
+            let (start, end): (i64, i64) = (r.get(6)?, r.get(7)?);
+            let t = Tokens {
+                input: r.get::<_, i64>(9)? as u64,
+                cache_write_5m: r.get::<_, i64>(10)? as u64,
+                cache_write_1h: r.get::<_, i64>(11)? as u64,
+                cache_read: r.get::<_, i64>(12)? as u64,
+                output: r.get::<_, i64>(13)? as u64,
+                reasoning: r.get::<_, i64>(14)? as u64,
+            };
+            let totals = pricer.totals(&model, &t, long, logged.then_some(r.get(15)?));
+            let row = map.entry((source.clone(), session.clone())).or_insert_with(|| SessionRow {
+                source,
+                session_id: session,
+                project: project.clone(),
+                start: String::new(),
+                end: String::new(),
+                start_ms: start,
+                end_ms: end,
+                requests: 0,
+                models: Vec::new(),
+                totals: Totals::default(),
+            });
+            if start < row.start_ms {
+                row.start_ms = start;
+                row.project = project;
+            }
+            row.end_ms = row.end_ms.max(end);
+            row.requests += r.get::<_, i64>(8)? as u64;
+            if !row.models.contains(&model) {
+                row.models.push(model);
+            }
+            row.totals.add(&totals);
+        }
+        Ok(())
+    };
+    run().map_err(|e| store.err(e))?;
+    let mut sessions: Vec<SessionRow> = map.into_values().collect();
+    sessions.sort_by(|a, b| a.start_ms.cmp(&b.start_ms).then_with(|| a.session_id.cmp(&b.session_id)));
+    let mut total = Totals::default();
+    for s in &mut sessions {
+        s.models.sort();
+        s.start = iso_utc(s.start_ms);
+        s.end = iso_utc(s.end_ms);
+        total.add(&s.totals);
+    }
+    Ok(SessionReport { sessions, total })
+}
+
+/// A 5-hour billing window.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockRow {
+    /// Start of the window (the hour of its first request), UTC.
+    pub start: String,
+    /// start + 5 hours.
+    pub end: String,
+    /// Time of the last request in the window.
+    pub actual_end: String,
+    /// The window is still open at `now`.
+    pub active: bool,
+    pub requests: u64,
+    pub models: Vec<String>,
+    pub sources: BTreeMap<String, Totals>,
+    pub total: Totals,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockReport {
+    pub blocks: Vec<BlockRow>,
+    pub total: Totals,
+}
+
+pub const BLOCK_MS: i64 = 5 * 3600 * 1000;
+
+/// 5-hour windows: a window opens at the hour of a request made after the previous window
+/// closed, and lasts five hours.
+pub fn blocks(
+    store: &Store,
+    pricer: &Pricer,
+    filter: &Filter,
+    now_ms: i64,
+) -> Result<BlockReport, StoreError> {
+    let (cond, params) = filter.sql("ts", 1);
+    let sql = format!(
+        "SELECT ts, source, model, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost FROM events{cond} ORDER BY ts"
+    );
+    let mut blocks: Vec<BlockRow> = Vec::new();
+    let mut cur_start = i64::MIN;
+    let mut run = || -> rusqlite::Result<()> {
+        let mut stmt = store.conn().prepare(&sql)?;
+        let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        while let Some(r) = q.next()? {
+            let ts: i64 = r.get(0)?;
+            let source: String = r.get(1)?;
+            let model: String = r.get(2)?;
+            let t = Tokens {
+                input: r.get::<_, i64>(3)? as u64,
+                cache_write_5m: r.get::<_, i64>(4)? as u64,
+                cache_write_1h: r.get::<_, i64>(5)? as u64,
+                cache_read: r.get::<_, i64>(6)? as u64,
+                output: r.get::<_, i64>(7)? as u64,
+                reasoning: r.get::<_, i64>(8)? as u64,
+            };
+            let logged: Option<f64> = r.get(9)?;
+            let long = tokenworth_pricing::is_long_context(&t.pricing());
+            let totals = pricer.totals(&model, &t, long, logged);
+            if blocks.is_empty() || ts >= cur_start + BLOCK_MS {
+                cur_start = ts - ts.rem_euclid(3_600_000);
+                blocks.push(BlockRow {
+                    start: iso_utc(cur_start),
+                    end: iso_utc(cur_start + BLOCK_MS),
+                    actual_end: String::new(),
+                    active: now_ms >= cur_start && now_ms < cur_start + BLOCK_MS,
+                    requests: 0,
+                    models: Vec::new(),
+                    sources: BTreeMap::new(),
+                    total: Totals::default(),
+                });
+            }
+            let b = blocks.last_mut().expect("a block was just pushed");
+            b.actual_end = iso_utc(ts);
+            b.requests += 1;
+            if !b.models.contains(&model) {
+                b.models.push(model);
+            }
+            b.sources.entry(source).or_default().add(&totals);
+            b.total.add(&totals);
+        }
+        Ok(())
+    };
+    run().map_err(|e| store.err(e))?;
+    let mut total = Totals::default();
+    for b in &mut blocks {
+        b.models.sort();
+        total.add(&b.total);
+    }
+    Ok(BlockReport { blocks, total })
+}
+
+/// Models seen in the ledger with no price, per source (tokens of each).
+pub fn unpriced_models(
+    store: &Store,
+    pricer: &Pricer,
+) -> Result<BTreeMap<String, BTreeMap<String, u64>>, StoreError> {
+    let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut run = || -> rusqlite::Result<()> {
+        let mut stmt = store.conn().prepare(
+            "SELECT source, model, sum(input + cw5m + cw1h + cache_read + output) FROM rollup WHERE logged = 0 GROUP BY source, model",
+        )?;
+        let mut q = stmt.query([])?;
+        while let Some(r) = q.next()? {
+            let (source, model): (String, String) = (r.get(0)?, r.get(1)?);
+            if pricer.price(&model).is_none() {
+                out.entry(source).or_default().insert(model, r.get::<_, i64>(2)? as u64);
+            }
+        }
+        Ok(())
+    };
+    run().map_err(|e| store.err(e))?;
+    Ok(out)
+}
+
+/// The JSON contract of `daily` / `weekly` / `monthly`:
+/// `{"days":[{"date":…,"sources":{id:T},"total":T}],"total":T}` (`weeks`/`week`,
+/// `months`/`month`), with `"models":{model:T}` per row when `breakdown`.
+pub fn period_json(report: &PeriodReport, period: Period, breakdown: bool) -> serde_json::Value {
+    let (list, key) = match period {
+        Period::Day => ("days", "date"),
+        Period::Week => ("weeks", "week"),
+        Period::Month => ("months", "month"),
+    };
+    let rows: Vec<serde_json::Value> = report
+        .rows
+        .iter()
+        .map(|r| {
+            let mut o = serde_json::Map::new();
+            o.insert(key.into(), r.key.clone().into());
+            o.insert("sources".into(), serde_json::to_value(&r.sources).unwrap_or_default());
+            if breakdown {
+                o.insert("models".into(), serde_json::to_value(&r.models).unwrap_or_default());
+            }
+            o.insert("total".into(), serde_json::to_value(r.total).unwrap_or_default());
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    serde_json::json!({ list: rows, "total": report.total })
+}

@@ -1,0 +1,246 @@
+//! OpenAI Codex CLI: `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl` and the flat
+//! `$CODEX_HOME/archived_sessions/` (default `~/.codex`).
+//!
+//! Usage is in `event_msg` lines of type `token_count`, whose `total_token_usage` is cumulative
+//! per session. Traps (log-formats §3): re-emitted events with an unchanged total (skipped by
+//! diffing totals, never by summing `last_token_usage`); `info: null` rate-limit events; forks
+//! that replay the parent's events and archived copies of a whole file (both collapse because an
+//! event's key is its timestamp and its delta, the same in every copy); rollouts without a model
+//! (priced as `gpt-5`, flagged as a fallback). Input is inclusive of cached input in the log and
+//! is normalised to exclude it; reasoning is already inside output.
+
+use std::path::{Path, PathBuf};
+
+use memchr::memmem;
+use serde::{Deserialize, Serialize};
+
+use super::json::{parse_line, parse_ts_ms, u64_or_null};
+use super::{looks_like_object, LineOutcome, LineParser, Source};
+use crate::env::Env;
+use crate::model::{Tokens, UsageEvent};
+
+pub const ID: &str = "codex";
+/// The model assumed for rollouts that name none, as other trackers do.
+pub const FALLBACK_MODEL: &str = "gpt-5";
+
+pub struct Codex;
+
+impl Source for Codex {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn roots(&self, env: &Env) -> Vec<PathBuf> {
+        let mut homes = env.path_list("CODEX_HOME");
+        if homes.is_empty() {
+            homes.push(env.home.join(".codex"));
+        }
+        homes.into_iter().flat_map(|h| [h.join("sessions"), h.join("archived_sessions")]).collect()
+    }
+
+    fn accepts(&self, path: &Path) -> bool {
+        path.extension().is_some_and(|e| e == "jsonl")
+            && path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("rollout-"))
+    }
+
+    fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
+        let mut st: State = state.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+        if st.session.is_empty() {
+            st.session = session_from_file_name(path);
+        }
+        Box::new(CodexParser {
+            st,
+            token_count: memmem::Finder::new(b"\"token_count\""),
+            session_meta: memmem::Finder::new(b"\"session_meta\""),
+            turn_context: memmem::Finder::new(b"\"turn_context\""),
+        })
+    }
+}
+
+/// The uuid at the end of `rollout-<time>-<uuid>.jsonl`.
+fn session_from_file_name(path: &Path) -> String {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if stem.len() >= 36 && stem.is_char_boundary(stem.len() - 36) {
+        stem[stem.len() - 36..].to_string()
+    } else {
+        stem
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Usage {
+    #[serde(default, deserialize_with = "u64_or_null")]
+    input_tokens: u64,
+    #[serde(default, deserialize_with = "u64_or_null")]
+    cached_input_tokens: u64,
+    #[serde(default, deserialize_with = "u64_or_null")]
+    output_tokens: u64,
+    #[serde(default, deserialize_with = "u64_or_null")]
+    reasoning_output_tokens: u64,
+    #[serde(default, deserialize_with = "u64_or_null")]
+    total_tokens: u64,
+}
+
+impl Usage {
+    fn is_billable(&self) -> bool {
+        // A row with only total_tokens is Codex filling the context window, not a request.
+        self.input_tokens + self.cached_input_tokens + self.output_tokens + self.reasoning_output_tokens > 0
+    }
+
+    fn minus(&self, prev: &Usage) -> Option<Usage> {
+        Some(Usage {
+            input_tokens: self.input_tokens.checked_sub(prev.input_tokens)?,
+            cached_input_tokens: self.cached_input_tokens.checked_sub(prev.cached_input_tokens)?,
+            output_tokens: self.output_tokens.checked_sub(prev.output_tokens)?,
+            reasoning_output_tokens: self
+                .reasoning_output_tokens
+                .checked_sub(prev.reasoning_output_tokens)?,
+            total_tokens: self.total_tokens.saturating_sub(prev.total_tokens),
+        })
+    }
+}
+
+/// Parser state carried across scans of one file.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    #[serde(default)]
+    session: String,
+    #[serde(default)]
+    session_from_meta: bool,
+    #[serde(default)]
+    cwd: String,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    prev_total: Option<Usage>,
+}
+
+struct CodexParser {
+    st: State,
+    token_count: memmem::Finder<'static>,
+    session_meta: memmem::Finder<'static>,
+    turn_context: memmem::Finder<'static>,
+}
+
+#[derive(Deserialize)]
+struct Line {
+    timestamp: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    payload: Option<Payload>,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    id: Option<String>,
+    cwd: Option<String>,
+    model: Option<String>,
+    model_name: Option<String>,
+    info: Option<Info>,
+}
+
+#[derive(Deserialize)]
+struct Info {
+    total_token_usage: Option<Usage>,
+    last_token_usage: Option<Usage>,
+    model: Option<String>,
+}
+
+impl LineParser for CodexParser {
+    fn line(&mut self, line: &[u8], out: &mut Vec<UsageEvent>) -> LineOutcome {
+        if !looks_like_object(line) {
+            return LineOutcome::Malformed;
+        }
+        let relevant = self.token_count.find(line).is_some()
+            || self.session_meta.find(line).is_some()
+            || self.turn_context.find(line).is_some();
+        if !relevant {
+            return LineOutcome::Ignored;
+        }
+        let Some(parsed) = parse_line::<Line>(line) else { return LineOutcome::Malformed };
+        let Some(payload) = parsed.payload else { return LineOutcome::Ignored };
+        match parsed.kind.as_deref() {
+            Some("session_meta") => {
+                // A fork starts with its own session_meta, then a copy of its parent's: only the
+                // first names this file's session.
+                if !self.st.session_from_meta {
+                    if let Some(id) = payload.id.filter(|s| !s.is_empty()) {
+                        self.st.session = id;
+                    }
+                    self.st.session_from_meta = true;
+                    if let Some(cwd) = payload.cwd.filter(|s| !s.is_empty()) {
+                        self.st.cwd = cwd;
+                    }
+                }
+                LineOutcome::Ignored
+            }
+            Some("turn_context") => {
+                if let Some(m) = payload.model.or(payload.model_name).filter(|s| !s.is_empty()) {
+                    self.st.model = Some(m);
+                }
+                if self.st.cwd.is_empty() {
+                    if let Some(cwd) = payload.cwd.filter(|s| !s.is_empty()) {
+                        self.st.cwd = cwd;
+                    }
+                }
+                LineOutcome::Ignored
+            }
+            Some("event_msg") if payload.kind.as_deref() == Some("token_count") => {
+                let payload_model = payload.model.or(payload.model_name);
+                let Some(info) = payload.info else { return LineOutcome::Used };
+                let Some(ts_ms) = parsed.timestamp.as_deref().and_then(parse_ts_ms) else {
+                    return LineOutcome::Malformed;
+                };
+                let delta = match (info.total_token_usage, self.st.prev_total) {
+                    (Some(total), Some(prev)) if total == prev => return LineOutcome::Used,
+                    (Some(total), prev) => {
+                        let d = prev.map_or(Some(total), |p| total.minus(&p));
+                        self.st.prev_total = Some(total);
+                        // Totals that went backwards (a reset): trust the request's own usage.
+                        d.or(info.last_token_usage)
+                    }
+                    (None, _) => info.last_token_usage,
+                };
+                let Some(d) = delta.filter(Usage::is_billable) else { return LineOutcome::Used };
+                let model = info.model.or(payload_model).or_else(|| self.st.model.clone());
+                let (model, fallback) = match model.filter(|m| !m.is_empty()) {
+                    Some(m) => (m, false),
+                    None => (FALLBACK_MODEL.to_string(), true),
+                };
+                let cached = d.cached_input_tokens.min(d.input_tokens);
+                let tokens = Tokens {
+                    input: d.input_tokens - cached,
+                    cache_write_5m: 0,
+                    cache_write_1h: 0,
+                    cache_read: cached,
+                    output: d.output_tokens,
+                    reasoning: d.reasoning_output_tokens,
+                };
+                out.push(UsageEvent {
+                    source: ID,
+                    session_id: self.st.session.clone(),
+                    project: self.st.cwd.clone(),
+                    model,
+                    model_fallback: fallback,
+                    ts_ms,
+                    dedupe_key: format!(
+                        "cx:{ts_ms}:{}:{}:{}:{}",
+                        d.input_tokens, d.cached_input_tokens, d.output_tokens, d.reasoning_output_tokens
+                    ),
+                    group_key: None,
+                    sidechain: false,
+                    tokens,
+                    logged_cost_usd: None,
+                });
+                LineOutcome::Used
+            }
+            _ => LineOutcome::Ignored,
+        }
+    }
+
+    fn state(&self) -> Option<String> {
+        serde_json::to_string(&self.st).ok()
+    }
+}

@@ -1,0 +1,79 @@
+//! Shared helpers for reading JSON lines.
+
+use serde::de::DeserializeOwned;
+
+/// Parses a line; a line with invalid UTF-8 inside a string is read again with the bad bytes
+/// replaced, so one broken byte in a tool output never loses the usage on that line.
+pub(crate) fn parse_line<T: DeserializeOwned>(line: &[u8]) -> Option<T> {
+    match serde_json::from_slice(line) {
+        Ok(v) => Some(v),
+        Err(_) if std::str::from_utf8(line).is_err() => {
+            serde_json::from_str(&String::from_utf8_lossy(line)).ok()
+        }
+        Err(_) => None,
+    }
+}
+
+/// Reads `null`, a missing field or a number as a u64 (gateways write null token counts).
+pub(crate) fn u64_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    use serde::Deserialize;
+    let v: Option<serde_json::Number> = Option::deserialize(d)?;
+    Ok(v.and_then(|n| n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))).unwrap_or(0))
+}
+
+/// Parses an ISO-8601 / RFC 3339 timestamp into UTC milliseconds.
+pub(crate) fn parse_ts_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    // Fast path: YYYY-MM-DDTHH:MM:SS[.fff…]Z, as the tools write it.
+    if b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && *b.last()? == b'Z' {
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            let mut v = 0i64;
+            for &c in &b[r] {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                v = v * 10 + i64::from(c - b'0');
+            }
+            Some(v)
+        };
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        let mut ms = 0i64;
+        if b[19] == b'.' {
+            let frac = &b[20..b.len() - 1];
+            let mut scale = 100;
+            for &c in frac.iter().take(3) {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                ms += i64::from(c - b'0') * scale;
+                scale /= 10;
+            }
+        } else if b.len() != 20 {
+            return chrono_parse(s);
+        }
+        let date = chrono::NaiveDate::from_ymd_opt(y as i32, mo as u32, d as u32)?;
+        let t = chrono::NaiveTime::from_hms_opt(h as u32, mi as u32, sec as u32)?;
+        return Some(date.and_time(t).and_utc().timestamp_millis() + ms);
+    }
+    chrono_parse(s)
+}
+
+fn chrono_parse(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ts_ms;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_ts_ms("1970-01-01T00:00:01.5Z"), Some(1500));
+        assert_eq!(parse_ts_ms("2026-03-02T10:15:31.204Z"), Some(1_772_446_531_204));
+        assert_eq!(parse_ts_ms("2026-03-02T10:15:31Z"), Some(1_772_446_531_000));
+        assert_eq!(parse_ts_ms("2026-03-02T11:15:31.204+01:00"), Some(1_772_446_531_204));
+        assert_eq!(parse_ts_ms("2026-13-02T10:15:31Z"), None);
+        assert_eq!(parse_ts_ms("yesterday"), None);
+    }
+}

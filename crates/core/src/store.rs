@@ -1,0 +1,468 @@
+//! The SQLite ledger: events, per-file cursors and a rollup the reports read.
+//!
+//! Invariants:
+//! - One writer (the process running an ingest) owns writes; readers open their own connections.
+//!   WAL mode lets them read while it writes.
+//! - An event and the cursor of the file it came from commit in the same transaction, so a
+//!   crash at any instant loses and doubles nothing: the next scan resumes at the committed
+//!   offset, and events are keyed so reading a line twice stores it once.
+//! - Rows are never deleted because a log shrank, was rewritten or was deleted. The only deletes
+//!   are Claude sidechain replays superseded by the message they replay.
+//! - `rollup` is maintained by triggers in the same transaction as `events`; reports never scan
+//!   `events` for day totals.
+//! - Migrations are numbered and embedded; a database with a newer schema is refused untouched.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+
+use crate::model::UsageEvent;
+
+/// Width of a rollup bucket: 15 minutes, the finest granularity of any UTC offset in use, so a
+/// bucket never straddles a local midnight in any time zone.
+pub const BUCKET_MS: i64 = 15 * 60 * 1000;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the ledger.
+    r#"
+CREATE TABLE files(
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    path TEXT NOT NULL UNIQUE,
+    identity TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    offset INTEGER NOT NULL,
+    head_hash INTEGER NOT NULL,
+    tail_hash INTEGER NOT NULL,
+    state TEXT,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    missing INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE events(
+    id INTEGER PRIMARY KEY,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    group_key TEXT,
+    sidechain INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    project TEXT NOT NULL,
+    model TEXT NOT NULL,
+    model_fallback INTEGER NOT NULL DEFAULT 0,
+    ts INTEGER NOT NULL,
+    input INTEGER NOT NULL,
+    cw5m INTEGER NOT NULL,
+    cw1h INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL,
+    output INTEGER NOT NULL,
+    reasoning INTEGER NOT NULL,
+    logged_cost REAL,
+    file_id INTEGER
+);
+CREATE INDEX events_group ON events(group_key) WHERE group_key IS NOT NULL;
+CREATE INDEX events_session ON events(source, session_id);
+CREATE INDEX events_ts ON events(ts);
+CREATE TABLE rollup(
+    bucket INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    project TEXT NOT NULL,
+    model TEXT NOT NULL,
+    long INTEGER NOT NULL,
+    logged INTEGER NOT NULL,
+    requests INTEGER NOT NULL,
+    input INTEGER NOT NULL,
+    cw5m INTEGER NOT NULL,
+    cw1h INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL,
+    output INTEGER NOT NULL,
+    reasoning INTEGER NOT NULL,
+    logged_cost REAL NOT NULL,
+    PRIMARY KEY(bucket, source, project, model, long, logged)
+) WITHOUT ROWID;
+CREATE TRIGGER events_rollup_insert AFTER INSERT ON events BEGIN
+    INSERT INTO rollup VALUES (
+        NEW.ts / 900000, NEW.source, NEW.project, NEW.model,
+        NEW.input + NEW.cw5m + NEW.cw1h + NEW.cache_read > 200000, NEW.logged_cost IS NOT NULL,
+        1, NEW.input, NEW.cw5m, NEW.cw1h, NEW.cache_read, NEW.output, NEW.reasoning,
+        coalesce(NEW.logged_cost, 0))
+    ON CONFLICT DO UPDATE SET
+        requests = requests + 1, input = input + excluded.input, cw5m = cw5m + excluded.cw5m,
+        cw1h = cw1h + excluded.cw1h, cache_read = cache_read + excluded.cache_read,
+        output = output + excluded.output, reasoning = reasoning + excluded.reasoning,
+        logged_cost = logged_cost + excluded.logged_cost;
+END;
+CREATE TRIGGER events_rollup_delete AFTER DELETE ON events BEGIN
+    UPDATE rollup SET
+        requests = requests - 1, input = input - OLD.input, cw5m = cw5m - OLD.cw5m,
+        cw1h = cw1h - OLD.cw1h, cache_read = cache_read - OLD.cache_read,
+        output = output - OLD.output, reasoning = reasoning - OLD.reasoning,
+        logged_cost = logged_cost - coalesce(OLD.logged_cost, 0)
+    WHERE bucket = OLD.ts / 900000 AND source = OLD.source AND project = OLD.project
+        AND model = OLD.model
+        AND long = (OLD.input + OLD.cw5m + OLD.cw1h + OLD.cache_read > 200000)
+        AND logged = (OLD.logged_cost IS NOT NULL);
+    DELETE FROM rollup WHERE requests = 0 AND bucket = OLD.ts / 900000 AND source = OLD.source
+        AND project = OLD.project AND model = OLD.model;
+END;
+CREATE TRIGGER events_rollup_update AFTER UPDATE ON events BEGIN
+    UPDATE rollup SET
+        requests = requests - 1, input = input - OLD.input, cw5m = cw5m - OLD.cw5m,
+        cw1h = cw1h - OLD.cw1h, cache_read = cache_read - OLD.cache_read,
+        output = output - OLD.output, reasoning = reasoning - OLD.reasoning,
+        logged_cost = logged_cost - coalesce(OLD.logged_cost, 0)
+    WHERE bucket = OLD.ts / 900000 AND source = OLD.source AND project = OLD.project
+        AND model = OLD.model
+        AND long = (OLD.input + OLD.cw5m + OLD.cw1h + OLD.cache_read > 200000)
+        AND logged = (OLD.logged_cost IS NOT NULL);
+    INSERT INTO rollup VALUES (
+        NEW.ts / 900000, NEW.source, NEW.project, NEW.model,
+        NEW.input + NEW.cw5m + NEW.cw1h + NEW.cache_read > 200000, NEW.logged_cost IS NOT NULL,
+        1, NEW.input, NEW.cw5m, NEW.cw1h, NEW.cache_read, NEW.output, NEW.reasoning,
+        coalesce(NEW.logged_cost, 0))
+    ON CONFLICT DO UPDATE SET
+        requests = requests + 1, input = input + excluded.input, cw5m = cw5m + excluded.cw5m,
+        cw1h = cw1h + excluded.cw1h, cache_read = cache_read + excluded.cache_read,
+        output = output + excluded.output, reasoning = reasoning + excluded.reasoning,
+        logged_cost = logged_cost + excluded.logged_cost;
+    DELETE FROM rollup WHERE requests = 0 AND bucket = OLD.ts / 900000 AND source = OLD.source
+        AND project = OLD.project AND model = OLD.model;
+END;
+CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Why the database could not be used. Every variant names the file and what to do.
+#[derive(Debug)]
+pub enum StoreError {
+    NewerSchema { path: PathBuf, found: i64, supported: i64 },
+    NotADatabase { path: PathBuf },
+    Locked { path: PathBuf },
+    Io { path: PathBuf, error: std::io::Error },
+    Sqlite { path: PathBuf, error: rusqlite::Error },
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::NewerSchema { path, found, supported } => write!(
+                f,
+                "database {} was written by a newer Tokenworth (schema {found}, this build knows up to {supported}); it was left untouched: upgrade Tokenworth or use another --data-dir",
+                path.display()
+            ),
+            StoreError::NotADatabase { path } => write!(
+                f,
+                "{} is not a Tokenworth database (corrupt or another kind of file); it was left untouched: move it aside to start a new ledger",
+                path.display()
+            ),
+            StoreError::Locked { path } => write!(
+                f,
+                "database {} is locked by another process (a long scan?); try again when it finishes",
+                path.display()
+            ),
+            StoreError::Io { path, error } => write!(f, "cannot use {}: {error}", path.display()),
+            StoreError::Sqlite { path, error } => write!(f, "database {}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl StoreError {
+    fn from_sqlite(path: &Path, error: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode;
+        let path = path.to_path_buf();
+        match error.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Locked { path },
+            Some(ErrorCode::DatabaseCorrupt) => StoreError::NotADatabase { path },
+            _ => StoreError::Sqlite { path, error },
+        }
+    }
+}
+
+/// Where a file was left: enough to resume reading it, and to notice it was replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    pub id: i64,
+    pub source: String,
+    pub path: String,
+    pub identity: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub offset: u64,
+    pub head_hash: u64,
+    pub tail_hash: u64,
+    pub state: Option<String>,
+    pub skipped: u64,
+    pub missing: bool,
+}
+
+/// The outcome of reading one file, to be committed with its events.
+#[derive(Debug, Clone)]
+pub struct FileUpdate {
+    pub source: &'static str,
+    pub path: String,
+    pub identity: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub offset: u64,
+    pub head_hash: u64,
+    pub tail_hash: u64,
+    pub state: Option<String>,
+    /// Malformed lines in the bytes this read covered.
+    pub skipped: u64,
+    /// The read started from byte 0 (new, replaced or rewritten file): its skipped count
+    /// replaces the stored one instead of adding to it.
+    pub from_start: bool,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the ledger at `path` for writing, migrating it to this build's
+    /// schema. Refuses newer schemas and files that are not databases, touching nothing.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|error| StoreError::Io { path: dir.to_path_buf(), error })?;
+        }
+        let conn = Connection::open(path).map_err(|e| StoreError::from_sqlite(path, e))?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.configure().map_err(|e| StoreError::from_sqlite(path, e))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing ledger read-only (a reader beside the writer).
+    pub fn open_readonly(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(|e| StoreError::from_sqlite(path, e))?;
+        let store = Store { conn, path: path.to_path_buf() };
+        let v = store.schema_version()?;
+        if v > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: path.to_path_buf(),
+                found: v,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Ok(store)
+    }
+
+    fn configure(&mut self) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(Duration::from_secs(5))?;
+        // Reading the header first turns "not a database" into an error here, before any write.
+        let _: i64 = self.conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+        let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        debug_assert!(mode.eq_ignore_ascii_case("wal") || mode.eq_ignore_ascii_case("memory"));
+        self.conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+        Ok(())
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let current = self.schema_version()?;
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found: current,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if current == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let err = |e| StoreError::from_sqlite(&path, e);
+        let tx = self.conn.transaction().map_err(err)?;
+        // Re-check inside the write transaction: another process may have migrated meanwhile.
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn err(&self, e: rusqlite::Error) -> StoreError {
+        StoreError::from_sqlite(&self.path, e)
+    }
+
+    /// Every file cursor, keyed by path.
+    pub fn cursors(&self) -> Result<HashMap<String, Cursor>, StoreError> {
+        let run = || -> rusqlite::Result<HashMap<String, Cursor>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT id, source, path, identity, size, mtime_ns, offset, head_hash, tail_hash, state, skipped, missing FROM files",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Cursor {
+                    id: r.get(0)?,
+                    source: r.get(1)?,
+                    path: r.get(2)?,
+                    identity: r.get(3)?,
+                    size: r.get::<_, i64>(4)? as u64,
+                    mtime_ns: r.get(5)?,
+                    offset: r.get::<_, i64>(6)? as u64,
+                    head_hash: r.get::<_, i64>(7)? as u64,
+                    tail_hash: r.get::<_, i64>(8)? as u64,
+                    state: r.get(9)?,
+                    skipped: r.get::<_, i64>(10)? as u64,
+                    missing: r.get::<_, i64>(11)? != 0,
+                })
+            })?;
+            rows.map(|r| r.map(|c| (c.path.clone(), c))).collect()
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Starts the single write transaction of a batch of files.
+    pub fn batch(&mut self) -> Result<Batch<'_>, StoreError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| StoreError::from_sqlite(&path, e))?;
+        Ok(Batch { tx, path })
+    }
+}
+
+/// A write transaction: files' events and cursors, committed together.
+pub struct Batch<'a> {
+    tx: Transaction<'a>,
+    path: PathBuf,
+}
+
+impl Batch<'_> {
+    /// Stores one file's new events and its cursor.
+    pub fn apply(&mut self, file: &FileUpdate, events: &[UsageEvent]) -> Result<(), StoreError> {
+        self.apply_inner(file, events).map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
+    fn apply_inner(&mut self, f: &FileUpdate, events: &[UsageEvent]) -> rusqlite::Result<()> {
+        let file_id: i64 = self.tx.prepare_cached(
+            "INSERT INTO files(source, path, identity, size, mtime_ns, offset, head_hash, tail_hash, state, skipped, missing)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)
+             ON CONFLICT(path) DO UPDATE SET source = excluded.source, identity = excluded.identity,
+                size = excluded.size, mtime_ns = excluded.mtime_ns, offset = excluded.offset,
+                head_hash = excluded.head_hash, tail_hash = excluded.tail_hash, state = excluded.state,
+                skipped = CASE WHEN ?11 THEN excluded.skipped ELSE files.skipped + excluded.skipped END,
+                missing = 0
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                f.source,
+                f.path,
+                f.identity,
+                f.size as i64,
+                f.mtime_ns,
+                f.offset as i64,
+                f.head_hash as i64,
+                f.tail_hash as i64,
+                f.state,
+                f.skipped as i64,
+                f.from_start
+            ],
+            |r| r.get(0),
+        )?;
+        for e in events {
+            if let Some(group) = &e.group_key {
+                if e.sidechain {
+                    // A sidechain replay of a message already stored from the main chain.
+                    let replay = self
+                        .tx
+                        .prepare_cached(
+                            "SELECT 1 FROM events WHERE group_key = ?1 AND sidechain = 0 AND dedupe_key <> ?2 LIMIT 1",
+                        )?
+                        .query_row(params![group, e.dedupe_key], |_| Ok(()))
+                        .optional()?;
+                    if replay.is_some() {
+                        continue;
+                    }
+                } else {
+                    self.tx
+                        .prepare_cached(
+                            "DELETE FROM events WHERE group_key = ?1 AND sidechain = 1 AND dedupe_key <> ?2",
+                        )?
+                        .execute(params![group, e.dedupe_key])?;
+                }
+            }
+            let t = &e.tokens;
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO events(dedupe_key, group_key, sidechain, source, session_id, project, model,
+                        model_fallback, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost, file_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                     ON CONFLICT(dedupe_key) DO UPDATE SET
+                        input = excluded.input, cw5m = excluded.cw5m, cw1h = excluded.cw1h,
+                        cache_read = excluded.cache_read, output = excluded.output,
+                        reasoning = excluded.reasoning, logged_cost = excluded.logged_cost,
+                        model = excluded.model, model_fallback = excluded.model_fallback, ts = excluded.ts
+                     WHERE excluded.output > events.output
+                        OR (excluded.output = events.output
+                            AND excluded.input + excluded.cw5m + excluded.cw1h + excluded.cache_read
+                              > events.input + events.cw5m + events.cw1h + events.cache_read)",
+                )?
+                .execute(params![
+                    e.dedupe_key,
+                    e.group_key,
+                    e.sidechain,
+                    e.source,
+                    e.session_id,
+                    e.project,
+                    e.model,
+                    e.model_fallback,
+                    e.ts_ms,
+                    t.input as i64,
+                    t.cache_write_5m as i64,
+                    t.cache_write_1h as i64,
+                    t.cache_read as i64,
+                    t.output as i64,
+                    t.reasoning as i64,
+                    e.logged_cost_usd,
+                    file_id
+                ])?;
+        }
+        Ok(())
+    }
+
+    /// Marks files that are gone from disk. Their events stay.
+    pub fn mark_missing(&mut self, paths: &[String]) -> Result<(), StoreError> {
+        let run = || -> rusqlite::Result<()> {
+            let mut stmt = self.tx.prepare_cached("UPDATE files SET missing = 1 WHERE path = ?1")?;
+            for p in paths {
+                stmt.execute([p])?;
+            }
+            Ok(())
+        };
+        run().map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
+    pub fn commit(self) -> Result<(), StoreError> {
+        let path = self.path;
+        self.tx.commit().map_err(|e| StoreError::from_sqlite(&path, e))
+    }
+}
