@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up and runs every check: formatting, clippy, the test suites, and the side-by-side
+# comparison with ccusage 20 on a generated corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+if ! command -v npm >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends nodejs npm python3
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
+echo "== ccusage 20 side by side"
+bash tests/ccusage/run.sh
