@@ -23,7 +23,8 @@ use crate::store::{Cursor, FileUpdate, Store, StoreError};
 
 /// Bytes hashed at the head of a file and before its offset to notice a replaced file.
 const FINGERPRINT_BYTES: u64 = 4096;
-const CHUNK: usize = 4 << 20;
+/// Read buffer per worker; grows only for a longer line.
+const CHUNK: usize = 8 << 20;
 /// Commit after this many events or files, bounding memory and the work a crash repeats.
 const COMMIT_EVENTS: usize = 50_000;
 const COMMIT_FILES: usize = 2_000;
@@ -190,12 +191,16 @@ pub fn scan(
         for _ in 0..threads {
             let tx = tx.clone();
             let (jobs, next) = (&jobs, &next);
-            scope.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(job) = jobs.get(i) else { break };
-                let out = read_file(sources[job.source].as_ref(), job);
-                if tx.send(out).is_err() {
-                    break;
+            scope.spawn(move || {
+                // One read buffer per worker, reused for every file.
+                let mut buf = vec![0u8; CHUNK];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let out = read_file(sources[job.source].as_ref(), job, &mut buf);
+                    if tx.send(out).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -296,7 +301,7 @@ fn fingerprint(file: &mut File, offset: u64) -> std::io::Result<(u64, u64)> {
     Ok((head, tail))
 }
 
-fn read_file(source: &dyn Source, job: &Job) -> Result<Done, String> {
+fn read_file(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done, String> {
     let err = |e: std::io::Error| format!("cannot read {}: {e}", job.path.display());
     let mut file = File::open(&job.path).map_err(err)?;
     let mut from_start = job.from_start;
@@ -315,45 +320,37 @@ fn read_file(source: &dyn Source, job: &Job) -> Result<Done, String> {
 
     let mut events = Vec::new();
     let mut skipped = 0u64;
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK.min(job.size.saturating_sub(start) as usize + 1));
     let mut consumed = start; // file offset just past the last complete line
-    let mut chunk = vec![0u8; CHUNK];
+                              // `buf[..filled]` holds bytes read but not yet consumed; a partial line moves to the front
+                              // and the buffer grows only for a line longer than itself.
+    let mut filled = 0usize;
     loop {
-        let n = file.read(&mut chunk).map_err(err)?;
+        if filled == buf.len() {
+            let grow = buf.len().max(CHUNK);
+            buf.resize(buf.len() + grow, 0);
+        }
+        let n = file.read(&mut buf[filled..]).map_err(err)?;
         if n == 0 {
             break;
         }
-        let mut data: &[u8] = &chunk[..n];
-        // Complete the line carried over from the previous chunk.
-        if !buf.is_empty() {
-            match memchr::memchr(b'\n', data) {
-                None => {
-                    buf.extend_from_slice(data);
-                    continue;
-                }
-                Some(i) => {
-                    buf.extend_from_slice(&data[..i]);
-                    if parser.line(&buf, &mut events) == LineOutcome::Malformed {
-                        skipped += 1;
-                    }
-                    consumed += buf.len() as u64 + 1;
-                    buf.clear();
-                    data = &data[i + 1..];
-                }
-            }
-        }
+        let scan_from = filled;
+        filled += n;
+        let Some(last_nl) = memchr::memrchr(b'\n', &buf[scan_from..filled]).map(|i| scan_from + i) else {
+            continue;
+        };
         let mut pos = 0;
-        for nl in memchr::memchr_iter(b'\n', data) {
-            let line = &data[pos..nl];
+        for nl in memchr::memchr_iter(b'\n', &buf[..=last_nl]) {
+            let line = &buf[pos..nl];
             if !line.is_empty() && parser.line(line, &mut events) == LineOutcome::Malformed {
                 skipped += 1;
             }
             pos = nl + 1;
         }
         consumed += pos as u64;
-        buf.extend_from_slice(&data[pos..]);
+        buf.copy_within(pos..filled, 0);
+        filled -= pos;
     }
-    // `buf` now holds a half-written last line: it waits for its newline.
+    // `buf[..filled]` now holds a half-written last line: it waits for its newline.
     let (head_hash, tail_hash) = fingerprint(&mut file, consumed).map_err(err)?;
     let update = FileUpdate {
         source: source.id(),
@@ -368,7 +365,33 @@ fn read_file(source: &dyn Source, job: &Job) -> Result<Done, String> {
         skipped,
         from_start,
     };
-    Ok(Done { source: job.source, update, events, bytes: consumed - start })
+    Ok(Done { source: job.source, update, events: dedupe_within_file(events), bytes: consumed - start })
+}
+
+/// Collapses events of one file that share a key (Claude writes one response as several lines),
+/// keeping the one the store would keep, so the writer sees each request once per file.
+fn dedupe_within_file(events: Vec<UsageEvent>) -> Vec<UsageEvent> {
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(events.len());
+    let mut keep = vec![true; events.len()];
+    for (i, e) in events.iter().enumerate() {
+        match index.get(e.dedupe_key.as_str()) {
+            None => {
+                index.insert(&e.dedupe_key, i);
+            }
+            Some(&j) => {
+                let (a, b) = (&events[j].tokens, &e.tokens);
+                let better = b.output > a.output || (b.output == a.output && b.total() > a.total());
+                if better {
+                    keep[j] = false;
+                    index.insert(&e.dedupe_key, i);
+                } else {
+                    keep[i] = false;
+                }
+            }
+        }
+    }
+    drop(index);
+    events.into_iter().zip(keep).filter_map(|(e, k)| k.then_some(e)).collect()
 }
 
 /// Per-source totals kept in the database (files, events, skipped lines), for `sources`.

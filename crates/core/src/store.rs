@@ -12,7 +12,7 @@
 //!   `events` for day totals.
 //! - Migrations are numbered and embedded; a database with a newer schema is refused untouched.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,9 +62,8 @@ CREATE TABLE events(
     logged_cost REAL,
     file_id INTEGER
 );
-CREATE INDEX events_group ON events(group_key) WHERE group_key IS NOT NULL;
+CREATE INDEX events_sidechain ON events(group_key) WHERE sidechain = 1;
 CREATE INDEX events_session ON events(source, session_id);
-CREATE INDEX events_ts ON events(ts);
 CREATE TABLE rollup(
     bucket INTEGER NOT NULL,
     source TEXT NOT NULL,
@@ -268,7 +267,11 @@ impl Store {
         let _: i64 = self.conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
         let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         debug_assert!(mode.eq_ignore_ascii_case("wal") || mode.eq_ignore_ascii_case("memory"));
-        self.conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+        // Statement journals (upserts fire triggers) stay in memory; a 32 MiB page cache keeps a
+        // batch's dirty pages from spilling mid-transaction.
+        self.conn.execute_batch(
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;",
+        )?;
         Ok(())
     }
 
@@ -345,7 +348,17 @@ impl Store {
     pub fn batch(&mut self) -> Result<Batch<'_>, StoreError> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(|e| StoreError::from_sqlite(&path, e))?;
-        Ok(Batch { tx, path })
+        let sidechain_groups = {
+            let mut stmt = tx
+                .prepare("SELECT DISTINCT group_key FROM events WHERE sidechain = 1")
+                .map_err(|e| StoreError::from_sqlite(&path, e))?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<rusqlite::Result<HashSet<String>>>())
+                .map_err(|e| StoreError::from_sqlite(&path, e))?;
+            rows
+        };
+        Ok(Batch { tx, path, sidechain_groups })
     }
 }
 
@@ -353,6 +366,9 @@ impl Store {
 pub struct Batch<'a> {
     tx: Transaction<'a>,
     path: PathBuf,
+    /// Groups that have sidechain rows stored: only those need a main-chain event to look for
+    /// replays to delete.
+    sidechain_groups: HashSet<String>,
 }
 
 impl Batch<'_> {
@@ -391,18 +407,22 @@ impl Batch<'_> {
         for e in events {
             if let Some(group) = &e.group_key {
                 if e.sidechain {
-                    // A sidechain replay of a message already stored from the main chain.
+                    // A sidechain replay of a message already stored from the main chain. Keys
+                    // of one message share the prefix `<group>:`, so the unique key index finds
+                    // them as a range.
                     let replay = self
                         .tx
                         .prepare_cached(
-                            "SELECT 1 FROM events WHERE group_key = ?1 AND sidechain = 0 AND dedupe_key <> ?2 LIMIT 1",
+                            "SELECT 1 FROM events WHERE dedupe_key >= ?1 || ':' AND dedupe_key < ?1 || ';'
+                               AND group_key = ?1 AND sidechain = 0 AND dedupe_key <> ?2 LIMIT 1",
                         )?
                         .query_row(params![group, e.dedupe_key], |_| Ok(()))
                         .optional()?;
                     if replay.is_some() {
                         continue;
                     }
-                } else {
+                    self.sidechain_groups.insert(group.clone());
+                } else if self.sidechain_groups.contains(group) {
                     self.tx
                         .prepare_cached(
                             "DELETE FROM events WHERE group_key = ?1 AND sidechain = 1 AND dedupe_key <> ?2",

@@ -208,6 +208,7 @@ impl LineParser for ClaudeParser {
             model_fallback: model.is_empty(),
             ts_ms,
             dedupe_key,
+            // Must be the prefix of the message's `cc:{id}:{request}` keys (see `store`).
             group_key: msg_id.map(|m| format!("cc:{m}")),
             sidechain: parsed.is_sidechain.unwrap_or(false),
             tokens,

@@ -148,15 +148,41 @@ struct Info {
     model: Option<String>,
 }
 
+/// How far into a line the top-level `"type"` is looked for: Codex writes
+/// `{"timestamp":…,"type":…,"payload":{"type":…` so both types sit in the first bytes.
+const PREFIX: usize = 160;
+
+impl CodexParser {
+    /// Whether a line may carry what this parser reads, without parsing it: the top-level type
+    /// near the start decides; lines written in another key order fall back to a full search.
+    fn relevant(&self, line: &[u8]) -> bool {
+        let head = &line[..line.len().min(PREFIX)];
+        if let Some(i) = memmem::find(head, b"\"type\":\"") {
+            let rest = &head[i + 8..];
+            if rest.starts_with(b"session_meta\"") || rest.starts_with(b"turn_context\"") {
+                return true;
+            }
+            if rest.starts_with(b"event_msg\"") {
+                return self.token_count.find(head).is_some()
+                    || (head.len() == PREFIX && self.token_count.find(line).is_some());
+            }
+            // The first "type" is the top-level one when it comes before the payload.
+            if memmem::find(&head[..i], b"\"payload\"").is_none() {
+                return false;
+            }
+        }
+        self.token_count.find(line).is_some()
+            || self.session_meta.find(line).is_some()
+            || self.turn_context.find(line).is_some()
+    }
+}
+
 impl LineParser for CodexParser {
     fn line(&mut self, line: &[u8], out: &mut Vec<UsageEvent>) -> LineOutcome {
         if !looks_like_object(line) {
             return LineOutcome::Malformed;
         }
-        let relevant = self.token_count.find(line).is_some()
-            || self.session_meta.find(line).is_some()
-            || self.turn_context.find(line).is_some();
-        if !relevant {
+        if !self.relevant(line) {
             return LineOutcome::Ignored;
         }
         let Some(parsed) = parse_line::<Line>(line) else { return LineOutcome::Malformed };
