@@ -137,6 +137,11 @@ pub fn scan(
                         continue;
                     }
                 };
+                if !meta.is_file() {
+                    // A named pipe or device would block the read or never end.
+                    report.warnings.push(format!("skipped {}: not a regular file", path.display()));
+                    continue;
+                }
                 let size = meta.len();
                 let mtime_ns = mtime_ns(&meta);
                 let identity = identity(&meta);

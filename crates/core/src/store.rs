@@ -8,8 +8,9 @@
 //!   offset, and events are keyed so reading a line twice stores it once.
 //! - Rows are never deleted because a log shrank, was rewritten or was deleted. The only deletes
 //!   are Claude sidechain replays superseded by the message they replay.
-//! - `rollup` is maintained by triggers in the same transaction as `events`; reports never scan
-//!   `events` for day totals.
+//! - `rollup` always equals the sums over `events`: only a `Batch` writes either, and it adds
+//!   every inserted row, subtracts every replaced or deleted one (sums accumulated in memory and
+//!   flushed in the same transaction, before commit). Reports never scan `events` for day totals.
 //! - Migrations are numbered and embedded; a database with a newer schema is refused untouched.
 
 use std::collections::{HashMap, HashSet};
@@ -19,11 +20,14 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
 
-use crate::model::UsageEvent;
+use crate::model::{Tokens, UsageEvent};
 
 /// Width of a rollup bucket: 15 minutes, the finest granularity of any UTC offset in use, so a
 /// bucket never straddles a local midnight in any time zone.
 pub const BUCKET_MS: i64 = 15 * 60 * 1000;
+/// Prompt size above which a request is priced at long-context rates (kept in the rollup key;
+/// the SQL below spells the same number).
+const LONG_CONTEXT_TOKENS: u64 = tokenworth_pricing::LONG_CONTEXT_THRESHOLD;
 
 const MIGRATIONS: &[&str] = &[
     // 1: the ledger.
@@ -63,7 +67,6 @@ CREATE TABLE events(
     file_id INTEGER
 );
 CREATE INDEX events_sidechain ON events(group_key) WHERE sidechain = 1;
-CREATE INDEX events_session ON events(source, session_id);
 CREATE TABLE rollup(
     bucket INTEGER NOT NULL,
     source TEXT NOT NULL,
@@ -81,54 +84,6 @@ CREATE TABLE rollup(
     logged_cost REAL NOT NULL,
     PRIMARY KEY(bucket, source, project, model, long, logged)
 ) WITHOUT ROWID;
-CREATE TRIGGER events_rollup_insert AFTER INSERT ON events BEGIN
-    INSERT INTO rollup VALUES (
-        NEW.ts / 900000, NEW.source, NEW.project, NEW.model,
-        NEW.input + NEW.cw5m + NEW.cw1h + NEW.cache_read > 200000, NEW.logged_cost IS NOT NULL,
-        1, NEW.input, NEW.cw5m, NEW.cw1h, NEW.cache_read, NEW.output, NEW.reasoning,
-        coalesce(NEW.logged_cost, 0))
-    ON CONFLICT DO UPDATE SET
-        requests = requests + 1, input = input + excluded.input, cw5m = cw5m + excluded.cw5m,
-        cw1h = cw1h + excluded.cw1h, cache_read = cache_read + excluded.cache_read,
-        output = output + excluded.output, reasoning = reasoning + excluded.reasoning,
-        logged_cost = logged_cost + excluded.logged_cost;
-END;
-CREATE TRIGGER events_rollup_delete AFTER DELETE ON events BEGIN
-    UPDATE rollup SET
-        requests = requests - 1, input = input - OLD.input, cw5m = cw5m - OLD.cw5m,
-        cw1h = cw1h - OLD.cw1h, cache_read = cache_read - OLD.cache_read,
-        output = output - OLD.output, reasoning = reasoning - OLD.reasoning,
-        logged_cost = logged_cost - coalesce(OLD.logged_cost, 0)
-    WHERE bucket = OLD.ts / 900000 AND source = OLD.source AND project = OLD.project
-        AND model = OLD.model
-        AND long = (OLD.input + OLD.cw5m + OLD.cw1h + OLD.cache_read > 200000)
-        AND logged = (OLD.logged_cost IS NOT NULL);
-    DELETE FROM rollup WHERE requests = 0 AND bucket = OLD.ts / 900000 AND source = OLD.source
-        AND project = OLD.project AND model = OLD.model;
-END;
-CREATE TRIGGER events_rollup_update AFTER UPDATE ON events BEGIN
-    UPDATE rollup SET
-        requests = requests - 1, input = input - OLD.input, cw5m = cw5m - OLD.cw5m,
-        cw1h = cw1h - OLD.cw1h, cache_read = cache_read - OLD.cache_read,
-        output = output - OLD.output, reasoning = reasoning - OLD.reasoning,
-        logged_cost = logged_cost - coalesce(OLD.logged_cost, 0)
-    WHERE bucket = OLD.ts / 900000 AND source = OLD.source AND project = OLD.project
-        AND model = OLD.model
-        AND long = (OLD.input + OLD.cw5m + OLD.cw1h + OLD.cache_read > 200000)
-        AND logged = (OLD.logged_cost IS NOT NULL);
-    INSERT INTO rollup VALUES (
-        NEW.ts / 900000, NEW.source, NEW.project, NEW.model,
-        NEW.input + NEW.cw5m + NEW.cw1h + NEW.cache_read > 200000, NEW.logged_cost IS NOT NULL,
-        1, NEW.input, NEW.cw5m, NEW.cw1h, NEW.cache_read, NEW.output, NEW.reasoning,
-        coalesce(NEW.logged_cost, 0))
-    ON CONFLICT DO UPDATE SET
-        requests = requests + 1, input = input + excluded.input, cw5m = cw5m + excluded.cw5m,
-        cw1h = cw1h + excluded.cw1h, cache_read = cache_read + excluded.cache_read,
-        output = output + excluded.output, reasoning = reasoning + excluded.reasoning,
-        logged_cost = logged_cost + excluded.logged_cost;
-    DELETE FROM rollup WHERE requests = 0 AND bucket = OLD.ts / 900000 AND source = OLD.source
-        AND project = OLD.project AND model = OLD.model;
-END;
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 "#,
 ];
@@ -236,9 +191,38 @@ impl Store {
         }
         let conn = Connection::open(path).map_err(|e| StoreError::from_sqlite(path, e))?;
         let mut store = Store { conn, path: path.to_path_buf() };
+        store.refuse_foreign()?;
         store.configure().map_err(|e| StoreError::from_sqlite(path, e))?;
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Before anything is written (switching to WAL rewrites the header of a database in
+    /// rollback mode): refuses a file that is not a database, a ledger of a newer schema, and
+    /// another program's database (tables but no schema version of ours).
+    fn refuse_foreign(&self) -> Result<(), StoreError> {
+        let err = |e| StoreError::from_sqlite(&self.path, e);
+        self.conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        // One statement, one snapshot: another process may be creating the ledger meanwhile.
+        let (version, objects): (i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(err)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: self.path.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version == 0 && objects > 0 {
+            return Err(StoreError::NotADatabase { path: self.path.clone() });
+        }
+        Ok(())
     }
 
     /// Opens an existing ledger read-only (a reader beside the writer).
@@ -358,7 +342,7 @@ impl Store {
                 .map_err(|e| StoreError::from_sqlite(&path, e))?;
             rows
         };
-        Ok(Batch { tx, path, sidechain_groups })
+        Ok(Batch { tx, path, sidechain_groups, rollup: HashMap::new() })
     }
 }
 
@@ -369,6 +353,72 @@ pub struct Batch<'a> {
     /// Groups that have sidechain rows stored: only those need a main-chain event to look for
     /// replays to delete.
     sidechain_groups: HashSet<String>,
+    /// Rollup sums of the rows this batch inserted, flushed before commit.
+    rollup: HashMap<RollupKey, RollupSums>,
+}
+
+/// The columns of an `events` row that the rollup sums.
+struct StoredRow {
+    source: String,
+    project: String,
+    model: String,
+    ts_ms: i64,
+    tokens: Tokens,
+    logged_cost: Option<f64>,
+}
+
+impl StoredRow {
+    fn from_event(e: &UsageEvent) -> StoredRow {
+        StoredRow {
+            source: e.source.to_string(),
+            project: e.project.clone(),
+            model: e.model.clone(),
+            ts_ms: e.ts_ms,
+            tokens: e.tokens,
+            logged_cost: e.logged_cost_usd,
+        }
+    }
+
+    /// From `source, project, model, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost`.
+    fn from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredRow> {
+        Ok(StoredRow {
+            source: r.get(0)?,
+            project: r.get(1)?,
+            model: r.get(2)?,
+            ts_ms: r.get(3)?,
+            tokens: Tokens {
+                input: r.get::<_, i64>(4)? as u64,
+                cache_write_5m: r.get::<_, i64>(5)? as u64,
+                cache_write_1h: r.get::<_, i64>(6)? as u64,
+                cache_read: r.get::<_, i64>(7)? as u64,
+                output: r.get::<_, i64>(8)? as u64,
+                reasoning: r.get::<_, i64>(9)? as u64,
+            },
+            logged_cost: r.get(10)?,
+        })
+    }
+}
+
+#[derive(Hash, PartialEq, Eq)]
+struct RollupKey {
+    bucket: i64,
+    source: String,
+    project: String,
+    model: String,
+    long: bool,
+    logged: bool,
+}
+
+#[derive(Default)]
+struct RollupSums {
+    requests: i64,
+    input: i64,
+    cw5m: i64,
+    cw1h: i64,
+    cache_read: i64,
+    output: i64,
+    reasoning: i64,
+    logged_cost: f64,
 }
 
 impl Batch<'_> {
@@ -423,28 +473,26 @@ impl Batch<'_> {
                     }
                     self.sidechain_groups.insert(group.clone());
                 } else if self.sidechain_groups.contains(group) {
-                    self.tx
+                    let gone: Vec<StoredRow> = self
+                        .tx
                         .prepare_cached(
-                            "DELETE FROM events WHERE group_key = ?1 AND sidechain = 1 AND dedupe_key <> ?2",
+                            "DELETE FROM events WHERE group_key = ?1 AND sidechain = 1 AND dedupe_key <> ?2
+                             RETURNING source, project, model, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost",
                         )?
-                        .execute(params![group, e.dedupe_key])?;
+                        .query_map(params![group, e.dedupe_key], StoredRow::from_row)?
+                        .collect::<rusqlite::Result<_>>()?;
+                    for row in gone {
+                        self.rollup_add(&row, -1);
+                    }
                 }
             }
             let t = &e.tokens;
-            self.tx
+            let inserted = self
+                .tx
                 .prepare_cached(
-                    "INSERT INTO events(dedupe_key, group_key, sidechain, source, session_id, project, model,
+                    "INSERT OR IGNORE INTO events(dedupe_key, group_key, sidechain, source, session_id, project, model,
                         model_fallback, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost, file_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-                     ON CONFLICT(dedupe_key) DO UPDATE SET
-                        input = excluded.input, cw5m = excluded.cw5m, cw1h = excluded.cw1h,
-                        cache_read = excluded.cache_read, output = excluded.output,
-                        reasoning = excluded.reasoning, logged_cost = excluded.logged_cost,
-                        model = excluded.model, model_fallback = excluded.model_fallback, ts = excluded.ts
-                     WHERE excluded.output > events.output
-                        OR (excluded.output = events.output
-                            AND excluded.input + excluded.cw5m + excluded.cw1h + excluded.cache_read
-                              > events.input + events.cw5m + events.cw1h + events.cache_read)",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 )?
                 .execute(params![
                     e.dedupe_key,
@@ -465,6 +513,50 @@ impl Batch<'_> {
                     e.logged_cost_usd,
                     file_id
                 ])?;
+            let new_row = StoredRow::from_event(e);
+            if inserted == 1 {
+                self.rollup_add(&new_row, 1);
+                continue;
+            }
+            // The request is stored already: keep whichever line has more output (then the
+            // larger prompt).
+            let old: StoredRow = self
+                .tx
+                .prepare_cached(
+                    "SELECT source, project, model, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost
+                     FROM events WHERE dedupe_key = ?1",
+                )?
+                .query_row([&e.dedupe_key], StoredRow::from_row)?;
+            let (o, n) = (&old.tokens, &new_row.tokens);
+            let better =
+                n.output > o.output || (n.output == o.output && n.total() - n.output > o.total() - o.output);
+            if !better {
+                continue;
+            }
+            self.tx
+                .prepare_cached(
+                    "UPDATE events SET
+                        input = ?2, cw5m = ?3, cw1h = ?4, cache_read = ?5, output = ?6, reasoning = ?7,
+                        logged_cost = ?8, model = ?9, model_fallback = ?10, ts = ?11
+                     WHERE dedupe_key = ?1",
+                )?
+                .execute(params![
+                    e.dedupe_key,
+                    t.input as i64,
+                    t.cache_write_5m as i64,
+                    t.cache_write_1h as i64,
+                    t.cache_read as i64,
+                    t.output as i64,
+                    t.reasoning as i64,
+                    e.logged_cost_usd,
+                    e.model,
+                    e.model_fallback,
+                    e.ts_ms
+                ])?;
+            // The row keeps its source and project; only what the UPDATE set changes.
+            let replaced = StoredRow { source: old.source.clone(), project: old.project.clone(), ..new_row };
+            self.rollup_add(&old, -1);
+            self.rollup_add(&replaced, 1);
         }
         Ok(())
     }
@@ -481,8 +573,62 @@ impl Batch<'_> {
         run().map_err(|e| StoreError::from_sqlite(&self.path, e))
     }
 
-    pub fn commit(self) -> Result<(), StoreError> {
-        let path = self.path;
+    /// Adds (`sign` 1) or removes (`sign` -1) a row's contribution to the rollup.
+    fn rollup_add(&mut self, r: &StoredRow, sign: i64) {
+        let t = &r.tokens;
+        let key = RollupKey {
+            bucket: r.ts_ms.div_euclid(BUCKET_MS),
+            source: r.source.clone(),
+            project: r.project.clone(),
+            model: r.model.clone(),
+            long: t.input + t.cache_write_5m + t.cache_write_1h + t.cache_read > LONG_CONTEXT_TOKENS,
+            logged: r.logged_cost.is_some(),
+        };
+        let s = self.rollup.entry(key).or_default();
+        s.requests += sign;
+        s.input += sign * t.input as i64;
+        s.cw5m += sign * t.cache_write_5m as i64;
+        s.cw1h += sign * t.cache_write_1h as i64;
+        s.cache_read += sign * t.cache_read as i64;
+        s.output += sign * t.output as i64;
+        s.reasoning += sign * t.reasoning as i64;
+        s.logged_cost += sign as f64 * r.logged_cost.unwrap_or(0.0);
+    }
+
+    fn flush_rollup(&mut self) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO rollup VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT DO UPDATE SET
+                requests = requests + excluded.requests, input = input + excluded.input,
+                cw5m = cw5m + excluded.cw5m, cw1h = cw1h + excluded.cw1h,
+                cache_read = cache_read + excluded.cache_read, output = output + excluded.output,
+                reasoning = reasoning + excluded.reasoning, logged_cost = logged_cost + excluded.logged_cost",
+        )?;
+        for (k, s) in self.rollup.drain() {
+            stmt.execute(params![
+                k.bucket,
+                k.source,
+                k.project,
+                k.model,
+                k.long,
+                k.logged,
+                s.requests,
+                s.input,
+                s.cw5m,
+                s.cw1h,
+                s.cache_read,
+                s.output,
+                s.reasoning,
+                s.logged_cost
+            ])?;
+        }
+        self.tx.prepare_cached("DELETE FROM rollup WHERE requests = 0")?.execute([])?;
+        Ok(())
+    }
+
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        self.flush_rollup().map_err(|e| StoreError::from_sqlite(&path, e))?;
         self.tx.commit().map_err(|e| StoreError::from_sqlite(&path, e))
     }
 }

@@ -187,10 +187,11 @@ impl LineParser for ClaudeParser {
         let request_id = parsed.request_id.as_deref().filter(|s| !s.is_empty());
         let dedupe_key = match (msg_id, request_id) {
             (Some(m), Some(r)) => format!("cc:{m}:{r}"),
-            // Gateways without request ids: the lines of one response repeat its input and
-            // cache counts; a gateway reusing one id for many responses does not.
+            // Gateways without request ids: the lines of one response (and copies of them in
+            // resumed sessions) repeat its id and its input and cache counts; a gateway reusing
+            // one id for many responses does not repeat the counts.
             (Some(m), None) => format!(
-                "cc:{session}:{m}:{}:{}:{}",
+                "cc:{m}:-:{}:{}:{}",
                 tokens.input,
                 tokens.cache_write_5m + tokens.cache_write_1h,
                 tokens.cache_read
