@@ -176,6 +176,11 @@ pub fn scan(
         })
         .map(|c| c.path.clone())
         .collect();
+    if jobs.is_empty() && gone.is_empty() {
+        // Nothing to write: no write lock needed (a report runs beside another scan).
+        report.duration = started.elapsed();
+        return Ok(report);
+    }
 
     // Biggest first, so one huge file does not finish last alone.
     jobs.sort_by_key(|j| std::cmp::Reverse(j.size));

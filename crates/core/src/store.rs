@@ -18,7 +18,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::model::{Tokens, UsageEvent};
 
@@ -279,7 +279,9 @@ impl Store {
         }
         let path = self.path.clone();
         let err = |e| StoreError::from_sqlite(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
+        // Immediate: take the write lock first (waiting out the busy timeout). A deferred
+        // transaction that has read cannot wait for it: SQLite refuses the upgrade at once.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
         // Re-check inside the write transaction: another process may have migrated meanwhile.
         let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
@@ -331,7 +333,11 @@ impl Store {
     /// Starts the single write transaction of a batch of files.
     pub fn batch(&mut self) -> Result<Batch<'_>, StoreError> {
         let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(|e| StoreError::from_sqlite(&path, e))?;
+        // Immediate, for the same reason as in `migrate`: this transaction reads before it writes.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::from_sqlite(&path, e))?;
         let sidechain_groups = {
             let mut stmt = tx
                 .prepare("SELECT DISTINCT group_key FROM events WHERE sidechain = 1")
