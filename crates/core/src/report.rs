@@ -15,7 +15,7 @@ use serde::Serialize;
 use tokenworth_pricing::{ModelPrice, PriceTable};
 
 use crate::model::Tokens;
-use crate::store::{Store, StoreError, BUCKET_MS};
+use crate::store::{tokens_at, Store, StoreError, BUCKET_MS};
 
 /// Token totals and cost, as every report prints them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -221,14 +221,7 @@ pub fn periods(
             let model: String = r.get(2)?;
             let long: bool = r.get(3)?;
             let logged: bool = r.get(4)?;
-            let t = Tokens {
-                input: r.get::<_, i64>(5)? as u64,
-                cache_write_5m: r.get::<_, i64>(6)? as u64,
-                cache_write_1h: r.get::<_, i64>(7)? as u64,
-                cache_read: r.get::<_, i64>(8)? as u64,
-                output: r.get::<_, i64>(9)? as u64,
-                reasoning: r.get::<_, i64>(10)? as u64,
-            };
+            let t = tokens_at(r, 5)?;
             let logged_cost: f64 = r.get(11)?;
             let totals = pricer.totals(&model, &t, long, logged.then_some(logged_cost));
             let key = dates
@@ -303,14 +296,7 @@ pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Sessi
             let long: bool = r.get(4)?;
             let logged: bool = r.get(5)?;
             let (start, end): (i64, i64) = (r.get(6)?, r.get(7)?);
-            let t = Tokens {
-                input: r.get::<_, i64>(9)? as u64,
-                cache_write_5m: r.get::<_, i64>(10)? as u64,
-                cache_write_1h: r.get::<_, i64>(11)? as u64,
-                cache_read: r.get::<_, i64>(12)? as u64,
-                output: r.get::<_, i64>(13)? as u64,
-                reasoning: r.get::<_, i64>(14)? as u64,
-            };
+            let t = tokens_at(r, 9)?;
             let totals = pricer.totals(&model, &t, long, logged.then_some(r.get(15)?));
             let row = map.entry((source.clone(), session.clone())).or_insert_with(|| SessionRow {
                 source,
@@ -396,14 +382,7 @@ pub fn blocks(
             let ts: i64 = r.get(0)?;
             let source: String = r.get(1)?;
             let model: String = r.get(2)?;
-            let t = Tokens {
-                input: r.get::<_, i64>(3)? as u64,
-                cache_write_5m: r.get::<_, i64>(4)? as u64,
-                cache_write_1h: r.get::<_, i64>(5)? as u64,
-                cache_read: r.get::<_, i64>(6)? as u64,
-                output: r.get::<_, i64>(7)? as u64,
-                reasoning: r.get::<_, i64>(8)? as u64,
-            };
+            let t = tokens_at(r, 3)?;
             let logged: Option<f64> = r.get(9)?;
             let long = tokenworth_pricing::is_long_context(&t.pricing());
             let totals = pricer.totals(&model, &t, long, logged);

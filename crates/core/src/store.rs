@@ -251,7 +251,7 @@ impl Store {
         let _: i64 = self.conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
         let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         debug_assert!(mode.eq_ignore_ascii_case("wal") || mode.eq_ignore_ascii_case("memory"));
-        // Statement journals (upserts fire triggers) stay in memory; a 32 MiB page cache keeps a
+        // Statement journals stay in memory; a 32 MiB page cache keeps a
         // batch's dirty pages from spilling mid-transaction.
         self.conn.execute_batch(
             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;",
@@ -363,6 +363,19 @@ pub struct Batch<'a> {
     rollup: HashMap<RollupKey, RollupSums>,
 }
 
+/// Reads `input, cw5m, cw1h, cache_read, output, reasoning` from six columns starting at `first`.
+pub(crate) fn tokens_at(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Tokens> {
+    let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(first + i)?.max(0) as u64) };
+    Ok(Tokens {
+        input: n(0)?,
+        cache_write_5m: n(1)?,
+        cache_write_1h: n(2)?,
+        cache_read: n(3)?,
+        output: n(4)?,
+        reasoning: n(5)?,
+    })
+}
+
 /// The columns of an `events` row that the rollup sums.
 struct StoredRow {
     source: String,
@@ -392,14 +405,7 @@ impl StoredRow {
             project: r.get(1)?,
             model: r.get(2)?,
             ts_ms: r.get(3)?,
-            tokens: Tokens {
-                input: r.get::<_, i64>(4)? as u64,
-                cache_write_5m: r.get::<_, i64>(5)? as u64,
-                cache_write_1h: r.get::<_, i64>(6)? as u64,
-                cache_read: r.get::<_, i64>(7)? as u64,
-                output: r.get::<_, i64>(8)? as u64,
-                reasoning: r.get::<_, i64>(9)? as u64,
-            },
+            tokens: tokens_at(r, 4)?,
             logged_cost: r.get(10)?,
         })
     }
