@@ -160,7 +160,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
     let mut scan_report: Option<ScanReport> = None;
     if !o.no_scan || command == Command::Scan {
-        scan_report = Some(scan(&mut store, &env, &sources, command == Command::Scan)?);
+        scan_report = Some(scan(&mut store, &env, &sources)?);
         if let Some(r) = &scan_report {
             for w in &r.warnings {
                 let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
@@ -240,12 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Scans, drawing a progress bar on stderr once a scan has taken over a second.
-fn scan(
-    store: &mut Store,
-    env: &Env,
-    sources: &[Box<dyn source::Source>],
-    verbose: bool,
-) -> anyhow::Result<ScanReport> {
+fn scan(store: &mut Store, env: &Env, sources: &[Box<dyn source::Source>]) -> anyhow::Result<ScanReport> {
     let started = Instant::now();
     let tty = std::io::stderr().is_terminal();
     let last_draw = std::cell::Cell::new(0u128);
@@ -275,6 +270,5 @@ fn scan(
     if drawn.get() {
         let _ = write!(std::io::stderr(), "\r{}\r", " ".repeat(72));
     }
-    let _ = verbose;
     Ok(report)
 }

@@ -279,10 +279,11 @@ pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Sessi
     let (cond, params) = filter.sql("ts", 1);
     let sql = format!(
         "SELECT source, session_id, min(project), model,
-            input + cw5m + cw1h + cache_read > 200000 AS long, logged_cost IS NOT NULL,
+            input + cw5m + cw1h + cache_read > {threshold} AS long, logged_cost IS NOT NULL,
             min(ts), max(ts), count(*), sum(input), sum(cw5m), sum(cw1h), sum(cache_read), sum(output),
             sum(reasoning), coalesce(sum(logged_cost), 0)
-         FROM events{cond} GROUP BY source, session_id, model, long, logged_cost IS NOT NULL"
+         FROM events{cond} GROUP BY source, session_id, model, long, logged_cost IS NOT NULL",
+        threshold = tokenworth_pricing::LONG_CONTEXT_THRESHOLD
     );
     let mut map: HashMap<(String, String), SessionRow> = HashMap::new();
     let mut run = || -> rusqlite::Result<()> {

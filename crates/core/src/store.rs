@@ -25,9 +25,6 @@ use crate::model::{Tokens, UsageEvent};
 /// Width of a rollup bucket: 15 minutes, the finest granularity of any UTC offset in use, so a
 /// bucket never straddles a local midnight in any time zone.
 pub const BUCKET_MS: i64 = 15 * 60 * 1000;
-/// Prompt size above which a request is priced at long-context rates (kept in the rollup key;
-/// the SQL below spells the same number).
-const LONG_CONTEXT_TOKENS: u64 = tokenworth_pricing::LONG_CONTEXT_THRESHOLD;
 
 const MIGRATIONS: &[&str] = &[
     // 1: the ledger.
@@ -593,7 +590,7 @@ impl Batch<'_> {
             source: r.source.clone(),
             project: r.project.clone(),
             model: r.model.clone(),
-            long: t.input + t.cache_write_5m + t.cache_write_1h + t.cache_read > LONG_CONTEXT_TOKENS,
+            long: tokenworth_pricing::is_long_context(&t.pricing()),
             logged: r.logged_cost.is_some(),
         };
         let s = self.rollup.entry(key).or_default();

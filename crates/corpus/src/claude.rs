@@ -705,16 +705,7 @@ impl Sess {
                     g.broken_line(Source::Claude, "truncated");
                 }
                 2 => {
-                    let n = g.rng.range(64, 3000) as usize;
-                    if g.rng.chance(0.5) {
-                        tmp.resize(n, 0);
-                    } else {
-                        tmp.extend((0..n).map(|_| match g.rng.below(256) as u8 {
-                            b'\n' => 0xfe,
-                            b => b,
-                        }));
-                    }
-                    g.broken_line(Source::Claude, "garbage");
+                    g.garbage_line(&mut tmp, Source::Claude);
                 }
                 _ => {
                     let size = g.rng.range(500, 8000) as usize;

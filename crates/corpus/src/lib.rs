@@ -405,6 +405,21 @@ impl<'a> Gen<'a> {
         self.trap("broken_lines", 1);
     }
 
+    /// Appends a line of garbage (NUL bytes or random bytes without a newline) to `line` and
+    /// counts it as a broken line of `source`.
+    pub(crate) fn garbage_line(&mut self, line: &mut Vec<u8>, source: Source) {
+        let n = self.rng.range(64, 3000) as usize;
+        if self.rng.chance(0.5) {
+            line.resize(n, 0);
+        } else {
+            line.extend((0..n).map(|_| match self.rng.below(256) as u8 {
+                b'\n' => 0xfe,
+                b => b,
+            }));
+        }
+        self.broken_line(source, "garbage");
+    }
+
     pub(crate) fn trap(&mut self, name: &'static str, lines: u64) {
         *self.trap_lines.entry(name).or_default() += lines;
     }
