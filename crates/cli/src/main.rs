@@ -11,11 +11,11 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use clap::{Parser, Subcommand};
+use tokenworth_core::config::{self, DataDir};
 use tokenworth_core::ingest::{self, Progress, ScanOptions, ScanReport};
 use tokenworth_core::report::{self, Filter, Period, Pricer};
 use tokenworth_core::store::{Store, StoreError};
 use tokenworth_core::{source, Env};
-use tokenworth_pricing::PriceTable;
 
 /// Exit codes (documented in README).
 const EXIT_ERROR: u8 = 1;
@@ -91,7 +91,7 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
 }
 
 fn parse_tz(s: &str) -> Result<Tz, String> {
-    s.parse::<Tz>().map_err(|_| format!("'{s}' is not an IANA time zone (for example Europe/Berlin or UTC)"))
+    config::parse_tz(s)
 }
 
 fn main() -> ExitCode {
@@ -131,13 +131,6 @@ impl std::fmt::Display for UsageError {
 }
 impl std::error::Error for UsageError {}
 
-fn system_tz(env: &Env) -> Tz {
-    if let Some(tz) = env.var("TZ").and_then(|s| s.trim_start_matches(':').parse::<Tz>().ok()) {
-        return tz;
-    }
-    iana_time_zone::get_timezone().ok().and_then(|s| s.parse::<Tz>().ok()).unwrap_or(Tz::UTC)
-}
-
 fn run(cli: Cli) -> anyhow::Result<()> {
     let env = Env::from_process();
     let o = cli.opts;
@@ -154,8 +147,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             return Err(UsageError(format!("unknown source '{s}' (known: {})", known.join(", "))).into());
         }
     }
-    let data_dir = o.data_dir.clone().unwrap_or_else(|| env.default_data_dir());
-    let db_path = data_dir.join("ledger.db");
+    let data = DataDir::resolve(o.data_dir.clone(), &env);
+    let (data_dir, db_path) = (data.root.clone(), data.db());
     let mut store = Store::open(&db_path)?;
 
     let mut scan_report: Option<ScanReport> = None;
@@ -168,17 +161,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 
-    let mut table = PriceTable::embedded();
-    let config_path = data_dir.join("config.toml");
-    match std::fs::read_to_string(&config_path) {
-        Ok(text) => {
-            table.apply_overrides(&text).map_err(|e| anyhow::anyhow!("{}: {e}", config_path.display()))?
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", config_path.display())),
-    }
+    let table = data.price_table()?;
     let pricer = Pricer::new(&table);
-    let tz = o.timezone.unwrap_or_else(|| system_tz(&env));
+    let tz = config::effective_tz(o.timezone, &data, &env)?;
     let filter =
         Filter { since: o.since, until: o.until, tz, source: o.source.clone(), project: o.project.clone() };
     let color = std::io::stdout().is_terminal() && env.var("NO_COLOR").is_none();
@@ -227,7 +212,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let stats = ingest::stored_source_stats(&store)?;
             let unpriced = report::unpriced_models(&store, &pricer)?;
             let v =
-                render::sources_json(&sources, &env, &stats, &unpriced, &data_dir, &db_path, table.version());
+                report::sources_json(&sources, &env, &stats, &unpriced, &data_dir, &db_path, table.version());
             if o.json {
                 render::json(&mut out, &v)?;
             } else {

@@ -1,14 +1,11 @@
 //! Terminal tables (at most 80 columns) and JSON printing.
 
-use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
 use serde_json::{json, Value};
 use tokenworth_core::ingest::ScanReport;
 use tokenworth_core::report::{BlockReport, Period, PeriodReport, SessionReport, Totals};
-use tokenworth_core::source::Source;
-use tokenworth_core::Env;
 
 pub fn json(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v)?;
@@ -234,40 +231,6 @@ pub fn scan_table(out: &mut impl Write, r: &ScanReport, color: bool) -> std::io:
         )?;
     }
     writeln!(out, "in {} ms", r.duration.as_millis())
-}
-
-pub fn sources_json(
-    sources: &[Box<dyn Source>],
-    env: &Env,
-    stats: &HashMap<String, (u64, u64, u64)>,
-    unpriced: &BTreeMap<String, BTreeMap<String, u64>>,
-    data_dir: &Path,
-    db: &Path,
-    price_version: &str,
-) -> Value {
-    let list: Vec<Value> = sources
-        .iter()
-        .map(|s| {
-            let roots = s.roots(env);
-            let (found, missing): (Vec<_>, Vec<_>) = roots.iter().partition(|r| r.is_dir());
-            let (files, events, skipped) = stats.get(s.id()).copied().unwrap_or_default();
-            json!({
-                "id": s.id(),
-                "paths": found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-                "paths_not_found": missing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-                "files": files,
-                "events": events,
-                "skipped_lines": skipped,
-                "unpriced_models": unpriced.get(s.id()).cloned().unwrap_or_default(),
-            })
-        })
-        .collect();
-    json!({
-        "sources": list,
-        "data_dir": data_dir.display().to_string(),
-        "database": db.display().to_string(),
-        "price_table": price_version,
-    })
 }
 
 pub fn sources_table(out: &mut impl Write, v: &Value, color: bool) -> std::io::Result<()> {

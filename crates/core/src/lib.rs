@@ -4,6 +4,7 @@
 //! This crate knows nothing of Tauri, HTTP or terminals. Time zones, paths and the environment are
 //! passed in, never read from globals, so every test can pin them.
 
+pub mod config;
 pub mod env;
 pub mod hash;
 pub mod ingest;

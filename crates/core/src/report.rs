@@ -468,3 +468,39 @@ pub fn period_json(report: &PeriodReport, period: Period, breakdown: bool) -> se
         .collect();
     serde_json::json!({ list: rows, "total": report.total })
 }
+
+/// The JSON contract of `sources`: per tool, where logs were looked for, files, events, skipped
+/// lines and unpriced models; plus the data dir, database and price-table version.
+pub fn sources_json(
+    sources: &[Box<dyn crate::source::Source>],
+    env: &crate::Env,
+    stats: &std::collections::HashMap<String, (u64, u64, u64)>,
+    unpriced: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    data_dir: &std::path::Path,
+    db: &std::path::Path,
+    price_version: &str,
+) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = sources
+        .iter()
+        .map(|s| {
+            let roots = s.roots(env);
+            let (found, missing): (Vec<_>, Vec<_>) = roots.iter().partition(|r| r.is_dir());
+            let (files, events, skipped) = stats.get(s.id()).copied().unwrap_or_default();
+            serde_json::json!({
+                "id": s.id(),
+                "paths": found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "paths_not_found": missing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "files": files,
+                "events": events,
+                "skipped_lines": skipped,
+                "unpriced_models": unpriced.get(s.id()).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "sources": list,
+        "data_dir": data_dir.display().to_string(),
+        "database": db.display().to_string(),
+        "price_table": price_version,
+    })
+}

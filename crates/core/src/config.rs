@@ -1,0 +1,264 @@
+//! The data dir every shell shares: where the ledger and `config.toml` live, the price table with
+//! the user's overrides, the time zone that splits days, and edits to `config.toml` that keep the
+//! user's own formatting and comments.
+//!
+//! `config.toml`:
+//! ```toml
+//! timezone = "Europe/Berlin"          # optional; default: the system's
+//! [pricing.models."my-local-model"]   # USD per million tokens
+//! input = 1.0
+//! output = 2.0
+//! ```
+
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+use tokenworth_pricing::PriceTable;
+
+use crate::env::Env;
+
+/// Price fields of an override, USD per million tokens (the `[pricing.models."…"]` keys).
+/// One model's override: field name → USD per million tokens, in file order.
+pub type PriceFields = Vec<(String, f64)>;
+
+pub const PRICE_FIELDS: [&str; 5] = ["input", "output", "cache_write_5m", "cache_write_1h", "cache_read"];
+
+#[derive(Debug)]
+pub enum ConfigError {
+    Io(PathBuf, std::io::Error),
+    Invalid(PathBuf, String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Io(p, e) => write!(f, "cannot read {}: {e}", p.display()),
+            ConfigError::Invalid(p, m) => write!(f, "{}: {m}", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where one user's Tokenworth keeps its files.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    /// `explicit` (from `--data-dir` / `TOKENWORTH_DATA_DIR`) or the OS convention.
+    pub fn resolve(explicit: Option<PathBuf>, env: &Env) -> DataDir {
+        DataDir { root: explicit.unwrap_or_else(|| env.default_data_dir()) }
+    }
+    pub fn db(&self) -> PathBuf {
+        self.root.join("ledger.db")
+    }
+    pub fn config(&self) -> PathBuf {
+        self.root.join("config.toml")
+    }
+
+    /// The text of config.toml, empty when there is none.
+    pub fn config_text(&self) -> Result<String, ConfigError> {
+        let path = self.config();
+        match std::fs::read_to_string(&path) {
+            Ok(t) => Ok(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            Err(e) => Err(ConfigError::Io(path, e)),
+        }
+    }
+
+    /// The embedded price table with the user's overrides applied.
+    pub fn price_table(&self) -> Result<PriceTable, ConfigError> {
+        let text = self.config_text()?;
+        let mut table = PriceTable::embedded();
+        table.apply_overrides(&text).map_err(|e| ConfigError::Invalid(self.config(), e.to_string()))?;
+        Ok(table)
+    }
+
+    /// The time zone set in config.toml, if any.
+    pub fn configured_timezone(&self) -> Result<Option<Tz>, ConfigError> {
+        let doc = self.parse()?;
+        match doc.get("timezone") {
+            None => Ok(None),
+            Some(v) => {
+                let s = v.as_str().ok_or_else(|| {
+                    ConfigError::Invalid(self.config(), "`timezone` must be a string".into())
+                })?;
+                parse_tz(s).map(Some).map_err(|m| ConfigError::Invalid(self.config(), m))
+            }
+        }
+    }
+
+    /// Sets (or with `None` removes) `timezone` in config.toml.
+    pub fn set_timezone(&self, tz: Option<Tz>) -> Result<(), ConfigError> {
+        self.edit(|doc| {
+            match tz {
+                Some(tz) => doc["timezone"] = toml_edit::value(tz.name()),
+                None => {
+                    doc.remove("timezone");
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Price overrides in config.toml: model → field → USD per million tokens.
+    pub fn price_overrides(&self) -> Result<Vec<(String, PriceFields)>, ConfigError> {
+        let doc = self.parse()?;
+        let mut out = Vec::new();
+        if let Some(models) = doc.get("pricing").and_then(|p| p.get("models")).and_then(|m| m.as_table_like())
+        {
+            for (name, v) in models.iter() {
+                let mut fields = Vec::new();
+                if let Some(t) = v.as_table_like() {
+                    for (k, x) in t.iter() {
+                        let n = x.as_float().or_else(|| x.as_integer().map(|i| i as f64));
+                        if let Some(n) = n {
+                            fields.push((k.to_string(), n));
+                        }
+                    }
+                }
+                out.push((name.to_string(), fields));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets the override of `model` (USD per million tokens per field), or removes it with `None`.
+    /// The result is checked with the price table's own parser before it is written, so a file
+    /// that the CLI would refuse is never written.
+    pub fn set_price_override(
+        &self,
+        model: &str,
+        fields: Option<&[(String, f64)]>,
+    ) -> Result<(), ConfigError> {
+        if model.trim().is_empty() {
+            return Err(ConfigError::Invalid(self.config(), "a price override needs a model name".into()));
+        }
+        self.edit(|doc| {
+            if !doc.contains_key("pricing") {
+                let mut t = toml_edit::Table::new();
+                t.set_implicit(true);
+                doc["pricing"] = toml_edit::Item::Table(t);
+            }
+            let pricing = doc["pricing"].as_table_mut().ok_or("`pricing` must be a table")?;
+            if !pricing.contains_key("models") {
+                let mut t = toml_edit::Table::new();
+                t.set_implicit(true);
+                pricing["models"] = toml_edit::Item::Table(t);
+            }
+            let models = pricing["models"].as_table_mut().ok_or("`pricing.models` must be a table")?;
+            match fields {
+                None => {
+                    models.remove(model);
+                }
+                Some(fields) => {
+                    let mut t = toml_edit::Table::new();
+                    for (k, v) in fields {
+                        if !PRICE_FIELDS.contains(&k.as_str()) {
+                            return Err(format!("unknown price field `{k}`"));
+                        }
+                        if !v.is_finite() || *v < 0.0 {
+                            return Err(format!("price `{k}` must be a number ≥ 0"));
+                        }
+                        t[k.as_str()] = toml_edit::value(*v);
+                    }
+                    models[model] = toml_edit::Item::Table(t);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn parse(&self) -> Result<toml_edit::DocumentMut, ConfigError> {
+        self.config_text()?
+            .parse::<toml_edit::DocumentMut>()
+            .map_err(|e| ConfigError::Invalid(self.config(), e.to_string()))
+    }
+
+    /// Applies `f` to config.toml and writes it back atomically (temp file + rename), after
+    /// checking the price table still accepts it.
+    fn edit(
+        &self,
+        f: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<(), String>,
+    ) -> Result<(), ConfigError> {
+        let mut doc = self.parse()?;
+        f(&mut doc).map_err(|m| ConfigError::Invalid(self.config(), m))?;
+        let text = doc.to_string();
+        PriceTable::embedded()
+            .apply_overrides(&text)
+            .map_err(|e| ConfigError::Invalid(self.config(), e.to_string()))?;
+        std::fs::create_dir_all(&self.root).map_err(|e| ConfigError::Io(self.root.clone(), e))?;
+        let tmp = self.root.join(".config.toml.tmp");
+        std::fs::write(&tmp, text).map_err(|e| ConfigError::Io(tmp.clone(), e))?;
+        std::fs::rename(&tmp, self.config()).map_err(|e| ConfigError::Io(self.config(), e))
+    }
+}
+
+pub fn parse_tz(s: &str) -> Result<Tz, String> {
+    s.parse::<Tz>().map_err(|_| format!("'{s}' is not an IANA time zone (for example Europe/Berlin or UTC)"))
+}
+
+/// The system's time zone: `TZ` from `env`, else what the OS says, else UTC.
+pub fn system_tz(env: &Env) -> Tz {
+    if let Some(tz) = env.var("TZ").and_then(|s| s.trim_start_matches(':').parse::<Tz>().ok()) {
+        return tz;
+    }
+    iana_time_zone::get_timezone().ok().and_then(|s| s.parse::<Tz>().ok()).unwrap_or(Tz::UTC)
+}
+
+/// The zone reports use: an explicit choice, else config.toml's, else the system's.
+pub fn effective_tz(explicit: Option<Tz>, data: &DataDir, env: &Env) -> Result<Tz, ConfigError> {
+    if let Some(tz) = explicit {
+        return Ok(tz);
+    }
+    Ok(data.configured_timezone()?.unwrap_or_else(|| system_tz(env)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> (tempfile::TempDir, DataDir) {
+        let t = tempfile::tempdir().unwrap();
+        let d = DataDir { root: t.path().join("data") };
+        (t, d)
+    }
+
+    #[test]
+    fn edits_keep_comments_and_round_trip() {
+        let (_t, d) = dir();
+        std::fs::create_dir_all(&d.root).unwrap();
+        std::fs::write(d.config(), "# mine\n[pricing.models.\"a\"]\ninput = 1.0 # note\noutput = 2.0\n").unwrap();
+        d.set_timezone(Some(Tz::Europe__Berlin)).unwrap();
+        d.set_price_override("b", Some(&[("input".into(), 2.5), ("output".into(), 10.0)])).unwrap();
+        let text = d.config_text().unwrap();
+        assert!(text.contains("# mine") && text.contains("# note"), "{text}");
+        assert_eq!(d.configured_timezone().unwrap(), Some(Tz::Europe__Berlin));
+        let o = d.price_overrides().unwrap();
+        assert_eq!(o.len(), 2);
+        assert_eq!(o[1], ("b".to_string(), vec![("input".into(), 2.5), ("output".into(), 10.0)]));
+        assert!(d.price_table().unwrap().resolve("b").is_some());
+        d.set_price_override("a", None).unwrap();
+        d.set_timezone(None).unwrap();
+        assert_eq!(d.price_overrides().unwrap().len(), 1);
+        assert_eq!(d.configured_timezone().unwrap(), None);
+    }
+
+    #[test]
+    fn bad_edits_write_nothing() {
+        let (_t, d) = dir();
+        assert!(d.set_price_override("x", Some(&[("inptu".into(), 1.0)])).is_err());
+        assert!(d.set_price_override("x", Some(&[("input".into(), -1.0)])).is_err());
+        assert!(d.set_price_override(" ", Some(&[("input".into(), 1.0)])).is_err());
+        assert!(!d.config().exists());
+        std::fs::create_dir_all(&d.root).unwrap();
+        std::fs::write(d.config(), "timezone = \"Mars/Olympus\"\n").unwrap();
+        assert!(d.configured_timezone().is_err());
+        std::fs::write(d.config(), "not toml [").unwrap();
+        assert!(d.set_timezone(None).is_err());
+        assert_eq!(std::fs::read_to_string(d.config()).unwrap(), "not toml [");
+    }
+}
