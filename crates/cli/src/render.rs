@@ -4,41 +4,13 @@ use std::io::Write;
 use std::path::Path;
 
 use serde_json::{json, Value};
+use tokenworth_core::fmt::{tokens, usd};
 use tokenworth_core::ingest::ScanReport;
 use tokenworth_core::report::{BlockReport, Period, PeriodReport, SessionReport, Totals};
 
 pub fn json(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v)?;
     writeln!(out)
-}
-
-/// 1234 → "1,234"; 12_345_678 → "12.3M" (tables only; JSON carries exact numbers).
-pub fn tokens(n: u64) -> String {
-    if n < 100_000 {
-        let s = n.to_string();
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
-    } else if n < 1_000_000 {
-        format!("{:.0}K", n as f64 / 1e3)
-    } else if n < 1_000_000_000 {
-        format!("{:.1}M", n as f64 / 1e6)
-    } else {
-        format!("{:.2}B", n as f64 / 1e9)
-    }
-}
-
-pub fn usd(c: f64) -> String {
-    if c >= 10_000.0 {
-        format!("${:.0}", c)
-    } else {
-        format!("${:.2}", c)
-    }
 }
 
 fn bold(s: &str, color: bool) -> String {

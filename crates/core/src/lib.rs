@@ -5,7 +5,9 @@
 //! passed in, never read from globals, so every test can pin them.
 
 pub mod config;
+pub mod dashboard;
 pub mod env;
+pub mod fmt;
 pub mod hash;
 pub mod ingest;
 pub mod model;

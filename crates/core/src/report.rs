@@ -108,7 +108,7 @@ impl Filter {
     }
 
     /// SQL conditions and parameters for `source` / `project` columns and a time column.
-    fn sql(&self, ts_expr: &str, ts_scale: i64) -> (String, Vec<Value>) {
+    pub(crate) fn sql(&self, ts_expr: &str, ts_scale: i64) -> (String, Vec<Value>) {
         let mut conds = Vec::new();
         let mut params = Vec::new();
         let (start, end) = self.range_ms();

@@ -1,0 +1,89 @@
+//! What the dashboard and the tray show, composed from the reports so the app stays a thin shell.
+//! Shapes are documented in docs/bridge.md; they reuse the CLI's JSON contracts.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::report::{self, local_date, Filter, Pricer, Totals};
+use crate::store::{tokens_at, Store, StoreError, BUCKET_MS};
+
+/// Today's totals, overall and per source: what the tray shows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Today {
+    pub date: String,
+    pub total: Totals,
+    pub sources: BTreeMap<String, Totals>,
+}
+
+/// The local date of `now_ms` in `tz`.
+pub fn today(tz: Tz, now_ms: i64) -> NaiveDate {
+    local_date(tz, now_ms)
+}
+
+/// Today's spend in `tz`.
+pub fn today_totals(store: &Store, pricer: &Pricer, tz: Tz, now_ms: i64) -> Result<Today, StoreError> {
+    let day = today(tz, now_ms);
+    let filter = Filter { since: Some(day), until: Some(day), ..Filter::new(tz) };
+    let rep = report::periods(store, pricer, &filter, report::Period::Day)?;
+    let mut out = Today { date: day.format("%Y-%m-%d").to_string(), ..Today::default() };
+    if let Some(row) = rep.rows.into_iter().next() {
+        out.total = row.total;
+        out.sources = row.sources;
+    }
+    Ok(out)
+}
+
+/// The Overview: the daily contract with per-model breakdown for the last `days` local days
+/// (today included) and today's usage per local hour.
+pub fn overview(store: &Store, pricer: &Pricer, tz: Tz, now_ms: i64, days: u32) -> Result<Value, StoreError> {
+    let day = today(tz, now_ms);
+    let first = day - chrono::Duration::days(i64::from(days.clamp(1, 3660)) - 1);
+    let filter = Filter { since: Some(first), until: Some(day), ..Filter::new(tz) };
+    let rep = report::periods(store, pricer, &filter, report::Period::Day)?;
+    let daily = report::period_json(&rep, report::Period::Day, true);
+    let today_filter = Filter { since: Some(day), until: Some(day), ..Filter::new(tz) };
+    let hourly = hourly(store, pricer, &today_filter)?;
+    Ok(json!({
+        "today": day.format("%Y-%m-%d").to_string(),
+        "timezone": tz.name(),
+        "daily": daily,
+        "hourly": hourly.into_iter().map(|(hour, total)| json!({"hour": hour, "total": total})).collect::<Vec<_>>(),
+    }))
+}
+
+/// Totals per local hour (`YYYY-MM-DDTHH`) from the rollup. A 15-minute bucket never straddles
+/// an hour in zones with whole-hour offsets; in the few with 30/45-minute offsets each bucket
+/// still lands wholly in one local hour.
+pub fn hourly(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Vec<(String, Totals)>, StoreError> {
+    let (cond, params) = filter.sql("bucket", BUCKET_MS);
+    let sql = format!(
+        "SELECT bucket, model, long, logged, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost FROM rollup{cond}"
+    );
+    let mut hours: BTreeMap<String, Totals> = BTreeMap::new();
+    let mut run = || -> rusqlite::Result<()> {
+        let mut stmt = store.conn().prepare(&sql)?;
+        let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        while let Some(r) = q.next()? {
+            let bucket: i64 = r.get(0)?;
+            let model: String = r.get(1)?;
+            let long: bool = r.get(2)?;
+            let logged: bool = r.get(3)?;
+            let t = tokens_at(r, 4)?;
+            let logged_cost: f64 = r.get(10)?;
+            let totals = pricer.totals(&model, &t, long, logged.then_some(logged_cost));
+            let key = DateTime::<Utc>::from_timestamp_millis(bucket * BUCKET_MS)
+                .unwrap_or_default()
+                .with_timezone(&filter.tz)
+                .format("%Y-%m-%dT%H")
+                .to_string();
+            hours.entry(key).or_default().add(&totals);
+        }
+        Ok(())
+    };
+    run().map_err(|e| store.err(e))?;
+    Ok(hours.into_iter().filter(|(_, t)| t.total_tokens > 0).collect())
+}

@@ -1,0 +1,233 @@
+//! The dashboard's commands (docs/bridge.md): each one a thin call into `tokenworth-core`.
+//! Errors are strings the UI shows as they are.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_autostart::ManagerExt;
+use tokenworth_core::config::{self, PRICE_FIELDS};
+use tokenworth_core::report::{self, Filter};
+use tokenworth_core::{dashboard, ingest, source};
+
+use crate::state::{now_ms, AppState};
+
+type Res = Result<Value, String>;
+
+fn date(s: &Option<String>, what: &str) -> Result<Option<NaiveDate>, String> {
+    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| format!("{what} '{s}' is not a date (YYYY-MM-DD)")),
+    }
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Res {
+    serde_json::to_value(v).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn overview(state: State<'_, AppState>, days: Option<u32>) -> Res {
+    state.read(|store, pricer, tz| {
+        dashboard::overview(store, pricer, tz, now_ms(), days.unwrap_or(30)).map_err(|e| e.to_string())
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Range {
+    since: Option<String>,
+    until: Option<String>,
+    source: Option<String>,
+    project: Option<String>,
+}
+
+impl Range {
+    fn filter(&self, tz: chrono_tz::Tz) -> Result<Filter, String> {
+        let (since, until) = (date(&self.since, "since")?, date(&self.until, "until")?);
+        if let (Some(s), Some(u)) = (since, until) {
+            if s > u {
+                return Err(format!("since {s} is after until {u}"));
+            }
+        }
+        let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+        Ok(Filter { since, until, tz, source: nonempty(&self.source), project: nonempty(&self.project) })
+    }
+}
+
+#[tauri::command]
+pub fn sessions(
+    state: State<'_, AppState>,
+    since: Option<String>,
+    until: Option<String>,
+    source: Option<String>,
+    project: Option<String>,
+) -> Res {
+    let range = Range { since, until, source, project };
+    state.read(|store, pricer, tz| {
+        let rep = report::sessions(store, pricer, &range.filter(tz)?).map_err(|e| e.to_string())?;
+        to_value(&rep)
+    })
+}
+
+#[tauri::command]
+pub fn session_requests(state: State<'_, AppState>, source: String, session_id: String) -> Res {
+    let _ = (&state, &source, &session_id);
+    Err("session requests are not available in this build".into())
+}
+
+#[tauri::command]
+pub fn sources(state: State<'_, AppState>) -> Res {
+    sources_value(&state)
+}
+
+fn sources_value(state: &AppState) -> Res {
+    let mut v = state.read(|store, pricer, _tz| {
+        let stats = ingest::stored_source_stats(store).map_err(|e| e.to_string())?;
+        let unpriced = report::unpriced_models(store, pricer).map_err(|e| e.to_string())?;
+        let table_version = state.data.price_table().map_err(|e| e.to_string())?.version().to_string();
+        Ok(report::sources_json(
+            &source::all(),
+            &state.env,
+            &stats,
+            &unpriced,
+            &state.data.root,
+            &state.data.db(),
+            &table_version,
+        ))
+    })?;
+    let supported: Vec<&str> = source::all().iter().map(|s| s.id()).collect();
+    if let Value::Object(o) = &mut v {
+        o.insert("watcher".into(), json!({"paused": state.paused(), "roots": state.roots()}));
+        o.insert("last_scan".into(), to_value(&state.last_scan())?);
+        o.insert("last_error".into(), to_value(&state.last_error())?);
+        o.insert("supported".into(), json!(supported));
+    }
+    Ok(v)
+}
+
+#[tauri::command]
+pub fn settings(app: AppHandle, state: State<'_, AppState>) -> Res {
+    settings_value(&app, &state)
+}
+
+fn settings_value(app: &AppHandle, state: &AppState) -> Res {
+    let configured = state.data.configured_timezone().map_err(|e| e.to_string())?;
+    let system = config::system_tz(&state.env);
+    let overrides: Vec<Value> = state
+        .data
+        .price_overrides()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|(model, fields)| {
+            let mut o = serde_json::Map::new();
+            o.insert("model".into(), model.into());
+            for (k, v) in fields {
+                o.insert(k, v.into());
+            }
+            Value::Object(o)
+        })
+        .collect();
+    let autostart = app.autolaunch().is_enabled().unwrap_or(false);
+    let zones: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+    Ok(json!({
+        "timezone": configured.unwrap_or(system).name(),
+        "timezone_source": if configured.is_some() { "config" } else { "system" },
+        "system_timezone": system.name(),
+        "timezones": zones,
+        "data_dir": state.data.root.display().to_string(),
+        "database": state.data.db().display().to_string(),
+        "config_file": state.data.config().display().to_string(),
+        "autostart": autostart,
+        "price_overrides": overrides,
+    }))
+}
+
+/// After a settings change that alters numbers (zone, prices), the views re-query.
+fn changed(app: &AppHandle) {
+    crate::tray::refresh(app);
+    let _ = app.emit("usage-changed", json!({"events": 0, "at": crate::state::now_iso()}));
+}
+
+#[tauri::command]
+pub fn set_timezone(app: AppHandle, state: State<'_, AppState>, timezone: Option<String>) -> Res {
+    let tz = match timezone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(config::parse_tz(s)?),
+    };
+    state.data.set_timezone(tz).map_err(|e| e.to_string())?;
+    changed(&app);
+    settings_value(&app, &state)
+}
+
+#[tauri::command]
+pub fn set_autostart(app: AppHandle, state: State<'_, AppState>, enabled: bool) -> Res {
+    let al = app.autolaunch();
+    let r = if enabled { al.enable() } else { al.disable() };
+    r.map_err(|e| format!("cannot change start at login: {e}"))?;
+    settings_value(&app, &state)
+}
+
+#[tauri::command]
+pub fn set_price_override(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    model: String,
+    prices: Option<BTreeMap<String, Option<f64>>>,
+) -> Res {
+    let fields: Option<Vec<(String, f64)>> = prices.map(|p| {
+        PRICE_FIELDS
+            .iter()
+            .filter_map(|k| p.get(*k).copied().flatten().map(|v| (k.to_string(), v)))
+            .chain(p.keys().filter(|k| !PRICE_FIELDS.contains(&k.as_str())).map(|k| (k.clone(), f64::NAN)))
+            .collect()
+    });
+    state.data.set_price_override(model.trim(), fields.as_deref()).map_err(|e| e.to_string())?;
+    changed(&app);
+    settings_value(&app, &state)
+}
+
+#[tauri::command]
+pub fn set_paused(app: AppHandle, state: State<'_, AppState>, paused: bool) -> Res {
+    if !state.set_paused(paused) {
+        return Err("the watcher is not running".into());
+    }
+    crate::tray::refresh(&app);
+    let _ = app.emit("watcher-changed", json!({"paused": paused}));
+    sources_value(&state)
+}
+
+#[tauri::command]
+pub fn rescan(state: State<'_, AppState>) -> Res {
+    if !state.rescan() {
+        return Err("the watcher is not running".into());
+    }
+    Ok(Value::Null)
+}
+
+#[tauri::command]
+pub fn tag_sessions(
+    state: State<'_, AppState>,
+    session_ids: Vec<String>,
+    outcome: String,
+    note: Option<String>,
+    link: Option<String>,
+) -> Res {
+    let _ = (&state, &session_ids, &outcome, &note, &link);
+    Err("tagging is not available in this build".into())
+}
+
+#[tauri::command]
+pub fn clear_tags(state: State<'_, AppState>, session_ids: Vec<String>) -> Res {
+    let _ = (&state, &session_ids);
+    Err("tagging is not available in this build".into())
+}
+
+#[tauri::command]
+pub fn outcomes(state: State<'_, AppState>, since: Option<String>, until: Option<String>) -> Res {
+    let _ = (&state, &since, &until);
+    Err("outcomes are not available in this build".into())
+}

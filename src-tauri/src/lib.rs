@@ -1,0 +1,148 @@
+//! `tokenworth-app`: the tray app. A thin shell: the watcher (`tokenworth-watch`) ingests what the
+//! tools write, the core crate answers every query, and this crate wires them to a tray icon, a
+//! menu and the dashboard window (ui/, through the commands in `commands`).
+
+pub mod args;
+mod commands;
+mod state;
+mod tray;
+
+use std::io::Write;
+use std::time::Instant;
+
+use tauri::{Emitter, Manager, RunEvent, WindowEvent};
+use tokenworth_core::config::DataDir;
+use tokenworth_core::Env;
+use tokenworth_watch::{Live, LiveConfig, LiveEvent};
+
+use state::AppState;
+
+/// Runs the app; returns the process exit code.
+pub fn run() -> i32 {
+    let launched = Instant::now();
+    let env = Env::from_process();
+    let args = match args::parse(std::env::args().skip(1), &env) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "tokenworth-app: {e}");
+            return 2;
+        }
+    };
+    if args.help {
+        println!("{}", args::USAGE);
+        return 0;
+    }
+    if args.version {
+        println!("tokenworth-app {}", env!("CARGO_PKG_VERSION"));
+        return 0;
+    }
+    let data = DataDir::resolve(args.data_dir.clone(), &env);
+    let hidden = args.hidden;
+    let timing = env.var("TOKENWORTH_APP_TIMING").is_some();
+    let app_state = AppState::new(env, data, launched, timing);
+
+    let builder = tauri::Builder::default()
+        // First, so a second launch hands over before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| show_window(app)))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--hidden"]),
+        ))
+        .manage(app_state)
+        .invoke_handler(tauri::generate_handler![
+            commands::overview,
+            commands::sessions,
+            commands::session_requests,
+            commands::sources,
+            commands::settings,
+            commands::set_timezone,
+            commands::set_autostart,
+            commands::set_price_override,
+            commands::set_paused,
+            commands::rescan,
+            commands::tag_sessions,
+            commands::clear_tags,
+            commands::outcomes,
+        ])
+        .setup(move |app| {
+            tray::build(app.handle())?;
+            start_watching(app.handle());
+            if !hidden {
+                show_window(app.handle());
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps the tray: hide instead.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        });
+    let app = match builder.build(tauri::generate_context!()) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "tokenworth-app: cannot start: {e}");
+            return 1;
+        }
+    };
+    app.run(|handle, event| match event {
+        RunEvent::ExitRequested { code: None, api, .. } => {
+            // The last window closing is not a reason to leave the tray; Quit passes a code.
+            api.prevent_exit();
+        }
+        RunEvent::Exit => {
+            if let Some(live) = handle.state::<AppState>().take_live() {
+                live.stop();
+            }
+        }
+        _ => {}
+    });
+    0
+}
+
+pub(crate) fn show_window(app: &tauri::AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+/// Starts the watcher; its events update the tray and tell the dashboard to re-query.
+fn start_watching(app: &tauri::AppHandle) {
+    let st = app.state::<AppState>();
+    let cfg = LiveConfig::new(st.env.clone(), st.data.db());
+    let handle = app.clone();
+    let result = Live::start(cfg, move |ev| on_live_event(&handle, ev));
+    match result {
+        Ok(live) => st.set_live(live),
+        Err(e) => {
+            let msg = format!("cannot open the ledger {}: {e}", st.data.db().display());
+            let _ = writeln!(std::io::stderr(), "tokenworth-app: {msg}");
+            st.set_error(Some(msg));
+            tray::refresh(app);
+        }
+    }
+}
+
+fn on_live_event(app: &tauri::AppHandle, ev: LiveEvent) {
+    let st = app.state::<AppState>();
+    match ev {
+        LiveEvent::Flushed { events, bytes, duration, .. } => {
+            st.record_scan(events, bytes, duration);
+            tray::refresh(app);
+            st.note_first_flush();
+            let _ = app.emit("usage-changed", serde_json::json!({"events": events, "at": state::now_iso()}));
+        }
+        LiveEvent::Error(msg) => {
+            st.set_error(Some(msg));
+            tray::refresh(app);
+            let _ = app.emit("watcher-changed", serde_json::json!({"paused": st.paused()}));
+        }
+        LiveEvent::Roots(roots) => {
+            st.set_roots(roots);
+            let _ = app.emit("watcher-changed", serde_json::json!({"paused": st.paused()}));
+        }
+    }
+}

@@ -1,0 +1,354 @@
+"""End to end: the real tokenworth-app binary in its real WebKit webview under Xvfb, driven through
+tauri-driver + WebKitWebDriver, on a fake home of logs, next to the real tokenworth CLI.
+
+Run by tests/e2e/run.sh, which starts Xvfb, a tray host and a D-Bus session and
+sets APP, CLI, SHOTS, TAURI_DRIVER. Each check fails with what it saw.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.options import ArgOptions
+
+sys.path.insert(0, os.path.dirname(__file__))
+import fakehome  # noqa: E402
+
+APP = os.environ["APP"]
+CLI = os.environ["CLI"]
+SHOTS = os.environ["SHOTS"]
+TAURI_DRIVER = os.environ.get("TAURI_DRIVER", "tauri-driver")
+TZ = os.environ.get("TZ", "Europe/Berlin")
+WAIT = 30.0
+
+
+def wait_for(what, fn, timeout=WAIT, interval=0.1):
+    """Polls the page (the webview's state is only reachable by asking) until fn() is truthy."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except WebDriverException as e:  # element not there yet
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class App:
+    """One app process on one fake home and data dir, driven through its own tauri-driver (the
+    app inherits the driver's environment, so each App gets its HOME and TZ)."""
+
+    def __init__(self, home, data):
+        self.home, self.data = home, data
+        port = free_port()
+        env = dict(os.environ, HOME=home, TZ=TZ, TOKENWORTH_DATA_DIR=data)
+        self.log = open(os.path.join(SHOTS, "..", f"tauri-driver-{port}.log"), "w")
+        self.proc = subprocess.Popen([TAURI_DRIVER, "--port", str(port), "--native-port", str(free_port())],
+                                     env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        opts = ArgOptions()
+        opts.set_capability("browserName", "wry")
+        opts.set_capability("tauri:options", {"application": APP, "args": ["--data-dir", data]})
+
+        def session():
+            try:
+                return webdriver.Remote(url, options=opts)
+            except Exception as e:  # the driver is still starting
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"tauri-driver exited with {self.proc.returncode}") from e
+                return None
+
+        self.driver = wait_for("a WebDriver session with the app", session, timeout=60, interval=0.3)
+        self.driver.implicitly_wait(0)
+
+    def js(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
+    def attr(self, selector, name="data-value"):
+        els = self.driver.find_elements(By.CSS_SELECTOR, selector)
+        return els[0].get_attribute(name) if els else None
+
+    def click(self, selector):
+        wait_for(selector, lambda: self.driver.find_elements(By.CSS_SELECTOR, selector))
+        self.driver.find_element(By.CSS_SELECTOR, selector).click()
+
+    def shot(self, name):
+        path = os.path.join(SHOTS, name)
+        self.driver.save_screenshot(path)
+        return path
+
+    def quit(self):
+        try:
+            self.driver.quit()
+        except WebDriverException:
+            pass
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def cli(home, data, *args):
+    env = dict(os.environ, HOME=home, TOKENWORTH_DATA_DIR=data, TZ=TZ, NO_COLOR="1")
+    r = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise AssertionError(f"tokenworth {' '.join(args)} exited {r.returncode}: {r.stderr}")
+    return json.loads(r.stdout) if "--json" in args else r.stdout
+
+
+def sums(daily, first, last):
+    """Token and cost totals of the days in [first, last] of a `daily --json` document."""
+    tokens, cost = 0, 0.0
+    for d in daily["days"]:
+        if first.isoformat() <= d["date"] <= last.isoformat():
+            tokens += d["total"]["total_tokens"]
+            cost += d["total"]["cost_usd"]
+    return tokens, cost
+
+
+def sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Dashboard(unittest.TestCase):
+    """The main scenario: one app on a month of logs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="tw-e2e-")
+        cls.home = os.path.join(cls.tmp, "home")
+        cls.data = os.path.join(cls.tmp, "data")
+        cls.log = fakehome.write_home(cls.home)
+        cls.app = App(cls.home, cls.data)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.quit()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def overview_numbers(self):
+        a = self.app
+        return {k: a.attr(f"#{k}") for k in
+                ("today-cost", "today-tokens", "week-cost", "week-tokens", "month-cost", "month-tokens")}
+
+    def expected_numbers(self):
+        daily = cli(self.home, self.data, "daily", "--json")
+        today = datetime.now(ZoneInfo(TZ)).date()
+        out = {}
+        for key, days in (("today", 1), ("week", 7), ("month", 30)):
+            t, c = sums(daily, today - timedelta(days=days - 1), today)
+            out[f"{key}-tokens"], out[f"{key}-cost"] = t, c
+        return out
+
+    def assert_overview_matches_cli(self):
+        want = self.expected_numbers()
+
+        def same():
+            got = self.overview_numbers()
+            if any(v is None for v in got.values()):
+                return False
+            for k, w in want.items():
+                g = float(got[k])
+                if (k.endswith("tokens") and int(g) != w) or abs(g - w) > 1e-9:
+                    return False
+            return got
+
+        wait_for(f"overview numbers equal to `tokenworth daily --json` {want}", same)
+        return want
+
+    def test_1_overview_equals_cli_and_follows_the_logs_live(self):
+        a = self.app
+        a.click("#nav-overview")
+        before = self.assert_overview_matches_cli()
+        self.assertGreater(before["today-tokens"], 0)
+        self.assertGreater(before["month-tokens"], before["week-tokens"])
+        tools = {e.get_attribute("data-source") for e in
+                 a.driver.find_elements(By.CSS_SELECTOR, "[data-testid=tool-row]")}
+        self.assertEqual(tools, {"claude-code", "codex"})
+        a.shot("overview.png")
+
+        # Append to a log while the app runs: the numbers change without a reload.
+        a.js("window.__e2eMarker = 42")
+        stamp = a.attr("#last-updated")
+        fakehome.append_requests(self.log, "0a1b2c3d-today-web", "/work/acme-web", 100, 3)
+        wait_for("a re-query after the append", lambda: a.attr("#last-updated") != stamp)
+        after = self.assert_overview_matches_cli()
+        self.assertGreater(after["today-tokens"], before["today-tokens"])
+        self.assertEqual(a.js("return window.__e2eMarker"), 42, "the page was reloaded")
+
+    def test_2_sessions_open_one(self):
+        a = self.app
+        a.click("#nav-sessions")
+        rows = wait_for("session rows", lambda: a.driver.find_elements(By.CSS_SELECTOR, "tr[data-session-id]"))
+        listed = {r.get_attribute("data-session-id") for r in rows}
+        want = {s["session_id"] for s in cli(self.home, self.data, "session", "--json", "--no-scan")["sessions"]}
+        self.assertEqual(listed, want)
+        a.shot("sessions.png")
+        a.click('tr[data-session-id="2c3d4e5f-three-days"]')
+        wait_for("the session detail", lambda: a.driver.find_element(By.CSS_SELECTOR, "#session-detail").is_displayed())
+        wait_for("its requests", lambda: a.driver.find_elements(By.CSS_SELECTOR, "#session-requests tbody tr"))
+        n = len(a.driver.find_elements(By.CSS_SELECTOR, "#session-requests tbody tr"))
+        self.assertEqual(n, 8, "one row per request of that session")
+        a.shot("session-detail.png")
+        a.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+
+    def test_3_tag_sessions_and_see_the_worth_it_view_change(self):
+        a = self.app
+        a.click("#nav-outcomes")
+        wait_for("the outcomes view", lambda: a.driver.find_elements(By.CSS_SELECTOR, "[data-testid=outcome-row]"))
+        shipped_before = int(a.attr('[data-testid=outcome-row][data-outcome=shipped]', "data-sessions") or 0)
+        a.click("#nav-sessions")
+        wait_for("session rows", lambda: a.driver.find_elements(By.CSS_SELECTOR, "tr[data-session-id]"))
+        for sid in ("0a1b2c3d-today-web", "1b2c3d4e-today-api"):
+            a.click(f'tr[data-session-id="{sid}"] input.session-select')
+        a.js("const s=document.querySelector('#tag-outcome'); s.value='shipped'; s.dispatchEvent(new Event('change'))")
+        a.driver.find_element(By.CSS_SELECTOR, "#tag-note").send_keys("landed the login page")
+        a.click("#tag-apply")
+        rows = wait_for("the tag in `tokenworth session --json`", lambda: [
+            s for s in cli(self.home, self.data, "session", "--json", "--no-scan")["sessions"]
+            if s.get("outcome") == "shipped"])
+        self.assertEqual({s["session_id"] for s in rows}, {"0a1b2c3d-today-web", "1b2c3d4e-today-api"})
+        self.assertTrue(all(s["note"] == "landed the login page" for s in rows))
+        a.click("#nav-outcomes")
+        wait_for("two more shipped sessions in the worth-it view", lambda: int(
+            a.attr('[data-testid=outcome-row][data-outcome=shipped]', "data-sessions") or 0) == shipped_before + 2)
+        want = cli(self.home, self.data, "outcomes", "--json", "--no-scan")
+        shipped = next(o for o in want["outcomes"] if o["outcome"] == "shipped")
+        got = float(a.attr('[data-testid=outcome-row][data-outcome=shipped]', "data-cost"))
+        self.assertAlmostEqual(got, shipped["cost_usd"], places=9)
+        a.shot("outcomes.png")
+
+        # The CLI tags too; the app shows it when it next looks.
+        cli(self.home, self.data, "tag", "2c3d4e5f", "explored", "--note", "spike")
+        a.click("#nav-sessions")
+        a.click("#nav-outcomes")
+        wait_for("the CLI's tag in the app", lambda: int(
+            a.attr('[data-testid=outcome-row][data-outcome=explored]', "data-sessions") or 0) >= 1)
+
+    def test_4_sources_and_settings(self):
+        a = self.app
+        a.click("#nav-sources")
+        body = wait_for("the sources view", lambda: a.driver.find_element(By.CSS_SELECTOR, "main").text)
+        wait_for("the log roots in Sources", lambda: os.path.join(self.home, ".claude", "projects")
+                 in a.driver.find_element(By.CSS_SELECTOR, "main").text)
+        self.assertIn("codex", body)
+        a.shot("sources.png")
+        a.click("#nav-settings")
+        wait_for("the data dir in Settings", lambda: self.data in a.driver.find_element(By.CSS_SELECTOR, "main").text)
+        a.shot("settings.png")
+
+    def test_5_db_locked_by_a_long_scan(self):
+        """A CLI holding the write lock delays ingest; nothing is lost, the app catches up."""
+        a = self.app
+        a.click("#nav-overview")
+        before = self.assert_overview_matches_cli()
+        db = sqlite3.connect(os.path.join(self.data, "ledger.db"), timeout=30)
+        db.execute("BEGIN IMMEDIATE")
+        fakehome.append_requests(self.log, "0a1b2c3d-today-web", "/work/acme-web", 200, 2)
+        time.sleep(1.5)  # the lock is held on purpose while the watcher tries to write
+        db.rollback()
+        db.close()
+        after = self.assert_overview_matches_cli()
+        self.assertGreater(after["today-tokens"], before["today-tokens"])
+
+    def test_6_tray_icon_and_menu(self):
+        """With trayer as the tray host, the icon is visible and its menu opens."""
+        display = os.environ["DISPLAY"]
+        geom = subprocess.run(["xdotool", "search", "--sync", "--limit", "1", "--class", "trayer",
+                               "getwindowgeometry", "--shell"], capture_output=True, text=True, timeout=20).stdout
+        g = dict(line.split("=", 1) for line in geom.split() if "=" in line)
+        x, y, w, h = (int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+        shot_before = os.path.join(SHOTS, "tray.png")
+        subprocess.run(["import", "-display", display, "-window", "root", "-crop", "480x260+0+0", shot_before],
+                       check=True, timeout=20)
+        subprocess.run(["xdotool", "mousemove", str(x + h // 2), str(y + h // 2), "click", "1"], check=True)
+        time.sleep(1.0)  # the menu is drawn by GTK in the app process; nothing to wait on from here
+        shot_menu = os.path.join(SHOTS, "tray-menu.png")
+        subprocess.run(["import", "-display", display, "-window", "root", "-crop", "480x260+0+0", shot_menu],
+                       check=True, timeout=20)
+        diff = subprocess.run(["compare", "-metric", "AE", shot_before, shot_menu, "null:"],
+                              capture_output=True, text=True)
+        changed = float((diff.stderr or "0").split()[0])
+        self.assertGreater(changed, 500, "the tray menu did not appear")
+        subprocess.run(["xdotool", "key", "Escape"])
+        self.assertGreater(w, 0)
+
+
+    def test_7_one_instance_at_a_time(self):
+        """A second launch hands over to the running app and exits; the first keeps running."""
+        env = dict(os.environ, HOME=self.home, TZ=TZ, TOKENWORTH_DATA_DIR=self.data)
+        r = subprocess.run([APP, "--hidden"], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(self.app.driver.find_element(By.CSS_SELECTOR, "#nav-overview").is_displayed())
+
+
+class BadStates(unittest.TestCase):
+    def test_no_logs_at_all_shows_where_it_looked(self):
+        tmp = tempfile.mkdtemp(prefix="tw-e2e-empty-")
+        os.makedirs(os.path.join(tmp, "home"))
+        app = App(os.path.join(tmp, "home"), os.path.join(tmp, "data"))
+        try:
+            app.click("#nav-overview")
+            el = wait_for("the empty state", lambda: [e for e in app.driver.find_elements(By.CSS_SELECTOR, "#empty-state")
+                                                       if e.is_displayed()])
+            text = el[0].text
+            self.assertIn(".claude", text)
+            self.assertIn("codex", text.lower())
+            app.shot("empty.png")
+        finally:
+            app.quit()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_newer_database_is_refused_untouched(self):
+        tmp = tempfile.mkdtemp(prefix="tw-e2e-newer-")
+        data = os.path.join(tmp, "data")
+        os.makedirs(data)
+        db_path = os.path.join(data, "ledger.db")
+        db = sqlite3.connect(db_path)
+        db.execute("CREATE TABLE future(x)")
+        db.execute("PRAGMA user_version = 999")
+        db.commit()
+        db.close()
+        digest = sha(db_path)
+        os.makedirs(os.path.join(tmp, "home"))
+        app = App(os.path.join(tmp, "home"), data)
+        try:
+            el = wait_for("an error that names the newer database", lambda: [
+                e for e in app.driver.find_elements(By.CSS_SELECTOR, "#error-banner") if e.is_displayed()
+                and "newer" in e.text.lower()])
+            self.assertTrue(el)
+            app.shot("newer-db.png")
+        finally:
+            app.quit()
+        self.assertEqual(sha(db_path), digest, "the newer database was modified")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
