@@ -77,7 +77,7 @@ export function stackedBars(container, { x, layers, yFmt, height = 180, xUnit = 
   // uPlot paints in series order: the tallest (cumulative) layer first, lower layers over it.
   const order = layers.map((_, i) => i).reverse();
   const bars = uPlot.paths.bars({ size: [0.72, 28], gap: 1, radius: 0.15 });
-  const series = [{ value: (u, v) => (v == null ? '—' : xLabel(v, xUnit)) }];
+  const series = [{ label: xUnit === 'hour' ? 'Hour' : 'Day', value: (u, v) => (v == null ? '—' : xLabel(v, xUnit)) }];
   const data = [x];
   for (const i of order) {
     const l = layers[i];
@@ -133,7 +133,7 @@ function xLabel(v, unit) {
 // One session's requests: tokens per request as bars (left) and the running cost as a line
 // (right). ts are real instants (seconds); the axis shows them in the app's zone.
 export function requestsChart(container, { ts, tokens, cumCost, tokFmt, costFmt, timeZone, height = 170 }) {
-  const bars = uPlot.paths.bars({ size: [0.6, 10, 2], gap: 0 });
+  const bars = uPlot.paths.bars({ size: [0.6, 10, 3], gap: 0 });
   const accent = cssVar('--accent', '#2563eb');
   const tokColor = cssVar('--c-tokens', '#9aa4b2');
   let zone = timeZone;
@@ -143,6 +143,7 @@ export function requestsChart(container, { ts, tokens, cumCost, tokFmt, costFmt,
     zone = undefined;
   }
   const fmtTime = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone: zone });
+  const fmtTick = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone });
   const opts = {
     height,
     padding: [8, 4, 0, 0],
@@ -150,12 +151,12 @@ export function requestsChart(container, { ts, tokens, cumCost, tokFmt, costFmt,
     legend: { show: true, live: true },
     scales: { x: { time: true }, tok: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] }, usd: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
     axes: [
-      { ...axis(null, 2), grid: { show: false } },
+      { ...axis(null, 2), grid: { show: false }, values: (u, splits) => splits.map((v) => fmtTick.format(new Date(v * 1000))) },
       { ...axis(tokFmt, 3), scale: 'tok' },
       { ...axis(costFmt, 1), scale: 'usd', grid: { show: false } },
     ],
     series: [
-      { value: (u, v) => (v == null ? '—' : fmtTime.format(new Date(v * 1000))) },
+      { label: 'Time', value: (u, v) => (v == null ? '—' : fmtTime.format(new Date(v * 1000))) },
       { label: 'Tokens', scale: 'tok', stroke: tokColor, fill: tokColor, width: 0, paths: bars, points: { show: false }, value: (u, v) => (v == null ? '—' : tokFmt(v)) },
       { label: 'Cost so far', scale: 'usd', stroke: accent, width: 2, points: { show: ts.length < 40, size: 4 }, value: (u, v) => (v == null ? '—' : costFmt(v)) },
     ],

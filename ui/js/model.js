@@ -90,7 +90,7 @@ export function normOutcomes(o) {
   const rows = [];
   let untagged = null;
   for (const { name, e } of entries) {
-    const r = { outcome: name === null || name === '' || name === 'none' ? 'untagged' : String(name), sessions: entrySessions(e), cost: entryCost(e), tokens: entryTokens(e), commits: entryCommits(e) };
+    const r = { outcome: name === null || ['', 'none', 'null', 'untagged'].includes(String(name)) ? 'untagged' : String(name), sessions: entrySessions(e), cost: entryCost(e), tokens: entryTokens(e), commits: entryCommits(e) };
     if (r.outcome === 'untagged') untagged = r;
     else rows.push(r);
   }

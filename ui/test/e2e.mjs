@@ -413,6 +413,18 @@ try {
   await clean(empty, 'empty page');
   await empty.context.close();
 
+  // ---------------------------------------------------------------- the detectors work
+  console.log('self-check');
+  const probe = await openPage(makeFixture());
+  await probe.page.waitForSelector('#today-cost[data-value]');
+  await probe.page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<div style="color:red">inline</div>'));
+  await probe.page.waitForFunction(() => window.__csp.length > 0);
+  ok(true, 'the CSP is enforced (an inline style attribute is reported) and violations are caught');
+  await probe.page.evaluate(() => console.error('probe'));
+  await probe.page.waitForTimeout(50);
+  ok(probe.problems.some((p) => p.includes('probe')), 'console errors are caught');
+  await probe.context.close();
+
   console.log(`\nPASS: ${checks} checks (fixture now=${NOW}, zone=${TIMEZONE}); screenshots in ${path.relative(process.cwd(), out) || out}`);
 } catch (err) {
   console.error(`\n${err.stack || err}`);

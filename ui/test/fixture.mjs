@@ -77,7 +77,10 @@ export function makeFixture(seed = 7) {
   let k = 0;
   for (let d = 44; d >= 0; d--) {
     const dayStart = now - d * 86400000;
-    const count = d === 0 ? 3 : Math.floor(r() * 3.2);
+    // the window edges (today, yesterday, 7 and 8 days ago, 30 and 31 days ago) always have usage,
+    // so an off-by-one in a window shows up as a wrong sum
+    const edge = [1, 6, 7, 29, 30].includes(d);
+    const count = d === 0 ? 3 : Math.max(edge ? 1 : 0, Math.floor(r() * 3.2));
     for (let j = 0; j < count; j++) {
       const source = r() < 0.62 ? 'claude-code' : 'codex';
       const id = `${source === 'codex' ? 'cx' : 'cc'}-${String(++k).padStart(3, '0')}-${Math.floor(r() * 1e6).toString(16)}`;
@@ -94,6 +97,12 @@ export function makeFixture(seed = 7) {
       };
     }
   }
+  // A session across local midnight: 23:40 Berlin yesterday (22:40Z) into today; in UTC it is all
+  // yesterday, so only a zone-aware day split puts part of it into "today".
+  const late = 'cc-midnight-7f3e1';
+  const lateStart = Date.UTC(2026, 2, 13, 22, 40);
+  events.push(...session(r, { id: late, source: 'claude-code', project: '/home/ada/src/ledger-api', startMs: lateStart, n: 14 }).map((e, i) => ({ ...e, ts: new Date(lateStart + i * 6 * 60000).toISOString() })));
+  meta[late] = { git_branch: 'main', active_ms: 3600000, commits: [], suggested_outcome: null };
   return {
     now: NOW,
     timezone: TIMEZONE,

@@ -38,8 +38,14 @@ function sessionList(items, ctx, kind) {
         h(
           'button',
           { type: 'button', class: 'review-item', dataset: { sessionId: s.id, source: s.source }, onclick: () => ctx.navigate('sessions', { sessionId: s.id }) },
-          h('span', { class: 'ri-main' }, h('span', { class: 'ri-proj' }, f.projectName(s.project)), h('span', { class: 'muted small' }, `${f.toolName(s.source)} · ${f.dateTime(s.start, ctx.timezone)}${s.branch ? ` · ${s.branch}` : ''}`)),
-          kind === 'idle' ? h('span', { class: 'ri-reason small' }, it.reason || (it.idleMs !== undefined ? `idle ${f.duration(it.idleMs)}` : 'idle burn')) : s.suggestion && s.suggestion.outcome ? h('span', { class: 'small muted' }, `suggests ${OUTCOME_LABEL[s.suggestion.outcome] || s.suggestion.outcome}`) : null,
+          h(
+            'span',
+            { class: 'ri-main' },
+            h('span', { class: 'ri-proj' }, f.projectName(s.project)),
+            h('span', { class: 'muted small' }, `${f.toolName(s.source)} · ${f.dateTime(s.start, ctx.timezone)}${s.branch ? ` · ${s.branch}` : ''}`),
+            kind === 'idle' ? h('span', { class: 'ri-reason small' }, it.reason || (it.idleMs !== undefined ? `idle ${f.duration(it.idleMs)}` : 'idle burn')) : null,
+          ),
+          kind !== 'idle' && s.suggestion && s.suggestion.outcome ? h('span', { class: `badge outcome o-${s.suggestion.outcome} hint`, title: 'suggested outcome' }, `${OUTCOME_LABEL[s.suggestion.outcome] || s.suggestion.outcome}?`) : null,
           h('span', { class: 'ri-cost num' }, f.money(kind === 'idle' && it.idleCost !== undefined ? it.idleCost : s.cost_usd)),
         ),
       );
@@ -120,14 +126,14 @@ export default {
         metric('outcomes-total', 'Spend', f.money(o.total.cost), o.total.cost, `${f.integer(o.total.sessions)} sessions`),
         metric('cost-per-shipped', 'Per shipped session', o.perShipped !== undefined ? f.money(o.perShipped) : '—', o.perShipped, shipped ? `${f.integer(shipped.sessions)} shipped` : 'none shipped yet'),
         metric('cost-per-commit', 'Per commit', o.perCommit !== undefined ? f.money(o.perCommit) : '—', o.perCommit, o.commits !== undefined ? `${f.integer(o.commits)} commits` : 'no commits linked'),
-        metric('untagged-cost', 'Untagged', untaggedCost !== undefined ? f.money(untaggedCost) : '—', untaggedCost, share !== undefined ? `${f.percent(share)} of spend not judged yet` : null),
+        metric('untagged-cost', 'Untagged', untaggedCost !== undefined ? f.money(untaggedCost) : '—', untaggedCost, share !== undefined ? `${f.percent(share)} of spend` : null),
       ),
       h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', null, 'Spend by outcome'), h('span', { class: 'muted small' }, p.label)), table),
       h(
         'div',
         { class: 'grid-2' },
-        h('section', { class: 'card', 'aria-label': 'Review' }, h('div', { class: 'card-head' }, h('h2', null, 'Most expensive untagged'), h('span', { class: 'muted small' }, 'tag them to see what they bought')), sessionList(o.review, ctx, 'review')),
-        h('section', { class: 'card', 'aria-label': 'Idle burn' }, h('div', { class: 'card-head' }, h('h2', null, 'Idle burn')), sessionList(o.idle, ctx, 'idle')),
+        h('section', { class: 'card', 'aria-label': 'Review' }, h('div', { class: 'card-head' }, h('h2', null, 'Most expensive untagged'), h('span', { class: 'muted small' }, 'to review')), sessionList(o.review, ctx, 'review')),
+        h('section', { class: 'card', 'aria-label': 'Idle burn' }, h('div', { class: 'card-head' }, h('h2', null, 'Idle burn'), h('span', { class: 'muted small' }, 'spend while little happened')), sessionList(o.idle, ctx, 'idle')),
       ),
     );
   },

@@ -114,7 +114,7 @@ function buildShell(ctx) {
   const tagBar = h(
     'div',
     { class: 'tagbar', id: 'tagbar', role: 'group', 'aria-label': 'Tag selected sessions' },
-    h('span', { class: 'tag-count', id: 'tag-count' }, 'Select sessions to tag them'),
+    h('span', { class: 'tag-count', id: 'tag-count' }, 'None selected'),
     h('select', { id: 'tag-outcome', 'aria-label': 'Outcome' }, OUTCOMES.map((o) => h('option', { value: o }, OUTCOME_LABEL[o]))),
     h('input', { type: 'text', id: 'tag-note', placeholder: 'Note (optional)', 'aria-label': 'Note', maxlength: '500' }),
     h('input', { type: 'text', id: 'tag-link', placeholder: 'Link: PR, issue… (optional)', 'aria-label': 'Link', maxlength: '500' }),
@@ -139,7 +139,8 @@ function buildShell(ctx) {
     ),
   );
   const tbody = h('tbody', { id: 'session-rows', onkeydown: onRowKey, onclick: onRowClick, onchange: onRowCheck });
-  const table = h('table', { class: 'data sessions', id: 'sessions-table', 'aria-label': 'Sessions', 'aria-describedby': 'sessions-help' }, thead, tbody);
+  const cols = h('colgroup', null, h('col', { class: 'c-check' }), COLUMNS.map((c) => h('col', { class: `c-${c.key}` })));
+  const table = h('table', { class: 'data sessions', id: 'sessions-table', 'aria-label': 'Sessions', 'aria-describedby': 'sessions-help' }, cols, thead, tbody);
 
   const shell = h(
     'div',
@@ -186,11 +187,11 @@ function drawTable() {
         h('td', null, toolTag(s.source)),
         h('td', { class: 'proj', title: s.project }, h('span', { class: 'proj-name' }, f.projectName(s.project)), s.branch ? h('span', { class: 'branch' }, s.branch) : null),
         h('td', { class: 'models', title: s.models.join(', ') }, s.models.map(f.shortModel).slice(0, 2).join(', '), s.models.length > 2 ? ` +${s.models.length - 2}` : ''),
-        h('td', { class: 'num nowrap' }, f.dateTime(s.start, tz)),
+        h('td', { class: 'num start' }, f.dateTime(s.start, tz)),
         h('td', { class: 'r num' }, f.duration(s.durationMs)),
         h('td', { class: 'r num', title: f.integer(s.total_tokens) }, f.tokens(s.total_tokens)),
         h('td', { class: 'r num strong' }, f.money(s.cost_usd), s.unpriced_tokens > 0 ? h('span', { class: 'unpriced-mark', title: `${f.integer(s.unpriced_tokens)} tokens without a price` }, '+') : null),
-        h('td', null, outcomeBadge(s.outcome, s.suggestion && s.suggestion.outcome ? null : null)),
+        h('td', null, outcomeBadge(s.outcome)),
       ),
     ),
   );
@@ -222,7 +223,7 @@ function drawTable() {
 function drawTagBar() {
   const shell = state.shell;
   const n = state.selected.size;
-  $('#tag-count', shell).textContent = n ? `${n} selected` : 'Select sessions to tag them';
+  $('#tag-count', shell).textContent = n ? `${n} selected` : 'None selected';
   for (const id of ['#tag-apply', '#tag-clear']) $(id, shell).disabled = n === 0;
   $('#tagbar', shell).classList.toggle('active', n > 0);
   const all = $('#select-all', shell);
@@ -537,7 +538,7 @@ function drawRequests(box, reqs, tz) {
       ),
     ),
   );
-  box.replaceChildren(chart, reqs.length > LIMIT ? h('p', { class: 'muted small' }, `The last ${LIMIT} of ${reqs.length} requests:`) : null, h('div', { class: 'table-scroll' }, table));
+  box.replaceChildren(chart, ...(reqs.length > LIMIT ? [h('p', { class: 'muted small' }, `The last ${LIMIT} of ${reqs.length} requests:`)] : []), h('div', { class: 'table-scroll' }, table));
   requestsChart(chart, { ts, tokens: toks, cumCost, tokFmt: f.tokens, costFmt: f.money, timeZone: tz });
 }
 

@@ -6,8 +6,8 @@ import { h, replace } from '../dom.js';
 const PRICE_FIELDS = [
   ['input', 'Input', true],
   ['output', 'Output', true],
-  ['cache_write_5m', 'Cache write 5m', false],
-  ['cache_write_1h', 'Cache write 1h', false],
+  ['cache_write_5m', 'Cache 5m', false],
+  ['cache_write_1h', 'Cache 1h', false],
   ['cache_read', 'Cache read', false],
 ];
 
@@ -103,7 +103,7 @@ export default {
         },
       },
       h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Model'), (inputs.model = h('input', { type: 'text', id: 'price-model', placeholder: 'my-local-model', required: true, autocomplete: 'off', spellcheck: 'false' }))),
-      PRICE_FIELDS.map(([k, l, required]) => h('label', { class: 'field narrow' }, h('span', { class: 'field-label' }, `${l}${required ? '' : ' (opt.)'}`), (inputs[k] = h('input', { type: 'number', id: `price-${k}`, min: '0', step: 'any', inputmode: 'decimal', placeholder: required ? '0.00' : '' })))),
+      PRICE_FIELDS.map(([k, l, required]) => h('label', { class: 'field narrow' }, h('span', { class: 'field-label', title: required ? 'required' : 'optional' }, l), (inputs[k] = h('input', { type: 'number', id: `price-${k}`, min: '0', step: 'any', inputmode: 'decimal', placeholder: required ? '0.00' : 'optional' })))),
       h('button', { type: 'submit', class: 'btn primary', id: 'price-add' }, 'Save price'),
     );
 
