@@ -36,8 +36,8 @@ const ctx = {
   },
 };
 
-let rendering = null;
-let pending = false;
+let inflight = null;
+let queued = null;
 let timer = null;
 
 async function render(reason) {
@@ -66,22 +66,22 @@ function markUpdated(reason) {
   el.textContent = `Updated ${time(now.toISOString(), ctx.timezone, true)}`;
 }
 
-// Runs a render now, or once more after the one in flight finishes.
-async function run(reason) {
-  if (rendering) {
-    pending = reason;
-    return rendering;
+// Renders the visible view now or, when a render is in flight, once more after it (however many
+// requests arrive meanwhile). The promise settles when the render that covers this call is done.
+function run(reason) {
+  if (inflight) {
+    if (!queued) {
+      queued = inflight.then(() => {
+        queued = null;
+        return run(reason);
+      });
+    }
+    return queued;
   }
-  rendering = (async () => {
-    await render(reason);
-  })();
-  await rendering;
-  rendering = null;
-  if (pending) {
-    const r = pending;
-    pending = false;
-    await run(r);
-  }
+  inflight = render(reason).finally(() => {
+    inflight = null;
+  });
+  return inflight;
 }
 
 function requestRefresh(delay = 100, reason = 'usage-changed') {
