@@ -348,6 +348,11 @@ try {
   ok((await page.textContent('[data-testid=source-card][data-source=codex]')).includes('local-qwen-coder'), 'sources list unpriced models');
   ok((await page.textContent('[data-testid=source-card][data-source=codex]')).includes('polling'), 'sources show the watcher state per root');
   await shot(page, '05-sources');
+  await page.evaluate(() => window.__fakeTauri.emit('watcher-changed', { paused: true }));
+  await page.waitForSelector('#watch-state[data-state=paused]');
+  ok(true, 'watcher-changed updates the watcher state');
+  await page.evaluate(() => window.__fakeTauri.emit('watcher-changed', { paused: false }));
+  await page.waitForSelector('#watch-state[data-state=watching]');
   await page.click('#watch-toggle');
   await page.waitForSelector('#watcher-state[data-paused=true]');
   eq(await page.evaluate(() => window.__fakeTauri.fixture().paused), true, 'pause goes through set_paused');

@@ -80,10 +80,10 @@ function breakdownTable({ caption, rows, total, kind }) {
             h(
               'tr',
               kind === 'tool' ? { dataset: { testid: 'tool-row', source: r.key, cost: r.t.cost_usd, tokens: r.t.total_tokens } } : { dataset: { testid: 'model-row', model: r.key, cost: r.t.cost_usd, tokens: r.t.total_tokens } },
-              h('th', { scope: 'row', class: 'name', title: r.key }, kind === 'tool' ? h('span', { class: 'swatch' }, '') : null, r.label, r.t.unpriced_tokens > 0 ? h('span', { class: 'badge warn', title: `${f.integer(r.t.unpriced_tokens)} tokens without a price` }, 'unpriced') : null),
+              h('th', { scope: 'row', class: 'name', title: r.key }, kind === 'tool' ? h('span', { class: 'swatch' }, '') : null, r.label),
               h('td', { class: 'share-col' }, shareBar(denom ? r.t.cost_usd / denom : r.t.total_tokens / tdenom, kind === 'tool' ? seriesColor(r.key, i) : null)),
               h('td', { class: 'r num', title: f.integer(r.t.total_tokens) }, f.tokens(r.t.total_tokens)),
-              h('td', { class: 'r num' }, f.money(r.t.cost_usd)),
+              h('td', { class: 'r num' }, f.money(r.t.cost_usd), r.t.unpriced_tokens > 0 ? h('span', { class: 'unpriced-mark', title: `plus ${f.integer(r.t.unpriced_tokens)} tokens without a price` }, '+') : null),
             ),
           )
         : h('tr', null, h('td', { colspan: 4, class: 'muted' }, 'No usage in this period.')),

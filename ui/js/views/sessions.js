@@ -77,7 +77,20 @@ function toolTag(id) {
 
 // ---- shell ------------------------------------------------------------------------------
 
+// Escape closes the detail wherever the focus is (inputs keep their own Escape).
+let escapeWired = false;
+function wireEscape() {
+  if (escapeWired) return;
+  escapeWired = true;
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || !state.openId || !state.shell || !state.shell.isConnected || e.defaultPrevented) return;
+    if (e.target.closest && e.target.closest('input, select, textarea')) return;
+    closeDetail();
+  });
+}
+
 function buildShell(ctx) {
+  wireEscape();
   const sel = (id, label, options, value, onchange) =>
     h('label', { class: 'field' }, h('span', { class: 'field-label' }, label), h('select', { id, onchange }, options.map(([v, l]) => h('option', { value: v, selected: v === value }, l))));
 

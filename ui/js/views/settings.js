@@ -103,7 +103,7 @@ export default {
         },
       },
       h('label', { class: 'field' }, h('span', { class: 'field-label' }, 'Model'), (inputs.model = h('input', { type: 'text', id: 'price-model', placeholder: 'my-local-model', required: true, autocomplete: 'off', spellcheck: 'false' }))),
-      PRICE_FIELDS.map(([k, l, required]) => h('label', { class: 'field narrow' }, h('span', { class: 'field-label', title: required ? 'required' : 'optional' }, l), (inputs[k] = h('input', { type: 'number', id: `price-${k}`, min: '0', step: 'any', inputmode: 'decimal', placeholder: required ? '0.00' : 'optional' })))),
+      PRICE_FIELDS.map(([k, l, required]) => h('label', { class: 'field narrow' }, h('span', { class: 'field-label', title: required ? 'required' : 'optional' }, l), (inputs[k] = h('input', { type: 'number', id: `price-${k}`, min: '0', step: 'any', inputmode: 'decimal', placeholder: required ? '0.00' : 'opt.' })))),
       h('button', { type: 'submit', class: 'btn primary', id: 'price-add' }, 'Save price'),
     );
 
