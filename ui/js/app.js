@@ -1,0 +1,170 @@
+// The shell: navigation, the shared context (time zone, "today"), and re-querying the visible
+// view after each `usage-changed` event (debounced, without reloading the page).
+
+import * as bridge from './bridge.js';
+import { $, $$, h, replace, errorBox } from './dom.js';
+import { sweep } from './chart.js';
+import { time } from './format.js';
+import overview from './views/overview.js';
+import sessions from './views/sessions.js';
+import outcomes from './views/outcomes.js';
+import sources from './views/sources.js';
+import settings from './views/settings.js';
+
+const VIEWS = { overview, sessions, outcomes, sources, settings };
+const ORDER = ['overview', 'sessions', 'outcomes', 'sources', 'settings'];
+
+const ctx = {
+  timezone: undefined, // the app's configured zone (from the backend), used for every local time
+  today: undefined, // "YYYY-MM-DD" in that zone, from the backend (never the browser clock)
+  view: 'overview',
+  navigate,
+  toast,
+  refresh: () => run('local'),
+  setTimezone(tz, today) {
+    if (tz) ctx.timezone = tz;
+    if (today) ctx.today = today;
+    const note = $('#tz-note');
+    if (note && ctx.timezone) note.textContent = ctx.timezone;
+  },
+  setWatch(paused, any) {
+    const el = $('#watch-state');
+    if (!el) return;
+    const state = paused ? 'paused' : any === false ? 'idle' : 'watching';
+    el.dataset.state = state;
+    $('.watch-label', el).textContent = paused ? 'Paused' : any === false ? 'Not watching' : 'Watching logs';
+  },
+};
+
+let inflight = null;
+let queued = null;
+let timer = null;
+
+async function render(reason) {
+  const view = VIEWS[ctx.view];
+  const container = $('#view');
+  try {
+    if (!ctx.today) await loadMeta();
+    await view.render(container, ctx, reason);
+    sweep();
+    markUpdated(reason);
+  } catch (err) {
+    replace(container, h('h1', { class: 'view-title' }, view.title), errorBox(err));
+  }
+}
+
+async function loadMeta() {
+  const o = await bridge.overview(1);
+  ctx.setTimezone(o.timezone, o.today);
+}
+
+function markUpdated(reason) {
+  const el = $('#last-updated');
+  const now = new Date();
+  el.dataset.value = now.toISOString();
+  el.dataset.reason = reason || '';
+  el.textContent = `Updated ${time(now.toISOString(), ctx.timezone, true)}`;
+}
+
+// Renders the visible view now or, when a render is in flight, once more after it (however many
+// requests arrive meanwhile). The promise settles when the render that covers this call is done.
+function run(reason) {
+  if (inflight) {
+    if (!queued) {
+      queued = inflight.then(() => {
+        queued = null;
+        return run(reason);
+      });
+    }
+    return queued;
+  }
+  inflight = render(reason).finally(() => {
+    inflight = null;
+  });
+  return inflight;
+}
+
+function requestRefresh(delay = 100, reason = 'usage-changed') {
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    ctx.today = undefined; // the day may have rolled over
+    run(reason);
+  }, delay);
+}
+
+export function navigate(view, opts = {}) {
+  if (!VIEWS[view]) return;
+  const changed = view !== ctx.view;
+  ctx.view = view;
+  for (const b of $$('.nav-btn')) {
+    const on = b.dataset.view === view;
+    b.classList.toggle('active', on);
+    if (on) b.setAttribute('aria-current', 'page');
+    else b.removeAttribute('aria-current');
+  }
+  if (VIEWS[view].prepare) VIEWS[view].prepare(opts);
+  if (changed) $('#main').scrollTop = 0;
+  document.title = `${VIEWS[view].title} · Tokenworth`;
+  return run('navigate');
+}
+
+let toastTimer = null;
+function toast(message, kind = 'info') {
+  const el = $('#toast');
+  el.textContent = message;
+  el.dataset.kind = kind;
+  el.classList.add('show');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.remove('show'), kind === 'error' ? 6000 : 2600);
+}
+
+function wireNav() {
+  const buttons = $$('.nav-btn');
+  for (const b of buttons) {
+    b.addEventListener('click', () => navigate(b.dataset.view));
+    b.addEventListener('keydown', (e) => {
+      const i = buttons.indexOf(b);
+      let j = -1;
+      if (e.key === 'ArrowDown' || e.key === 'ArrowRight') j = (i + 1) % buttons.length;
+      else if (e.key === 'ArrowUp' || e.key === 'ArrowLeft') j = (i - 1 + buttons.length) % buttons.length;
+      else if (e.key === 'Home') j = 0;
+      else if (e.key === 'End') j = buttons.length - 1;
+      if (j >= 0) {
+        e.preventDefault();
+        buttons[j].focus();
+      }
+    });
+  }
+  // Alt+1…5 jumps to a view from anywhere.
+  document.addEventListener('keydown', (e) => {
+    if (e.altKey && !e.ctrlKey && !e.metaKey && /^[1-5]$/.test(e.key)) {
+      e.preventDefault();
+      navigate(ORDER[Number(e.key) - 1]);
+      $(`#nav-${ORDER[Number(e.key) - 1]}`).focus();
+    }
+  });
+}
+
+async function start() {
+  wireNav();
+  if (!bridge.available()) {
+    replace($('#view'), h('div', { class: 'error-box', role: 'alert' }, 'This page is the Tokenworth dashboard; open it from the Tokenworth app.'));
+    return;
+  }
+  await bridge.on('usage-changed', () => requestRefresh(100, 'usage-changed'));
+  await bridge.on('watcher-changed', (p) => {
+    if (p && typeof p.paused === 'boolean') ctx.setWatch(p.paused);
+    if (ctx.view === 'sources') requestRefresh(100, 'watcher-changed');
+  });
+  await bridge.on('navigate', (p) => {
+    if (p && p.view) navigate(p.view, { sessionId: p.sessionId });
+  });
+  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => run('theme'));
+  bridge
+    .sources()
+    .then((s) => s && s.watcher && ctx.setWatch(s.watcher.paused, (s.watcher.roots || []).some((r) => r.state !== 'missing')))
+    .catch(() => {});
+  await navigate('overview');
+}
+
+start();

@@ -1,0 +1,440 @@
+// Browser test of the dashboard: Debian's Chromium (headless) via playwright-core, the page
+// served from ui/ over a local HTTP server, window.__TAURI__ replaced by test/fake-tauri.js.
+// Exits non-zero on the first failed check; screenshots go to test/out/.
+
+import { chromium } from 'playwright-core';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeFixture, emptyFixture, addTodayRequests, NOW, TIMEZONE } from './fixture.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const out = path.join(here, 'out');
+fs.mkdirSync(out, { recursive: true });
+const FAKE = fs.readFileSync(path.join(here, 'fake-tauri.js'), 'utf8');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// ---- tiny static server (the CSP's 'self' is this origin) ----
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.svg': 'image/svg+xml' };
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  let p = path.normalize(path.join(root, decodeURIComponent(url.pathname)));
+  if (!p.startsWith(root) || p.includes(`${path.sep}node_modules${path.sep}`) || p.includes(`${path.sep}test${path.sep}`)) {
+    res.writeHead(403).end();
+    return;
+  }
+  if (p.endsWith(path.sep)) p = path.join(p, 'index.html');
+  fs.readFile(p, (err, data) => {
+    if (err) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(p)] || 'application/octet-stream', 'cache-control': 'no-store' }).end(data);
+  });
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const BASE = `http://127.0.0.1:${server.address().port}/index.html`;
+
+// ---- check helpers ----
+let checks = 0;
+function ok(cond, what) {
+  checks++;
+  if (!cond) throw new Error(`FAILED: ${what}`);
+  console.log(`  ok  ${what}`);
+}
+function eq(got, want, what) {
+  ok(got === want, `${what} (got ${JSON.stringify(got)}, want ${JSON.stringify(want)})`);
+}
+function near(got, want, what, tol = 1e-9) {
+  ok(Math.abs(got - want) <= tol * Math.max(1, Math.abs(want)), `${what} (got ${got}, want ${want})`);
+}
+
+// Independent expectation from raw events: local date of each event in the zone.
+function localDate(ts, tz) {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(ts)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}`;
+}
+function addDays(ymd, n) {
+  const d = new Date(`${ymd}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+function expected(fx, days) {
+  const today = localDate(fx.now, fx.timezone);
+  const from = addDays(today, -(days - 1));
+  let cost = 0;
+  let tokens = 0;
+  const bySource = {};
+  for (const e of fx.events) {
+    const d = localDate(e.ts, fx.timezone);
+    if (d < from || d > today) continue;
+    cost += e.cost_usd;
+    tokens += e.total_tokens;
+    const s = (bySource[e.source] ||= { cost: 0, tokens: 0 });
+    s.cost += e.cost_usd;
+    s.tokens += e.total_tokens;
+  }
+  return { cost, tokens, bySource };
+}
+
+// playwright starts Chromium with a fresh, empty temporary profile (--user-data-dir) and removes it.
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+});
+
+async function openPage(fixture, { colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, colorScheme, locale: 'en-US', timezoneId: 'America/New_York' });
+  // Block anything that is not the local server: the page must work offline.
+  const external = [];
+  await context.route('**/*', (route) => {
+    const u = route.request().url();
+    if (u.startsWith(`http://127.0.0.1:${server.address().port}/`)) return route.continue();
+    external.push(u);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await page.addInitScript(`window.__TW_FIXTURE__ = ${JSON.stringify(fixture)};
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`);
+  await page.addInitScript(FAKE);
+  await page.goto(BASE);
+  return { context, page, problems, external };
+}
+
+async function clean(p, what) {
+  const csp = await p.page.evaluate(() => window.__csp);
+  eq(csp.length, 0, `${what}: no CSP violations ${JSON.stringify(csp)}`);
+  eq(p.problems.length, 0, `${what}: no console errors/warnings ${JSON.stringify(p.problems)}`);
+  eq(p.external.length, 0, `${what}: no request leaves the machine ${JSON.stringify(p.external)}`);
+}
+
+const num = (page, sel, attr = 'data-value') => page.$eval(sel, (el, a) => Number(el.getAttribute(a)), attr);
+const shot = (page, name) => page.screenshot({ path: path.join(out, `${name}.png`) });
+const lastUpdated = (page) => page.$eval('#last-updated', (el) => el.dataset.value || '');
+
+async function waitUpdatedAfter(page, before) {
+  await page.waitForFunction((b) => {
+    const v = document.getElementById('last-updated').dataset.value;
+    return v && v !== b;
+  }, before);
+}
+
+try {
+  // ---------------------------------------------------------------- overview
+  console.log('overview');
+  const fx = makeFixture();
+  const main = await openPage(fx);
+  const { page } = main;
+  await page.waitForSelector('#today-cost[data-value]');
+  await page.waitForSelector('#trend-chart canvas');
+
+  for (const [id, days] of [['today', 1], ['week', 7], ['month', 30]]) {
+    const want = expected(fx, days);
+    // exact against what the backend returned (as `tokenworth daily --json --since` would)
+    const back = await page.evaluate((d) => {
+      const o = window.__fakeTauri.call('overview', { days: 30 });
+      const from = new Date(`${o.today}T00:00:00Z`);
+      from.setUTCDate(from.getUTCDate() - (d - 1));
+      const f = from.toISOString().slice(0, 10);
+      let c = 0;
+      let t = 0;
+      for (const day of o.daily.days) if (day.date >= f) (c += day.total.cost_usd), (t += day.total.total_tokens);
+      return { c, t };
+    }, days);
+    eq(await num(page, `#${id}-cost`), back.c, `#${id}-cost equals the backend's daily sum`);
+    near(await num(page, `#${id}-cost`), want.cost, `#${id}-cost equals the raw requests' sum`);
+    eq(await num(page, `#${id}-tokens`), want.tokens, `#${id}-tokens equals the raw requests' sum`);
+  }
+  ok((await num(page, '#today-cost')) > 0 && (await num(page, '#month-cost')) > (await num(page, '#week-cost')), 'today > 0 and 30 days > 7 days');
+  const todayText = await page.textContent('#today-cost');
+  ok(/^\$\d{1,3}(,\d{3})*\.\d{2}$/.test(todayText), `today's cost is formatted as money: ${todayText}`);
+
+  // per-tool rows follow the breakdown period (default 7 days; switch to 30)
+  await page.click('#period-month');
+  await page.waitForSelector('#period-month[aria-checked=true]');
+  const want30 = expected(fx, 30);
+  for (const src of ['claude-code', 'codex']) {
+    const sel = `[data-testid=tool-row][data-source=${src}]`;
+    near(await num(page, sel, 'data-cost'), want30.bySource[src].cost, `${src} 30-day cost`);
+    eq(await num(page, sel, 'data-tokens'), want30.bySource[src].tokens, `${src} 30-day tokens`);
+  }
+  ok((await page.$$('[data-testid=model-row]')).length >= 4, 'model rows listed');
+  await page.click('#period-today');
+  await page.waitForSelector('#hourly-chart canvas');
+  await page.click('#period-week');
+  await page.waitForSelector('#period-week[aria-checked=true]');
+  await shot(page, '01-overview-light');
+
+  // ---------------------------------------------------------------- live update
+  console.log('usage-changed');
+  await page.evaluate(() => (window.__noReload = true));
+  const beforeToday = await num(page, '#today-cost');
+  const beforeTokens = await num(page, '#today-tokens');
+  const stamp = await lastUpdated(page);
+  const fx2 = JSON.parse(JSON.stringify(fx));
+  const added = addTodayRequests(fx2, 6);
+  const addedCost = added.reduce((a, e) => a + e.cost_usd, 0);
+  const addedTokens = added.reduce((a, e) => a + e.total_tokens, 0);
+  await page.evaluate((f) => {
+    window.__fakeTauri.setFixture(f);
+    // a burst of events is coalesced into one re-query
+    for (let i = 0; i < 5; i++) window.__fakeTauri.emit('usage-changed', { events: 6, at: new Date().toISOString() });
+  }, fx2);
+  await waitUpdatedAfter(page, stamp);
+  near(await num(page, '#today-cost'), beforeToday + addedCost, 'today cost grew by the new requests without reload');
+  eq(await num(page, '#today-tokens'), beforeTokens + addedTokens, 'today tokens grew by the new requests');
+  near(await num(page, '#week-cost'), expected(fx2, 7).cost, 'week cost re-queried');
+  ok(await page.evaluate(() => window.__noReload === true), 'the page was not reloaded');
+  await page.waitForTimeout(250);
+  const overviewCalls = await page.evaluate(() => window.__fakeTauri.calls.filter((c) => c.cmd === 'overview').length);
+  const stamp2 = await lastUpdated(page);
+  await page.waitForTimeout(200);
+  eq(await lastUpdated(page), stamp2, 'five events in a burst give one refresh (no further updates)');
+  ok(overviewCalls <= 8, `overview re-queried a bounded number of times (${overviewCalls})`);
+
+  // ---------------------------------------------------------------- sessions
+  console.log('sessions');
+  await page.click('#nav-sessions');
+  await page.waitForSelector('tr[data-session-id]');
+  const rowsAll = await page.$$eval('tr[data-session-id]', (trs) => trs.map((t) => ({ id: t.dataset.sessionId, src: t.dataset.source, cost: Number(t.dataset.cost) })));
+  const want30Sessions = await page.evaluate(() => {
+    const o = window.__fakeTauri.call('overview', { days: 1 });
+    const d = new Date(`${o.today}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() - 29);
+    return window.__fakeTauri.call('sessions', { since: d.toISOString().slice(0, 10) }).sessions.length;
+  });
+  eq(rowsAll.length, want30Sessions, 'sessions table lists every session of the last 30 days');
+  ok(rowsAll.some((r) => r.id === 'cc-live-session'), 'the live session is listed');
+
+  await page.click('#sort-cost');
+  let costs = await page.$$eval('tr[data-session-id]', (t) => t.map((x) => Number(x.dataset.cost)));
+  const asc = costs.every((c, i) => i === 0 || costs[i - 1] <= c);
+  const desc = costs.every((c, i) => i === 0 || costs[i - 1] >= c);
+  ok(asc || desc, 'sorted by cost');
+  const dirFirst = await page.getAttribute('th[data-key=cost]', 'aria-sort');
+  ok(dirFirst === 'descending', `first click sorts cost descending (aria-sort=${dirFirst})`);
+  ok(desc, 'rows descend by cost');
+  await page.click('#sort-cost');
+  costs = await page.$$eval('tr[data-session-id]', (t) => t.map((x) => Number(x.dataset.cost)));
+  ok(costs.every((c, i) => i === 0 || costs[i - 1] <= c), 'second click: ascending');
+  eq(await page.getAttribute('th[data-key=cost]', 'aria-sort'), 'ascending', 'aria-sort follows');
+
+  await page.selectOption('#session-source', 'codex');
+  await page.waitForFunction(() => {
+    const r = Array.from(document.querySelectorAll('tr[data-session-id]'));
+    return r.length > 0 && r.every((t) => t.dataset.source === 'codex');
+  });
+  const codexRows = await page.$$eval('tr[data-session-id]', (t) => t.length);
+  eq(codexRows, rowsAll.filter((r) => r.src === 'codex').length, 'tool filter keeps exactly the codex sessions');
+  ok((await page.evaluate(() => window.__fakeTauri.calls.filter((c) => c.cmd === 'sessions').pop().args.source)) === 'codex', 'tool filter is passed to the backend as `source`');
+  await page.selectOption('#session-source', '');
+  await page.waitForFunction((n) => document.querySelectorAll('tr[data-session-id]').length === n, rowsAll.length);
+
+  await page.fill('#session-search', 'payments-web');
+  const searched = await page.$$eval('tr[data-session-id] td.proj', (t) => t.map((x) => x.getAttribute('title')));
+  ok(searched.length > 0 && searched.every((p) => p.includes('payments-web')), `search filters by project (${searched.length} rows)`);
+  await page.fill('#session-search', '');
+
+  // keyboard: focus the first row, arrow down, Enter opens, Escape closes
+  await page.click('#sort-start');
+  await page.focus('tr[data-session-id][tabindex="0"]');
+  const firstId = await page.evaluate(() => document.activeElement.dataset.sessionId);
+  await page.keyboard.press('ArrowDown');
+  const secondId = await page.evaluate(() => document.activeElement.dataset.sessionId);
+  ok(secondId && secondId !== firstId, 'ArrowDown moves focus to the next session');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#session-detail:not([hidden]) #session-requests table.requests-table');
+  await page.waitForSelector('#requests-chart canvas');
+  const reqRows = await page.$$eval('#session-requests table.requests-table tbody tr', (t) => t.length);
+  const wantReq = await page.evaluate((id) => {
+    const s = window.__fakeTauri.call('sessions', {}).sessions.find((x) => x.session_id === id);
+    return window.__fakeTauri.call('session_requests', { source: s.source, sessionId: id }).requests.length;
+  }, secondId);
+  eq(reqRows, wantReq, 'session detail lists every request of the session');
+  ok((await page.textContent('#detail-title')).length > 0, 'detail shows the project');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#session-detail', { state: 'hidden' });
+  eq(await page.evaluate(() => document.activeElement.dataset.sessionId), secondId, 'Escape closes the detail and returns focus to the row');
+
+  // open a session that has commits and a suggestion
+  const withCommits = await page.evaluate(() => window.__fakeTauri.call('sessions', {}).sessions.filter((s) => s.commits.length && s.suggested_outcome).pop().session_id);
+  await page.evaluate(() => (document.getElementById('session-period').value = 'all'));
+  await page.selectOption('#session-period', 'all');
+  await page.waitForSelector(`tr[data-session-id="${withCommits}"]`);
+  await page.click(`tr[data-session-id="${withCommits}"] td.proj`);
+  await page.waitForSelector('#session-detail:not([hidden]) #requests-chart canvas');
+  ok((await page.$$('#session-commits li')).length > 0, 'detail lists the commits');
+  ok(await page.isVisible('#detail-branch'), 'detail shows the git branch');
+  ok(!(await page.textContent('#detail-active')).includes('—'), 'detail shows active time');
+  ok(await page.isVisible('#detail-suggest'), 'detail offers the suggested outcome');
+  eq(await page.evaluate((id) => window.__fakeTauri.fixture().tags[id] || null, withCommits), null, 'a suggestion is never applied automatically');
+  await page.waitForTimeout(200);
+  await shot(page, '03-session-detail');
+  await page.click('#detail-suggest');
+  await page.waitForFunction((id) => document.querySelector(`tr[data-session-id="${id}"]`)?.dataset.outcome === 'shipped', withCommits);
+  ok(true, 'one click on the suggestion tags the session');
+  await page.click('#detail-clear');
+  await page.waitForFunction((id) => document.querySelector(`tr[data-session-id="${id}"]`)?.dataset.outcome === '', withCommits);
+  await page.click('#detail-close');
+  await page.selectOption('#session-period', '30');
+  await page.waitForFunction((n) => document.querySelectorAll('tr[data-session-id]').length === n, rowsAll.length);
+
+  // ---------------------------------------------------------------- tagging
+  console.log('tagging');
+  await page.click('#sort-cost'); // descending: the two most expensive sessions
+  const two = await page.$$eval('tr[data-session-id]', (t) => t.slice(0, 2).map((x) => ({ id: x.dataset.sessionId, cost: Number(x.dataset.cost) })));
+  ok(await page.isDisabled('#tag-apply'), 'Tag is disabled with nothing selected');
+  for (const s of two) await page.check(`tr[data-session-id="${s.id}"] input.session-select`);
+  eq(await page.textContent('#tag-count'), '2 selected', 'the bar counts the selection');
+
+  // selection survives a usage-changed re-query
+  const st = await lastUpdated(page);
+  await page.evaluate(() => window.__fakeTauri.emit('usage-changed', { events: 1, at: new Date().toISOString() }));
+  await waitUpdatedAfter(page, st);
+  for (const s of two) ok(await page.isChecked(`tr[data-session-id="${s.id}"] input.session-select`), `selection of ${s.id} kept across a refresh`);
+
+  await page.selectOption('#tag-outcome', 'shipped');
+  await page.fill('#tag-note', 'Export feature, merged');
+  await page.fill('#tag-link', 'https://example.invalid/pr/42');
+  await shot(page, '02-sessions-selected');
+  await page.click('#tag-apply');
+  for (const s of two) await page.waitForSelector(`tr[data-session-id="${s.id}"][data-outcome=shipped]`);
+  const tags = await page.evaluate(() => window.__fakeTauri.fixture().tags);
+  eq(Object.keys(tags).length, 2, 'tag_sessions stored two tags');
+  eq(tags[two[0].id].note, 'Export feature, merged', 'note is sent');
+  eq(tags[two[0].id].link, 'https://example.invalid/pr/42', 'link is sent');
+  const tagCall = await page.evaluate(() => window.__fakeTauri.calls.filter((c) => c.cmd === 'tag_sessions').pop().args);
+  eq(JSON.stringify(Object.keys(tagCall).sort()), JSON.stringify(['link', 'note', 'outcome', 'sessionIds']), 'tag_sessions gets camelCase sessionIds, outcome, note, link');
+  ok(await page.isDisabled('#tag-apply'), 'selection cleared after tagging');
+
+  await page.selectOption('#session-outcome-filter', 'shipped');
+  eq(await page.$$eval('tr[data-session-id]', (t) => t.length), 2, 'outcome filter shows the two shipped sessions');
+  await page.selectOption('#session-outcome-filter', '');
+
+  // ---------------------------------------------------------------- outcomes
+  console.log('outcomes');
+  await page.click('#nav-outcomes');
+  await page.waitForSelector('[data-testid=outcome-row][data-outcome=shipped]');
+  const shippedCost = two.reduce((a, s) => a + s.cost, 0);
+  eq(await num(page, '[data-testid=outcome-row][data-outcome=shipped]', 'data-sessions'), 2, 'outcomes: 2 shipped sessions');
+  near(await num(page, '[data-testid=outcome-row][data-outcome=shipped]', 'data-cost'), shippedCost, 'outcomes: shipped spend is the two sessions');
+  const total30 = expected(fx2, 30).cost;
+  // sessions that started before the window but had requests in it count with their in-window part
+  near(await num(page, '#untagged-cost'), total30 - shippedCost, 'outcomes: untagged = the rest of the 30 days', 1e-6);
+  near(await num(page, '#cost-per-shipped'), shippedCost / 2, 'cost per shipped session');
+  ok((await page.$$('[data-testid=review-list] .review-item')).length > 0, 'expensive untagged sessions are listed for review');
+  await shot(page, '04-outcomes');
+  // a review item opens that session in Sessions
+  const reviewId = await page.getAttribute('[data-testid=review-list] .review-item', 'data-session-id');
+  await page.click('[data-testid=review-list] .review-item');
+  await page.waitForSelector(`tr[data-session-id="${reviewId}"].open`);
+  await page.waitForSelector('#session-detail:not([hidden])');
+  ok(true, 'a review item opens its session');
+  await page.keyboard.press('Escape');
+
+  // navigate event from the tray
+  await page.evaluate(() => window.__fakeTauri.emit('navigate', { view: 'sources' }));
+  await page.waitForSelector('[data-testid=source-card][data-source=codex]');
+  eq(await page.getAttribute('#nav-sources', 'aria-current'), 'page', 'navigate event switches the view');
+  ok((await page.textContent('[data-testid=source-card][data-source=codex]')).includes('local-qwen-coder'), 'sources list unpriced models');
+  ok((await page.textContent('[data-testid=source-card][data-source=codex]')).includes('polling'), 'sources show the watcher state per root');
+  await shot(page, '05-sources');
+  await page.evaluate(() => window.__fakeTauri.emit('watcher-changed', { paused: true }));
+  await page.waitForSelector('#watch-state[data-state=paused]');
+  ok(true, 'watcher-changed updates the watcher state');
+  await page.evaluate(() => window.__fakeTauri.emit('watcher-changed', { paused: false }));
+  await page.waitForSelector('#watch-state[data-state=watching]');
+  await page.click('#watch-toggle');
+  await page.waitForSelector('#watcher-state[data-paused=true]');
+  eq(await page.evaluate(() => window.__fakeTauri.fixture().paused), true, 'pause goes through set_paused');
+
+  await page.click('#nav-settings');
+  await page.waitForSelector('#set-timezone');
+  await page.selectOption('#set-timezone', 'Asia/Tokyo');
+  await page.waitForFunction(() => document.getElementById('tz-note').textContent === 'Asia/Tokyo');
+  eq(await page.evaluate(() => window.__fakeTauri.fixture().timezone), 'Asia/Tokyo', 'set_timezone called');
+  await page.fill('#price-model', 'my-local-model');
+  await page.fill('#price-input', '3');
+  await page.fill('#price-output', '15');
+  await page.click('#price-add');
+  await page.waitForSelector('#price-overrides tr[data-model="my-local-model"]');
+  ok(true, 'a price override is added');
+  await shot(page, '06-settings');
+  await page.click('#nav-overview');
+  await page.waitForSelector('#today-cost[data-value]');
+  near(await num(page, '#month-cost'), expected({ ...fx2, timezone: 'Asia/Tokyo' }, 30).cost, 'overview follows the new time zone');
+  await clean(main, 'main page');
+  await main.context.close();
+
+  // ---------------------------------------------------------------- dark theme
+  console.log('dark theme');
+  const dark = await openPage(makeFixture(), { colorScheme: 'dark' });
+  await dark.page.waitForSelector('#trend-chart canvas');
+  const bg = await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const lum = bg.match(/\d+/g).slice(0, 3).map(Number).reduce((a, c) => a + c, 0) / 3;
+  ok(lum < 50, `dark theme: dark background (${bg})`);
+  const fg = await dark.page.evaluate(() => getComputedStyle(document.getElementById('today-cost')).color);
+  ok(fg.match(/\d+/g).slice(0, 3).map(Number).reduce((a, c) => a + c, 0) / 3 > 180, `dark theme: light text (${fg})`);
+  await shot(dark.page, '07-overview-dark');
+  await dark.page.click('#nav-sessions');
+  await dark.page.waitForSelector('tr[data-session-id]');
+  await dark.page.click('tr[data-session-id] td.proj');
+  await dark.page.waitForSelector('#requests-chart canvas');
+  await dark.page.waitForTimeout(200);
+  await shot(dark.page, '08-sessions-dark');
+  await dark.page.keyboard.press('Escape');
+  await dark.page.click('#nav-outcomes');
+  await dark.page.waitForSelector('[data-testid=outcome-row]');
+  await shot(dark.page, '09-outcomes-dark');
+  await clean(dark, 'dark page');
+  await dark.context.close();
+
+  // ---------------------------------------------------------------- empty state
+  console.log('empty state');
+  const empty = await openPage(emptyFixture());
+  await empty.page.waitForSelector('#empty-state');
+  const text = await empty.page.textContent('#empty-state');
+  ok(text.includes('/home/ada/.claude/projects') && text.includes('/home/ada/.codex/sessions'), 'empty state says where it looked');
+  ok(text.includes('Claude Code') && text.includes('Codex'), 'empty state says what it supports');
+  await shot(empty.page, '10-empty');
+  // data arrives: the empty state goes away on usage-changed
+  const st3 = await lastUpdated(empty.page);
+  await empty.page.evaluate((f) => {
+    window.__fakeTauri.setFixture(f);
+    window.__fakeTauri.emit('usage-changed', { events: 10, at: new Date().toISOString() });
+  }, makeFixture());
+  await waitUpdatedAfter(empty.page, st3);
+  await empty.page.waitForSelector('#today-cost[data-value]');
+  ok(!(await empty.page.$('#empty-state')), 'empty state replaced by numbers after the first scan');
+  await clean(empty, 'empty page');
+  await empty.context.close();
+
+  // ---------------------------------------------------------------- the detectors work
+  console.log('self-check');
+  const probe = await openPage(makeFixture());
+  await probe.page.waitForSelector('#today-cost[data-value]');
+  await probe.page.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<div style="color:red">inline</div>'));
+  await probe.page.waitForFunction(() => window.__csp.length > 0);
+  ok(true, 'the CSP is enforced (an inline style attribute is reported) and violations are caught');
+  await probe.page.evaluate(() => console.error('probe'));
+  await probe.page.waitForTimeout(50);
+  ok(probe.problems.some((p) => p.includes('probe')), 'console errors are caught');
+  await probe.context.close();
+
+  console.log(`\nPASS: ${checks} checks (fixture now=${NOW}, zone=${TIMEZONE}); screenshots in ${path.relative(process.cwd(), out) || out}`);
+} catch (err) {
+  console.error(`\n${err.stack || err}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+  server.close();
+}

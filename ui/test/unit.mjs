@@ -1,0 +1,70 @@
+// Unit checks of the pure modules (format.js, model.js) in Node: no browser needed.
+import assert from 'node:assert/strict';
+import * as f from '../js/format.js';
+import { normSession, normOutcomes } from '../js/model.js';
+
+let n = 0;
+const t = (name, fn) => {
+  fn();
+  n++;
+  console.log(`  ok  ${name}`);
+};
+
+t('money', () => {
+  assert.equal(f.money(1234.564), '$1,234.56');
+  assert.equal(f.money(0.0042), '$0.0042');
+  assert.equal(f.money(0.00042), '$0.00042');
+  assert.equal(f.money(0), '$0.00');
+  assert.equal(f.money(0.42), '$0.42');
+  assert.equal(f.money(-3.5), '-$3.50');
+  assert.equal(f.money(undefined), '—');
+});
+t('tokens', () => {
+  assert.equal(f.tokens(950), '950');
+  assert.equal(f.tokens(45600), '45.6k');
+  assert.equal(f.tokens(456789), '457k');
+  assert.equal(f.tokens(999999), '1.0M');
+  assert.equal(f.tokens(12345678), '12.3M');
+  assert.equal(f.tokens(1.5e9), '1.5B');
+});
+t('dates in the configured zone', () => {
+  // 23:30 UTC is already the next day in Berlin and still the same day in New York
+  assert.match(f.dateTime('2026-03-14T23:30:00Z', 'Europe/Berlin'), /Mar 15.*00:30/);
+  assert.match(f.dateTime('2026-03-14T23:30:00Z', 'America/New_York'), /Mar 14.*19:30/);
+  assert.equal(f.addDays('2026-03-01', -1), '2026-02-28');
+  assert.equal(f.addDays('2026-03-29', 1), '2026-03-30'); // DST day in Europe: calendar math only
+  assert.equal(f.duration(3900000), '1h 05m');
+  assert.equal(f.bytes(1832211), '1.7 MB');
+});
+t('session: tag spellings', () => {
+  const base = { source: 'codex', session_id: 's1', project: '/a/b', start: '2026-03-14T10:00:00.000Z', end: '2026-03-14T10:30:00.000Z', models: ['gpt-5'], total_tokens: 10, cost_usd: 1 };
+  assert.equal(normSession({ ...base, outcome: 'shipped', note: 'n' }).outcome, 'shipped');
+  assert.equal(normSession({ ...base, tag: { outcome: 'fixed', link: 'L' } }).link, 'L');
+  assert.equal(normSession({ ...base, outcome: { outcome: 'wasted', note: 'x' } }).note, 'x');
+  assert.equal(normSession(base).outcome, null);
+  assert.equal(normSession(base).durationMs, 1800000);
+  assert.equal(normSession({ ...base, active_seconds: 90 }).activeMs, 90000);
+  assert.equal(normSession({ ...base, gitBranch: 'main' }).branch, 'main');
+  assert.deepEqual(normSession({ ...base, suggested_outcome: { outcome: 'shipped', reason: '2 commits' } }).suggestion, { outcome: 'shipped', reason: '2 commits' });
+  assert.equal(normSession({ ...base, commits: [{ sha: 'abc', subject: 'm', insertions: 3 }] }).commits[0].lines_added, 3);
+});
+t('outcomes: array form', () => {
+  const o = normOutcomes({ outcomes: [{ outcome: 'shipped', sessions: 2, cost_usd: 4 }], untagged: { sessions: 3, cost_usd: 6 }, commits: 5 });
+  assert.equal(o.rows[0].cost, 4);
+  assert.equal(o.untagged.cost, 6);
+  assert.equal(o.total.cost, 10);
+  assert.equal(o.perShipped, 2);
+  assert.equal(o.perCommit, 2);
+  assert.equal(o.untaggedShare, 0.6);
+});
+t('outcomes: keyed form, nested totals, missing keys', () => {
+  const o = normOutcomes({ outcomes: { shipped: { sessions: [{}, {}, {}], total: { cost_usd: 9 } }, null: { sessions: 1, cost_usd: 1 } } });
+  assert.equal(o.rows.find((r) => r.outcome === 'shipped').sessions, 3);
+  assert.equal(o.untagged.cost, 1);
+  assert.equal(o.perCommit, undefined);
+  const empty = normOutcomes({});
+  assert.equal(empty.rows.length, 0);
+  assert.equal(empty.total.cost, 0);
+  assert.deepEqual(empty.review, []);
+});
+console.log(`unit: ${n} passed`);
