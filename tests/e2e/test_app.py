@@ -30,6 +30,7 @@ import fakehome  # noqa: E402
 APP = os.environ["APP"]
 CLI = os.environ["CLI"]
 SHOTS = os.environ["SHOTS"]
+LOGS = os.environ.get("E2E_LOGS", tempfile.gettempdir())
 TAURI_DRIVER = os.environ.get("TAURI_DRIVER", "tauri-driver")
 TZ = os.environ.get("TZ", "Europe/Berlin")
 WAIT = 30.0
@@ -65,7 +66,7 @@ class App:
         self.home, self.data = home, data
         port = free_port()
         env = dict(os.environ, HOME=home, TZ=TZ, TOKENWORTH_DATA_DIR=data)
-        self.log = open(os.path.join(SHOTS, "..", f"tauri-driver-{port}.log"), "w")
+        self.log = open(os.path.join(LOGS, f"tauri-driver-{port}.log"), "w")
         self.proc = subprocess.Popen([TAURI_DRIVER, "--port", str(port), "--native-port", str(free_port())],
                                      env=env, stdout=self.log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"

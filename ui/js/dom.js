@@ -41,5 +41,5 @@ export function replace(container, ...children) {
 }
 
 export function errorBox(message) {
-  return h('div', { class: 'error-box', role: 'alert' }, h('strong', null, 'Something went wrong: '), String(message));
+  return h('div', { id: 'error-banner', class: 'error-box', role: 'alert' }, h('strong', null, 'Something went wrong: '), String(message));
 }

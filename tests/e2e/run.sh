@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# End-to-end tests of the tray app in its real WebKit webview: builds tokenworth-app and the CLI,
+# starts Xvfb, a D-Bus session and a tray host (trayer), then runs tests/e2e/test_app.py, which
+# starts tauri-driver + WebKitWebDriver per scenario. Screenshots go to docs/screenshots/.
+#
+#   bash tests/e2e/run.sh            (installs what it needs: scripts/setup-app.sh --test)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+bash scripts/setup-app.sh --test
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+cargo build -q -p tokenworth-app -p tokenworth-cli
+export APP=$TARGET/debug/tokenworth-app CLI=$TARGET/debug/tokenworth
+export TAURI_DRIVER=${TAURI_DRIVER:-$(command -v tauri-driver)}
+export SHOTS=$ROOT/docs/screenshots
+export E2E_LOGS=$TARGET/e2e-logs
+mkdir -p "$SHOTS" "$E2E_LOGS"
+
+VENV=$ROOT/tests/e2e/.venv
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install -q -r tests/e2e/requirements.txt
+
+WORK=$(mktemp -d /tmp/tw-e2e.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -n "${DBUS_SESSION_BUS_PID:-}" ] && kill "$DBUS_SESSION_BUS_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A free display number.
+DISP=90
+while [ -e "/tmp/.X11-unix/X$DISP" ] || [ -e "/tmp/.X$DISP-lock" ]; do DISP=$((DISP + 1)); done
+Xvfb ":$DISP" -screen 0 1280x800x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+PIDS+=($!)
+export DISPLAY=":$DISP" NO_AT_BRIDGE=1
+for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+eval "$(dbus-launch --sh-syntax)"
+export DBUS_SESSION_BUS_ADDRESS
+trayer --edge top --align left --widthtype pixel --width 160 --heighttype pixel --height 32 \
+  --transparent false --tint 0x333333 >"$WORK/trayer.log" 2>&1 &
+PIDS+=($!)
+
+export TZ=${TZ:-Europe/Berlin}
+# Each App in the test gets its own fake HOME through tauri-driver's environment.
+cd tests/e2e
+"$VENV/bin/python" test_app.py
