@@ -1,0 +1,265 @@
+//! The live thread: the one writer. Waits for a change without a timeout, collects the rest of
+//! the burst, moves watches if a root appeared or vanished, and scans.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use notify::event::{CreateKind, EventKind, ModifyKind, RemoveKind};
+use tokenworth_core::ingest::{self, ScanOptions};
+use tokenworth_core::source::Source;
+use tokenworth_core::store::Store;
+use tokenworth_core::Env;
+
+use crate::roots::Watches;
+use crate::{LiveConfig, LiveEvent, Shared};
+
+/// First wait before retrying a failed scan; doubles up to `MAX_BACKOFF`. The only timer the
+/// live thread ever sets, and only while scans fail.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+pub(crate) enum Msg {
+    Fs(notify::Result<notify::Event>),
+    Rescan,
+    Resume,
+    Stop,
+}
+
+/// What one burst of messages asks for.
+#[derive(Default)]
+struct Burst {
+    /// A log (or a directory that may hold logs) changed.
+    scan: bool,
+    /// Scan now, without waiting for the burst to end (resume, refresh).
+    now: bool,
+    /// A root or an ancestor was created, removed or renamed: watches may have to move.
+    reconcile: bool,
+    /// Paths whose watch the backend may have dropped (removed or renamed).
+    forced: Vec<PathBuf>,
+    /// The OS watcher failed under this path (or everywhere) while running.
+    os_failures: Vec<(Option<PathBuf>, String)>,
+    stop: bool,
+}
+
+pub(crate) struct Worker {
+    env: Env,
+    sources: Vec<Box<dyn Source>>,
+    debounce: Duration,
+    max_delay: Duration,
+    store: Store,
+    shared: Arc<Shared>,
+    on_event: Box<dyn Fn(LiveEvent) + Send>,
+    rx: Receiver<Msg>,
+    watches: Watches,
+    /// The last scan failed: retry after this long even without a change.
+    backoff: Option<Duration>,
+    /// A change arrived while paused and `Waiting` was sent.
+    waiting: bool,
+}
+
+impl Worker {
+    pub fn new(
+        cfg: LiveConfig,
+        store: Store,
+        shared: Arc<Shared>,
+        on_event: Box<dyn Fn(LiveEvent) + Send>,
+        tx: Sender<Msg>,
+        rx: Receiver<Msg>,
+    ) -> Worker {
+        // The watchers start here; nothing is watched before `run` places the watches.
+        let watches = Watches::new(&cfg.env, &cfg.sources, tx, cfg.force_poll, cfg.poll_interval);
+        Worker {
+            env: cfg.env,
+            sources: cfg.sources,
+            debounce: cfg.debounce,
+            max_delay: cfg.max_delay.max(cfg.debounce),
+            store,
+            shared,
+            on_event,
+            rx,
+            watches,
+            backoff: None,
+            waiting: false,
+        }
+    }
+
+    pub fn run(mut self) {
+        // Watch first, then scan: a file written in between is both seen by the scan and
+        // reported by the watcher (scanned twice, stored once).
+        self.watches.reconcile(&[]);
+        self.publish_roots();
+        self.scan(true);
+        loop {
+            let paused = self.shared.paused.load(Ordering::SeqCst);
+            let first = match self.backoff.filter(|_| !paused) {
+                None => match self.rx.recv() {
+                    Ok(m) => Some(m),
+                    Err(_) => return,
+                },
+                Some(wait) => match self.rx.recv_timeout(wait) {
+                    Ok(m) => Some(m),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                },
+            };
+            let mut burst = Burst::default();
+            match first {
+                Some(m) => self.take(&mut burst, m),
+                None => burst.now = true, // the backoff ran out: retry
+            }
+            self.collect(&mut burst);
+            if burst.stop {
+                return;
+            }
+            self.handle(burst);
+        }
+    }
+
+    /// Takes the rest of a burst: until `debounce` passes without a message, at most until
+    /// `max_delay` after its first one. A request to scan now only drains what is queued.
+    fn collect(&self, burst: &mut Burst) {
+        let deadline = Instant::now() + self.max_delay;
+        loop {
+            if burst.stop {
+                return;
+            }
+            let msg = if burst.now {
+                match self.rx.try_recv() {
+                    Ok(m) => m,
+                    Err(_) => return,
+                }
+            } else {
+                let wait = self.debounce.min(deadline.saturating_duration_since(Instant::now()));
+                match self.rx.recv_timeout(wait) {
+                    Ok(m) => m,
+                    Err(RecvTimeoutError::Timeout) => return,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        burst.stop = true;
+                        return;
+                    }
+                }
+            };
+            self.take(burst, msg);
+        }
+    }
+
+    fn take(&self, burst: &mut Burst, msg: Msg) {
+        match msg {
+            Msg::Stop => burst.stop = true,
+            Msg::Rescan | Msg::Resume => {
+                burst.scan = true;
+                burst.now = true;
+            }
+            Msg::Fs(Err(e)) => {
+                if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) {
+                    let path = e.paths.first().cloned();
+                    let reason =
+                        "the OS watch limit was reached (on Linux: raise fs.inotify.max_user_watches)";
+                    burst.os_failures.push((path, reason.to_string()));
+                }
+                // A polled root that vanished reports an error: look again.
+                burst.reconcile = true;
+            }
+            Msg::Fs(Ok(event)) => self.classify(burst, &event),
+        }
+    }
+
+    /// Whether an event can matter: a log a source accepts, a directory under a root (it may
+    /// hold logs, and new project directories must be seen), or a root or its ancestor.
+    fn classify(&self, burst: &mut Burst, event: &notify::Event) {
+        if event.need_rescan() || event.paths.is_empty() {
+            burst.scan = true;
+            burst.reconcile = true;
+            return;
+        }
+        let kind = event.kind;
+        let moved_or_removed = matches!(kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)));
+        let structural_kind =
+            moved_or_removed || matches!(kind, EventKind::Create(_) | EventKind::Any | EventKind::Other);
+        for path in &event.paths {
+            if self.watches.is_structural(path) {
+                if structural_kind {
+                    burst.reconcile = true;
+                    burst.scan = true;
+                }
+                if moved_or_removed {
+                    burst.forced.push(path.clone());
+                }
+                continue;
+            }
+            let Some(root) = self.watches.roots.iter().find(|r| r.contains(path)) else { continue };
+            if self.sources[root.source].accepts(path) {
+                burst.scan = true;
+                continue;
+            }
+            let dir_change = match kind {
+                EventKind::Create(CreateKind::Folder) | EventKind::Remove(RemoveKind::Folder) => true,
+                EventKind::Create(CreateKind::File) | EventKind::Remove(RemoveKind::File) => false,
+                EventKind::Create(_) => path.is_dir(),
+                EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)) => true,
+                EventKind::Any | EventKind::Other => true,
+                _ => false,
+            };
+            if dir_change {
+                burst.scan = true;
+            }
+        }
+    }
+
+    fn handle(&mut self, burst: Burst) {
+        for (path, reason) in &burst.os_failures {
+            self.watches.fail_os(path.as_deref(), reason.clone());
+        }
+        let mut roots_changed = false;
+        if burst.reconcile || !burst.os_failures.is_empty() {
+            roots_changed = self.watches.reconcile(&burst.forced);
+            if roots_changed {
+                self.publish_roots();
+            }
+        }
+        let retry = self.backoff.is_some() && burst.now;
+        if !(burst.scan || roots_changed || retry) {
+            return;
+        }
+        if self.shared.paused.load(Ordering::SeqCst) {
+            if !self.waiting {
+                self.waiting = true;
+                (self.on_event)(LiveEvent::Waiting);
+            }
+            return;
+        }
+        self.waiting = false;
+        self.scan(false);
+    }
+
+    fn scan(&mut self, initial: bool) {
+        let opts = ScanOptions::default();
+        match ingest::scan(&mut self.store, &self.env, &self.sources, &opts) {
+            Ok(report) => {
+                let recovered = self.backoff.take().is_some();
+                let events = report.events();
+                if events > 0 || initial || recovered {
+                    (self.on_event)(LiveEvent::Flushed {
+                        events,
+                        bytes: report.bytes_read(),
+                        duration: report.duration,
+                        report,
+                    });
+                }
+            }
+            Err(e) => {
+                self.backoff = Some(self.backoff.map_or(FIRST_BACKOFF, |b| (b * 2).min(MAX_BACKOFF)));
+                (self.on_event)(LiveEvent::Error(e.to_string()));
+            }
+        }
+    }
+
+    fn publish_roots(&self) {
+        let statuses = self.watches.statuses().to_vec();
+        *self.shared.roots.lock().unwrap_or_else(|e| e.into_inner()) = statuses.clone();
+        (self.on_event)(LiveEvent::Roots(statuses));
+    }
+}
