@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Sets up and runs every check: formatting, clippy, the test suites, and the side-by-side
-# comparison with ccusage 20 on a generated corpus.
+# Sets up and runs every check: formatting, clippy, the Rust test suites (the watcher on real
+# notify events included), the side-by-side comparison with ccusage 20 on a generated corpus, the
+# dashboard's browser tests, and the tray app end to end in its real WebKit webview under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup-app.sh --test
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 if ! command -v npm >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
@@ -19,3 +20,7 @@ echo "== cargo test"
 cargo test --workspace
 echo "== ccusage 20 side by side"
 bash tests/ccusage/run.sh
+echo "== dashboard in headless Chromium (fake bridge)"
+bash ui/test/run.sh
+echo "== tray app end to end (real webview, tauri-driver, Xvfb, trayer)"
+bash tests/e2e/run.sh

@@ -36,6 +36,14 @@ pub fn run() -> i32 {
         println!("tokenworth-app {}", env!("CARGO_PKG_VERSION"));
         return 0;
     }
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if env.var("DISPLAY").is_none() && env.var("WAYLAND_DISPLAY").is_none() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "tokenworth-app: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); the tokenworth CLI works without one"
+        );
+        return 1;
+    }
     let data = DataDir::resolve(args.data_dir.clone(), &env);
     let hidden = args.hidden;
     let timing = env.var("TOKENWORTH_APP_TIMING").is_some();
@@ -143,6 +151,9 @@ fn on_live_event(app: &tauri::AppHandle, ev: LiveEvent) {
         LiveEvent::Roots(roots) => {
             st.set_roots(roots);
             let _ = app.emit("watcher-changed", serde_json::json!({"paused": st.paused()}));
+        }
+        LiveEvent::Waiting => {
+            let _ = app.emit("watcher-changed", serde_json::json!({"paused": true, "waiting": true}));
         }
     }
 }
