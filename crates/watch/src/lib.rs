@@ -41,8 +41,9 @@ pub struct LiveConfig {
     /// Longest a change waits for the burst to end: a file written without pause is still
     /// scanned this often.
     pub max_delay: Duration,
-    /// Do not use the OS watcher at all: poll every root (for network drives where the OS
-    /// watcher accepts a watch but never reports remote writes, and for tests of the fallback).
+    /// Do not use the OS watcher at all: poll every root (for network drives the OS watcher
+    /// accepts but never reports remote writes on, and for tests of the fallback). On Linux a
+    /// root on a network file system (NFS, SMB, 9p, sshfs, …) is polled without this.
     pub force_poll: bool,
     /// How often a polled root is looked at. Only roots that fell back to polling have a timer.
     pub poll_interval: Duration,
