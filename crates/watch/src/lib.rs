@@ -186,6 +186,16 @@ mod tests {
 
     const LINE: &str = r#"{"type":"assistant","sessionId":"s1","timestamp":"2026-03-02T10:00:01.000Z","message":{"id":"msg_a","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":10,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":5}},"requestId":"req_a"}"#;
 
+    /// The app keeps `Live` in shared state and moves events across threads.
+    #[test]
+    fn the_handle_and_its_events_cross_threads() {
+        fn shared<T: Send + Sync>() {}
+        fn sent<T: Send>() {}
+        shared::<Live>();
+        sent::<LiveEvent>();
+        sent::<LiveConfig>();
+    }
+
     /// The inotify limit hit while running (notify reports it when a new subdirectory cannot be
     /// watched): the root holding that directory falls back to polling, says why, and still
     /// ingests. The error is injected where notify delivers it, into the live thread's channel;

@@ -301,3 +301,17 @@ fn a_log_written_without_pause_is_ingested_while_written() {
     stop_tx.send(()).unwrap();
     assert!(writer.join().unwrap(), "the writer had finished before anything was ingested");
 }
+
+#[test]
+fn a_renamed_project_directory_is_not_counted_twice_and_stays_watched() {
+    let (mut h, cfg) = Harness::new(claude_home);
+    h.start(cfg);
+    let to = h.claude_root().join("-home-dev-renamed");
+    std::fs::rename(h.claude_root().join("-home-dev-acme"), &to).unwrap();
+    assert_eq!(h.flushed(), 2, "the moved file is read again from its start");
+    assert_eq!(h.totals("claude-code"), (2, 12));
+
+    append(&to.join("s1.jsonl"), &claude_line("c", 30));
+    assert_eq!(h.flushed(), 1);
+    assert_eq!(h.totals("claude-code"), (3, 42));
+}
