@@ -179,13 +179,18 @@ fn nothing_is_ingested_while_paused_and_resume_catches_up() {
 
 #[test]
 fn a_rescan_request_scans() {
-    let (mut h, cfg) = Harness::new(claude_home);
+    let (mut h, mut cfg) = Harness::new(claude_home);
+    // Nothing reports changes on its own: polled, and the first poll is an hour away.
+    cfg.force_poll = true;
+    cfg.poll_interval = std::time::Duration::from_secs(3600);
     h.start(cfg);
     h.live().rescan();
     // A scan with nothing new stores nothing and sends no `Flushed`: the next one to arrive
-    // is the append's.
+    // is the one that reads the append, and only a rescan can read it.
     append(&h.claude_root().join("-home-dev-acme/s1.jsonl"), &claude_line("c", 30));
+    h.live().rescan();
     assert_eq!(h.flushed(), 1);
+    assert_eq!(h.totals("claude-code"), (3, 42));
 }
 
 #[test]
