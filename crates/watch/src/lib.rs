@@ -41,8 +41,9 @@ pub struct LiveConfig {
     /// Longest a change waits for the burst to end: a file written without pause is still
     /// scanned this often.
     pub max_delay: Duration,
-    /// Do not use the OS watcher at all: poll every root (for network drives where the OS
-    /// watcher accepts a watch but never reports remote writes, and for tests of the fallback).
+    /// Do not use the OS watcher at all: poll every root (for network drives the OS watcher
+    /// accepts but never reports remote writes on, and for tests of the fallback). On Linux a
+    /// root on a network file system (NFS, SMB, 9p, sshfs, …) is polled without this.
     pub force_poll: bool,
     /// How often a polled root is looked at. Only roots that fell back to polling have a timer.
     pub poll_interval: Duration,
@@ -184,6 +185,16 @@ mod tests {
     use super::*;
 
     const LINE: &str = r#"{"type":"assistant","sessionId":"s1","timestamp":"2026-03-02T10:00:01.000Z","message":{"id":"msg_a","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":10,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":5}},"requestId":"req_a"}"#;
+
+    /// The app keeps `Live` in shared state and moves events across threads.
+    #[test]
+    fn the_handle_and_its_events_cross_threads() {
+        fn shared<T: Send + Sync>() {}
+        fn sent<T: Send>() {}
+        shared::<Live>();
+        sent::<LiveEvent>();
+        sent::<LiveConfig>();
+    }
 
     /// The inotify limit hit while running (notify reports it when a new subdirectory cannot be
     /// watched): the root holding that directory falls back to polling, says why, and still

@@ -75,7 +75,7 @@ impl Worker {
             env: cfg.env,
             sources: cfg.sources,
             debounce: cfg.debounce,
-            max_delay: cfg.max_delay.max(cfg.debounce),
+            max_delay: cfg.max_delay,
             store,
             shared,
             on_event,

@@ -197,10 +197,14 @@ impl Watches {
         let mode = if recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
         // Taken before the watch: a directory replaced right after is caught by the next round.
         let identity = identity(path);
-        let reason = match (&mut self.os, self.sticky_poll.get(path)) {
-            (Err(e), _) => Some(e.clone()),
-            (Ok(_), Some(reason)) => Some(reason.clone()),
-            (Ok(os), None) => match os.watch(path, mode) {
+        let reason = match (&mut self.os, self.sticky_poll.get(path), network_fs(path)) {
+            (Err(e), _, _) => Some(e.clone()),
+            (Ok(_), Some(reason), _) => Some(reason.clone()),
+            (Ok(_), None, Some(fs)) => Some(format!(
+                "{} is on a network file system ({fs}): the OS watcher would miss changes made elsewhere",
+                path.display()
+            )),
+            (Ok(os), None, None) => match os.watch(path, mode) {
                 Ok(()) => None,
                 Err(e) => {
                     // A recursive watch can fail half-way: drop what was placed.
@@ -297,6 +301,77 @@ fn resolved(path: &Path) -> Option<PathBuf> {
     Some(std::fs::canonicalize(existing).ok()?.join(rest))
 }
 
+/// File systems whose changes made by other machines the OS watcher never reports.
+const NETWORK_FS: &[&str] = &[
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "ncpfs",
+    "afs",
+    "9p",
+    "ceph",
+    "glusterfs",
+    "davfs",
+    "fuse.sshfs",
+    "fuse.rclone",
+];
+
+/// The type of the network file system `path` is on, if it is on one (Linux: the longest
+/// mount point above it in `/proc/self/mountinfo`).
+#[cfg(target_os = "linux")]
+fn network_fs(path: &Path) -> Option<String> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let path = std::fs::canonicalize(path).ok()?;
+    let fs = mount_fs_type(&mountinfo, &path)?;
+    NETWORK_FS.contains(&fs.as_str()).then_some(fs)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn network_fs(_path: &Path) -> Option<String> {
+    None
+}
+
+/// The file system type of the mount `path` is on, from the text of a `mountinfo` file.
+fn mount_fs_type(mountinfo: &str, path: &Path) -> Option<String> {
+    let mut best: Option<(usize, &str)> = None;
+    for line in mountinfo.lines() {
+        let Some((left, right)) = line.split_once(" - ") else { continue };
+        let (Some(mount_point), Some(fs)) = (left.split(' ').nth(4), right.split(' ').next()) else {
+            continue;
+        };
+        let mount_point = unescape_octal(mount_point);
+        let depth = Path::new(&mount_point).components().count();
+        if path.starts_with(&mount_point) && best.is_none_or(|(d, _)| depth >= d) {
+            best = Some((depth, fs));
+        }
+    }
+    best.map(|(_, fs)| fs.to_string())
+}
+
+/// `mountinfo` writes space, tab, newline and backslash in paths as `\ooo`.
+fn unescape_octal(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal =
+            b.get(i + 1..i + 4).filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match octal {
+            Some(d) => {
+                out.push(d.iter().fold(0u8, |n, c| n.wrapping_mul(8).wrapping_add(c - b'0')));
+                i += 4;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(unix)]
 fn identity(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
@@ -306,4 +381,35 @@ fn identity(path: &Path) -> Option<(u64, u64)> {
 #[cfg(not(unix))]
 fn identity(path: &Path) -> Option<(u64, u64)> {
     std::fs::metadata(path).ok().map(|_| (0, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOUNTINFO: &str = "\
+22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+40 22 0:35 / /home rw,relatime shared:20 - ext4 /dev/sda2 rw
+51 40 0:44 / /home/dev/shared\\040drive rw,relatime shared:31 - nfs4 server:/export rw,vers=4.2
+52 22 0:45 / /mnt/c rw,noatime - 9p drvfs rw,dirsync
+";
+
+    #[test]
+    fn the_longest_mount_point_above_a_path_gives_its_file_system() {
+        let fs = |p: &str| mount_fs_type(MOUNTINFO, Path::new(p));
+        assert_eq!(fs("/home/dev/.claude/projects").as_deref(), Some("ext4"));
+        assert_eq!(fs("/home/dev/shared drive/.claude/projects").as_deref(), Some("nfs4"));
+        assert_eq!(fs("/home/dev/shared drive").as_deref(), Some("nfs4"));
+        assert_eq!(fs("/home/dev/shared drivex").as_deref(), Some("ext4"), "components, not bytes");
+        assert_eq!(fs("/mnt/c/Users/dev/.codex").as_deref(), Some("9p"));
+        assert_eq!(fs("/etc").as_deref(), Some("ext4"));
+        assert_eq!(mount_fs_type("garbage\n- \n", Path::new("/x")), None);
+    }
+
+    #[test]
+    fn octal_escapes_in_mount_points_are_decoded() {
+        assert_eq!(unescape_octal("/a\\040b\\011c\\134d"), "/a b\tc\\d");
+        assert_eq!(unescape_octal("/trailing\\04"), "/trailing\\04");
+        assert_eq!(unescape_octal("/plain"), "/plain");
+    }
 }

@@ -100,13 +100,7 @@ fn a_root_created_after_start_is_watched_and_ingested() {
     // Codex installed later: `.codex`, `sessions`, the date directories and a rollout appear
     // in quick succession.
     append(&codex_file(&codex), &(codex_head(CODEX_SESSION) + &codex_turn(0, 1000, 50, 50)));
-    h.roots_where(&codex, |s| *s == RootState::Watching);
-    h.wait_for("Flushed with the codex event", |e| match e {
-        LiveEvent::Flushed { report, .. } => {
-            report.sources.iter().any(|s| s.id == "codex" && s.events > 0).then_some(())
-        }
-        _ => None,
-    });
+    h.root_and_flush(&codex, |s| *s == RootState::Watching, "codex");
     assert_eq!(h.totals("codex"), (1, 50));
 
     // Now recursively watched: a new day's directory and an append to the first file.
@@ -126,8 +120,7 @@ fn a_root_deleted_and_recreated_is_watched_again() {
     assert_eq!(h.totals("claude-code"), (2, 12), "history outlives the logs");
 
     append(&root.join("-home-dev-acme/s2.jsonl"), &claude_line("c", 100));
-    h.roots_where(&root, |s| *s == RootState::Watching);
-    h.flushed();
+    h.root_and_flush(&root, |s| *s == RootState::Watching, "claude-code");
     assert_eq!(h.totals("claude-code"), (3, 112));
 
     append(&root.join("-home-dev-acme/s2.jsonl"), &claude_line("d", 1000));
@@ -186,13 +179,18 @@ fn nothing_is_ingested_while_paused_and_resume_catches_up() {
 
 #[test]
 fn a_rescan_request_scans() {
-    let (mut h, cfg) = Harness::new(claude_home);
+    let (mut h, mut cfg) = Harness::new(claude_home);
+    // Nothing reports changes on its own: polled, and the first poll is an hour away.
+    cfg.force_poll = true;
+    cfg.poll_interval = std::time::Duration::from_secs(3600);
     h.start(cfg);
     h.live().rescan();
     // A scan with nothing new stores nothing and sends no `Flushed`: the next one to arrive
-    // is the append's.
+    // is the one that reads the append, and only a rescan can read it.
     append(&h.claude_root().join("-home-dev-acme/s1.jsonl"), &claude_line("c", 30));
+    h.live().rescan();
     assert_eq!(h.flushed(), 1);
+    assert_eq!(h.totals("claude-code"), (3, 42));
 }
 
 #[test]
@@ -218,15 +216,10 @@ fn a_root_the_os_watcher_cannot_watch_is_polled() {
     // A missing root is polled through its ancestor and seen when it appears.
     let codex = h.codex_root();
     append(&codex_file(&codex), &(codex_head(CODEX_SESSION) + &codex_turn(0, 1000, 50, 50)));
-    let roots = h.roots_where(&codex, |s| matches!(s, RootState::Polling { .. }));
-    assert!(roots.iter().all(|r| !matches!(r.state, RootState::Watching)), "{roots:?}");
-    h.wait_for("Flushed with the codex event", |e| match e {
-        LiveEvent::Flushed { report, .. } => {
-            report.sources.iter().any(|s| s.id == "codex" && s.events > 0).then_some(())
-        }
-        _ => None,
-    });
+    h.root_and_flush(&codex, |s| matches!(s, RootState::Polling { .. }), "codex");
     assert_eq!(h.totals("codex"), (1, 50));
+    let roots = h.live().roots();
+    assert!(roots.iter().all(|r| !matches!(r.state, RootState::Watching)), "{roots:?}");
 }
 
 #[test]
@@ -271,4 +264,59 @@ fn stop_joins_and_releases_the_ledger() {
     // The live thread is gone with its connection: another writer gets the lock at once.
     let other = Store::open(&h.db).unwrap();
     other.conn().execute_batch("BEGIN IMMEDIATE; COMMIT").unwrap();
+}
+
+/// A named pipe under a root is never opened (it would block the one writer forever).
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_under_a_root_does_not_block_the_ingest() {
+    let (mut h, cfg) = Harness::new(claude_home);
+    h.start(cfg);
+    let pipe = h.claude_root().join("-home-dev-acme/pipe.jsonl");
+    let made = std::process::Command::new("mkfifo").arg(&pipe).status().expect("mkfifo");
+    assert!(made.success());
+    append(&h.claude_root().join("-home-dev-acme/s1.jsonl"), &claude_line("c", 30));
+    assert_eq!(h.flushed(), 1);
+    assert_eq!(h.totals("claude-code"), (3, 42));
+}
+
+/// A log written without pause is still ingested while it is being written: the burst is cut
+/// at `max_delay`, however short the gaps between writes.
+#[test]
+fn a_log_written_without_pause_is_ingested_while_written() {
+    let (mut h, mut cfg) = Harness::new(claude_home);
+    // Far longer than the writer's gaps and than the wait for `Flushed`: without the cap at
+    // `max_delay` no burst would end in time.
+    cfg.debounce = std::time::Duration::from_secs(60);
+    cfg.max_delay = std::time::Duration::from_millis(250);
+    h.start(cfg);
+    let log = h.claude_root().join("-home-dev-acme/s1.jsonl");
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let writer = std::thread::spawn(move || {
+        for i in 0..3000 {
+            append(&log, &claude_line(&format!("w{i}"), 1));
+            // Paces the writer (10 ms gaps); it stops when told.
+            if stop_rx.recv_timeout(std::time::Duration::from_millis(10)).is_ok() {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(h.flushed() >= 1);
+    stop_tx.send(()).unwrap();
+    assert!(writer.join().unwrap(), "the writer had finished before anything was ingested");
+}
+
+#[test]
+fn a_renamed_project_directory_is_not_counted_twice_and_stays_watched() {
+    let (mut h, cfg) = Harness::new(claude_home);
+    h.start(cfg);
+    let to = h.claude_root().join("-home-dev-renamed");
+    std::fs::rename(h.claude_root().join("-home-dev-acme"), &to).unwrap();
+    assert_eq!(h.flushed(), 2, "the moved file is read again from its start");
+    assert_eq!(h.totals("claude-code"), (2, 12));
+
+    append(&to.join("s1.jsonl"), &claude_line("c", 30));
+    assert_eq!(h.flushed(), 1);
+    assert_eq!(h.totals("claude-code"), (3, 42));
 }

@@ -72,6 +72,17 @@ impl Harness {
         }
     }
 
+    /// Waits until `a` and `b` each accepted an event, in either order (a root's new state and
+    /// the scan that reads it may come in either order when the directory appears mid-scan).
+    pub fn wait_both(&self, what: &str, a: impl Fn(&LiveEvent) -> bool, b: impl Fn(&LiveEvent) -> bool) {
+        let (mut seen_a, mut seen_b) = (false, false);
+        self.wait_for(what, |e| {
+            seen_a |= a(e);
+            seen_b |= b(e);
+            (seen_a && seen_b).then_some(())
+        })
+    }
+
     /// Waits for the next `Flushed`; returns its event count.
     pub fn flushed(&self) -> usize {
         self.wait_for("Flushed", |e| match e {
@@ -99,6 +110,21 @@ impl Harness {
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
             )
             .unwrap()
+    }
+
+    /// Waits for `root` to reach a state `accept` takes and for a `Flushed` that stored events
+    /// of `source`, in either order.
+    pub fn root_and_flush(&self, root: &Path, accept: impl Fn(&RootState) -> bool, source: &str) {
+        self.wait_both(
+            &format!("{} in the expected state and a Flushed with {source} events", root.display()),
+            |e| matches!(e, LiveEvent::Roots(r) if r.iter().any(|s| s.path == root && accept(&s.state))),
+            |e| match e {
+                LiveEvent::Flushed { report, .. } => {
+                    report.sources.iter().any(|s| s.id == source && s.events > 0)
+                }
+                _ => false,
+            },
+        )
     }
 
     pub fn claude_root(&self) -> PathBuf {
