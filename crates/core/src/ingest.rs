@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use rustc_hash::FxHashMap;
+
 use crate::env::Env;
 use crate::hash::fnv1a;
 use crate::model::UsageEvent;
@@ -29,6 +31,8 @@ const CHUNK: usize = 256 << 10;
 /// Commit after this many events or files, bounding memory and the work a crash repeats.
 const COMMIT_EVENTS: usize = 50_000;
 const COMMIT_FILES: usize = 2_000;
+/// Parsed files waiting for the writer. A file's events are a small fraction of its bytes.
+const CHANNEL_FILES: usize = 64;
 
 /// Progress of a scan, for a progress bar.
 #[derive(Debug, Clone, Copy)]
@@ -197,7 +201,8 @@ pub fn scan(
     .min(jobs.len().max(1));
 
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::sync_channel::<Result<Done, String>>(threads * 4);
+    // Room for many finished files, so parsing goes on while the writer commits.
+    let (tx, rx) = mpsc::sync_channel::<Result<Done, String>>(CHANNEL_FILES);
     let result = std::thread::scope(|scope| -> Result<(), StoreError> {
         for _ in 0..threads {
             let tx = tx.clone();
@@ -382,7 +387,8 @@ fn read_file(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done, 
 /// Collapses events of one file that share a key (Claude writes one response as several lines),
 /// keeping the one the store would keep, so the writer sees each request once per file.
 fn dedupe_within_file(events: Vec<UsageEvent>) -> Vec<UsageEvent> {
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(events.len());
+    let mut index: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(events.len(), Default::default());
     let mut keep = vec![true; events.len()];
     for (i, e) in events.iter().enumerate() {
         match index.get(e.dedupe_key.as_str()) {

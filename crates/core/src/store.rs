@@ -13,12 +13,13 @@
 //!   flushed in the same transaction, before commit). Reports never scan `events` for day totals.
 //! - Migrations are numbered and embedded; a database with a newer schema is refused untouched.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{Tokens, UsageEvent};
 
@@ -341,11 +342,11 @@ impl Store {
                 .map_err(|e| StoreError::from_sqlite(&path, e))?;
             let rows = stmt
                 .query_map([], |r| r.get::<_, String>(0))
-                .and_then(|rows| rows.collect::<rusqlite::Result<HashSet<String>>>())
+                .and_then(|rows| rows.collect::<rusqlite::Result<FxHashSet<String>>>())
                 .map_err(|e| StoreError::from_sqlite(&path, e))?;
             rows
         };
-        Ok(Batch { tx, path, sidechain_groups, rollup: HashMap::new() })
+        Ok(Batch { tx, path, sidechain_groups, rollup: Rollup::default() })
     }
 }
 
@@ -355,9 +356,9 @@ pub struct Batch<'a> {
     path: PathBuf,
     /// Groups that have sidechain rows stored: only those need a main-chain event to look for
     /// replays to delete.
-    sidechain_groups: HashSet<String>,
+    sidechain_groups: FxHashSet<String>,
     /// Rollup sums of the rows this batch inserted, flushed before commit.
-    rollup: HashMap<RollupKey, RollupSums>,
+    rollup: Rollup,
 }
 
 /// Reads `input, cw5m, cw1h, cache_read, output, reasoning` from six columns starting at `first`.
@@ -384,17 +385,6 @@ struct StoredRow {
 }
 
 impl StoredRow {
-    fn from_event(e: &UsageEvent) -> StoredRow {
-        StoredRow {
-            source: e.source.to_string(),
-            project: e.project.clone(),
-            model: e.model.clone(),
-            ts_ms: e.ts_ms,
-            tokens: e.tokens,
-            logged_cost: e.logged_cost_usd,
-        }
-    }
-
     /// From `source, project, model, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost`.
     fn from_row(r: &rusqlite::Row) -> rusqlite::Result<StoredRow> {
         Ok(StoredRow {
@@ -406,14 +396,51 @@ impl StoredRow {
             logged_cost: r.get(10)?,
         })
     }
+
+    fn as_ref(&self) -> RowRef<'_> {
+        RowRef {
+            source: &self.source,
+            project: &self.project,
+            model: &self.model,
+            ts_ms: self.ts_ms,
+            tokens: self.tokens,
+            logged_cost: self.logged_cost,
+        }
+    }
 }
 
-#[derive(Hash, PartialEq, Eq)]
+/// A row's rollup columns, borrowed from an event or a [`StoredRow`].
+#[derive(Clone, Copy)]
+struct RowRef<'a> {
+    source: &'a str,
+    project: &'a str,
+    model: &'a str,
+    ts_ms: i64,
+    tokens: Tokens,
+    logged_cost: Option<f64>,
+}
+
+impl<'a> RowRef<'a> {
+    fn from_event(e: &'a UsageEvent) -> RowRef<'a> {
+        RowRef {
+            source: e.source,
+            project: &e.project,
+            model: &e.model,
+            ts_ms: e.ts_ms,
+            tokens: e.tokens,
+            logged_cost: e.logged_cost_usd,
+        }
+    }
+}
+
+/// A rollup row's key; names are indexes into [`Rollup::names`], so summing an event allocates
+/// nothing once its source, project and model have been seen.
+#[derive(Hash, PartialEq, Eq, Clone, Copy)]
 struct RollupKey {
     bucket: i64,
-    source: String,
-    project: String,
-    model: String,
+    source: u32,
+    project: u32,
+    model: u32,
     long: bool,
     logged: bool,
 }
@@ -428,6 +455,48 @@ struct RollupSums {
     output: i64,
     reasoning: i64,
     logged_cost: f64,
+}
+
+/// Rollup sums of a batch, kept in memory until the batch flushes them.
+#[derive(Default)]
+struct Rollup {
+    sums: FxHashMap<RollupKey, RollupSums>,
+    names: Vec<Box<str>>,
+    ids: FxHashMap<Box<str>, u32>,
+}
+
+impl Rollup {
+    fn name(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    /// Adds (`sign` 1) or removes (`sign` -1) a row's contribution.
+    fn add(&mut self, r: RowRef, sign: i64) {
+        let t = &r.tokens;
+        let key = RollupKey {
+            bucket: r.ts_ms.div_euclid(BUCKET_MS),
+            source: self.name(r.source),
+            project: self.name(r.project),
+            model: self.name(r.model),
+            long: tokenworth_pricing::is_long_context(&t.pricing()),
+            logged: r.logged_cost.is_some(),
+        };
+        let s = self.sums.entry(key).or_default();
+        s.requests += sign;
+        s.input += sign * t.input as i64;
+        s.cw5m += sign * t.cache_write_5m as i64;
+        s.cw1h += sign * t.cache_write_1h as i64;
+        s.cache_read += sign * t.cache_read as i64;
+        s.output += sign * t.output as i64;
+        s.reasoning += sign * t.reasoning as i64;
+        s.logged_cost += sign as f64 * r.logged_cost.unwrap_or(0.0);
+    }
 }
 
 impl Batch<'_> {
@@ -463,14 +532,20 @@ impl Batch<'_> {
             ],
             |r| r.get(0),
         )?;
+        let Batch { tx, sidechain_groups, rollup, .. } = self;
+        // Looked up once per file, not per event (the cache hashes the SQL text).
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO events(dedupe_key, group_key, sidechain, source, session_id, project, model,
+                model_fallback, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost, file_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        )?;
         for e in events {
             if let Some(group) = &e.group_key {
                 if e.sidechain {
                     // A sidechain replay of a message already stored from the main chain. Keys
                     // of one message share the prefix `<group>:`, so the unique key index finds
                     // them as a range.
-                    let replay = self
-                        .tx
+                    let replay = tx
                         .prepare_cached(
                             "SELECT 1 FROM events WHERE dedupe_key >= ?1 || ':' AND dedupe_key < ?1 || ';'
                                AND group_key = ?1 AND sidechain = 0 AND dedupe_key <> ?2 LIMIT 1",
@@ -480,57 +555,50 @@ impl Batch<'_> {
                     if replay.is_some() {
                         continue;
                     }
-                    self.sidechain_groups.insert(group.clone());
-                } else if self.sidechain_groups.contains(group) {
-                    let gone: Vec<StoredRow> = self
-                        .tx
+                    if !sidechain_groups.contains(group) {
+                        sidechain_groups.insert(group.clone());
+                    }
+                } else if sidechain_groups.contains(group) {
+                    let gone: Vec<StoredRow> = tx
                         .prepare_cached(
                             "DELETE FROM events WHERE group_key = ?1 AND sidechain = 1 AND dedupe_key <> ?2
                              RETURNING source, project, model, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost",
                         )?
                         .query_map(params![group, e.dedupe_key], StoredRow::from_row)?
                         .collect::<rusqlite::Result<_>>()?;
-                    for row in gone {
-                        self.rollup_add(&row, -1);
+                    for row in &gone {
+                        rollup.add(row.as_ref(), -1);
                     }
                 }
             }
             let t = &e.tokens;
-            let inserted = self
-                .tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO events(dedupe_key, group_key, sidechain, source, session_id, project, model,
-                        model_fallback, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost, file_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-                )?
-                .execute(params![
-                    e.dedupe_key,
-                    e.group_key,
-                    e.sidechain,
-                    e.source,
-                    e.session_id,
-                    e.project,
-                    e.model,
-                    e.model_fallback,
-                    e.ts_ms,
-                    t.input as i64,
-                    t.cache_write_5m as i64,
-                    t.cache_write_1h as i64,
-                    t.cache_read as i64,
-                    t.output as i64,
-                    t.reasoning as i64,
-                    e.logged_cost_usd,
-                    file_id
-                ])?;
-            let new_row = StoredRow::from_event(e);
+            let inserted = insert.execute(params![
+                e.dedupe_key,
+                e.group_key,
+                e.sidechain,
+                e.source,
+                e.session_id,
+                e.project,
+                e.model,
+                e.model_fallback,
+                e.ts_ms,
+                t.input as i64,
+                t.cache_write_5m as i64,
+                t.cache_write_1h as i64,
+                t.cache_read as i64,
+                t.output as i64,
+                t.reasoning as i64,
+                e.logged_cost_usd,
+                file_id
+            ])?;
+            let new_row = RowRef::from_event(e);
             if inserted == 1 {
-                self.rollup_add(&new_row, 1);
+                rollup.add(new_row, 1);
                 continue;
             }
             // The request is stored already: keep whichever line has more output (then the
             // larger prompt).
-            let old: StoredRow = self
-                .tx
+            let old: StoredRow = tx
                 .prepare_cached(
                     "SELECT source, project, model, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost
                      FROM events WHERE dedupe_key = ?1",
@@ -542,30 +610,29 @@ impl Batch<'_> {
             if !better {
                 continue;
             }
-            self.tx
-                .prepare_cached(
-                    "UPDATE events SET
-                        input = ?2, cw5m = ?3, cw1h = ?4, cache_read = ?5, output = ?6, reasoning = ?7,
-                        logged_cost = ?8, model = ?9, model_fallback = ?10, ts = ?11
-                     WHERE dedupe_key = ?1",
-                )?
-                .execute(params![
-                    e.dedupe_key,
-                    t.input as i64,
-                    t.cache_write_5m as i64,
-                    t.cache_write_1h as i64,
-                    t.cache_read as i64,
-                    t.output as i64,
-                    t.reasoning as i64,
-                    e.logged_cost_usd,
-                    e.model,
-                    e.model_fallback,
-                    e.ts_ms
-                ])?;
+            tx.prepare_cached(
+                "UPDATE events SET
+                    input = ?2, cw5m = ?3, cw1h = ?4, cache_read = ?5, output = ?6, reasoning = ?7,
+                    logged_cost = ?8, model = ?9, model_fallback = ?10, ts = ?11
+                 WHERE dedupe_key = ?1",
+            )?
+            .execute(params![
+                e.dedupe_key,
+                t.input as i64,
+                t.cache_write_5m as i64,
+                t.cache_write_1h as i64,
+                t.cache_read as i64,
+                t.output as i64,
+                t.reasoning as i64,
+                e.logged_cost_usd,
+                e.model,
+                e.model_fallback,
+                e.ts_ms
+            ])?;
             // The row keeps its source and project; only what the UPDATE set changes.
-            let replaced = StoredRow { source: old.source.clone(), project: old.project.clone(), ..new_row };
-            self.rollup_add(&old, -1);
-            self.rollup_add(&replaced, 1);
+            let replaced = RowRef { source: &old.source, project: &old.project, ..new_row };
+            rollup.add(old.as_ref(), -1);
+            rollup.add(replaced, 1);
         }
         Ok(())
     }
@@ -582,28 +649,6 @@ impl Batch<'_> {
         run().map_err(|e| StoreError::from_sqlite(&self.path, e))
     }
 
-    /// Adds (`sign` 1) or removes (`sign` -1) a row's contribution to the rollup.
-    fn rollup_add(&mut self, r: &StoredRow, sign: i64) {
-        let t = &r.tokens;
-        let key = RollupKey {
-            bucket: r.ts_ms.div_euclid(BUCKET_MS),
-            source: r.source.clone(),
-            project: r.project.clone(),
-            model: r.model.clone(),
-            long: tokenworth_pricing::is_long_context(&t.pricing()),
-            logged: r.logged_cost.is_some(),
-        };
-        let s = self.rollup.entry(key).or_default();
-        s.requests += sign;
-        s.input += sign * t.input as i64;
-        s.cw5m += sign * t.cache_write_5m as i64;
-        s.cw1h += sign * t.cache_write_1h as i64;
-        s.cache_read += sign * t.cache_read as i64;
-        s.output += sign * t.output as i64;
-        s.reasoning += sign * t.reasoning as i64;
-        s.logged_cost += sign as f64 * r.logged_cost.unwrap_or(0.0);
-    }
-
     fn flush_rollup(&mut self) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO rollup VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
@@ -613,12 +658,13 @@ impl Batch<'_> {
                 cache_read = cache_read + excluded.cache_read, output = output + excluded.output,
                 reasoning = reasoning + excluded.reasoning, logged_cost = logged_cost + excluded.logged_cost",
         )?;
-        for (k, s) in self.rollup.drain() {
+        let Rollup { sums, names, .. } = &mut self.rollup;
+        for (k, s) in sums.drain() {
             stmt.execute(params![
                 k.bucket,
-                k.source,
-                k.project,
-                k.model,
+                names[k.source as usize],
+                names[k.project as usize],
+                names[k.model as usize],
                 k.long,
                 k.logged,
                 s.requests,

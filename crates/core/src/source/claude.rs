@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use memchr::memmem;
 use serde::Deserialize;
 
-use super::json::{parse_ts_ms, u64_or_null};
+use super::json::{count, parse_line, parse_ts_ms, u64_or_null};
+use super::skim::{first, Skim};
 use super::{looks_like_object, LineOutcome, LineParser, Source};
 use crate::env::Env;
 use crate::model::{Tokens, UsageEvent};
@@ -74,7 +75,7 @@ struct ClaudeParser {
     finder: memmem::Finder<'static>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 struct Line<'a> {
     #[serde(borrow)]
@@ -95,7 +96,7 @@ struct Line<'a> {
     message: Option<Message<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 struct Message<'a> {
     #[serde(borrow)]
     id: Option<Cow<'a, str>>,
@@ -104,7 +105,7 @@ struct Message<'a> {
     usage: Option<Usage>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 struct Usage {
     #[serde(default, deserialize_with = "u64_or_null")]
     input_tokens: u64,
@@ -117,12 +118,134 @@ struct Usage {
     cache_creation: Option<CacheCreation>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Debug, Default, PartialEq)]
 struct CacheCreation {
     #[serde(default, deserialize_with = "u64_or_null")]
     ephemeral_5m_input_tokens: u64,
     #[serde(default, deserialize_with = "u64_or_null")]
     ephemeral_1h_input_tokens: u64,
+}
+
+/// The same fields without walking message content through serde (see `skim`); `None` when the
+/// skim is unsure and serde must decide.
+fn skim_line(line: &[u8]) -> Option<Line<'_>> {
+    let mut k = Skim::new(line)?;
+    let mut l = Line::default();
+    let mut seen = 0u32;
+    k.object(|key, k| {
+        match key {
+            b"sessionId" => {
+                first(&mut seen, 0)?;
+                l.session_id = k.str_or_null()?;
+            }
+            b"cwd" => {
+                first(&mut seen, 1)?;
+                l.cwd = k.str_or_null()?;
+            }
+            b"timestamp" => {
+                first(&mut seen, 2)?;
+                l.timestamp = k.str_or_null()?;
+            }
+            b"requestId" => {
+                first(&mut seen, 3)?;
+                l.request_id = k.str_or_null()?;
+            }
+            b"uuid" => {
+                first(&mut seen, 4)?;
+                l.uuid = k.str_or_null()?;
+            }
+            b"isSidechain" => {
+                first(&mut seen, 5)?;
+                l.is_sidechain = k.bool_or_null()?;
+            }
+            b"costUSD" => {
+                first(&mut seen, 6)?;
+                l.cost_usd = serde_json::from_slice(k.raw()?).ok()?;
+            }
+            b"message" => {
+                first(&mut seen, 7)?;
+                l.message = k.object_or_null(skim_message)?;
+            }
+            _ => k.skip()?,
+        }
+        Some(())
+    })?;
+    k.end()?;
+    Some(l)
+}
+
+fn skim_message<'a>(k: &mut Skim<'a>) -> Option<Message<'a>> {
+    let mut m = Message::default();
+    let mut seen = 0u32;
+    k.object(|key, k| {
+        match key {
+            b"id" => {
+                first(&mut seen, 0)?;
+                m.id = k.str_or_null()?;
+            }
+            b"model" => {
+                first(&mut seen, 1)?;
+                m.model = k.str_or_null()?;
+            }
+            b"usage" => {
+                first(&mut seen, 2)?;
+                m.usage = k.object_or_null(skim_usage)?;
+            }
+            _ => k.skip()?,
+        }
+        Some(())
+    })?;
+    Some(m)
+}
+
+fn skim_usage(k: &mut Skim) -> Option<Usage> {
+    let mut u = Usage::default();
+    let mut seen = 0u32;
+    k.object(|key, k| {
+        match key {
+            b"input_tokens" => {
+                first(&mut seen, 0)?;
+                u.input_tokens = count(k.raw()?)?;
+            }
+            b"output_tokens" => {
+                first(&mut seen, 1)?;
+                u.output_tokens = count(k.raw()?)?;
+            }
+            b"cache_creation_input_tokens" => {
+                first(&mut seen, 2)?;
+                u.cache_creation_input_tokens = count(k.raw()?)?;
+            }
+            b"cache_read_input_tokens" => {
+                first(&mut seen, 3)?;
+                u.cache_read_input_tokens = count(k.raw()?)?;
+            }
+            b"cache_creation" => {
+                first(&mut seen, 4)?;
+                u.cache_creation = k.object_or_null(|k| {
+                    let mut c = CacheCreation::default();
+                    let mut seen = 0u32;
+                    k.object(|key, k| {
+                        match key {
+                            b"ephemeral_5m_input_tokens" => {
+                                first(&mut seen, 0)?;
+                                c.ephemeral_5m_input_tokens = count(k.raw()?)?;
+                            }
+                            b"ephemeral_1h_input_tokens" => {
+                                first(&mut seen, 1)?;
+                                c.ephemeral_1h_input_tokens = count(k.raw()?)?;
+                            }
+                            _ => k.skip()?,
+                        }
+                        Some(())
+                    })?;
+                    Some(c)
+                })?;
+            }
+            _ => k.skip()?,
+        }
+        Some(())
+    })?;
+    Some(u)
 }
 
 impl LineParser for ClaudeParser {
@@ -133,21 +256,13 @@ impl LineParser for ClaudeParser {
         if self.finder.find(line).is_none() {
             return LineOutcome::Ignored;
         }
-        // Borrowed parse first; a line whose strings need unescaping or repair falls back to an
-        // owned parse.
-        let owned;
-        let parsed: Line = match serde_json::from_slice::<Line>(line) {
-            Ok(l) => l,
-            Err(_) => {
-                owned = match std::str::from_utf8(line) {
-                    Ok(s) => s.to_owned(),
-                    Err(_) => String::from_utf8_lossy(line).into_owned(),
-                };
-                match serde_json::from_str::<Line>(&owned) {
-                    Ok(l) => l,
-                    Err(_) => return LineOutcome::Malformed,
-                }
-            }
+        let mut owned = String::new();
+        let parsed = match skim_line(line) {
+            Some(l) => l,
+            None => match parse_line(line, &mut owned) {
+                Some(l) => l,
+                None => return LineOutcome::Malformed,
+            },
         };
         let Some(msg) = parsed.message else { return LineOutcome::Ignored };
         let Some(usage) = msg.usage else { return LineOutcome::Ignored };
@@ -220,5 +335,148 @@ impl LineParser for ClaudeParser {
 
     fn state(&self) -> Option<String> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{skim_line, Line};
+    use crate::source::json::parse_line;
+
+    /// The skim path may give up, but when it answers it answers what serde answers.
+    fn agree(line: &[u8]) -> bool {
+        let mut owned = String::new();
+        let serde: Option<Line> = parse_line(line, &mut owned);
+        match skim_line(line) {
+            Some(fast) => {
+                assert_eq!(
+                    Some(&fast),
+                    serde.as_ref(),
+                    "skim and serde differ on {}",
+                    String::from_utf8_lossy(line)
+                );
+                true
+            }
+            None => false,
+        }
+    }
+
+    const ASSISTANT: &str = r#"{"parentUuid":"p","isSidechain":false,"userType":"external","cwd":"/home/dev/app","sessionId":"s-1","version":"1.0.128","gitBranch":"main","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Say \"usage\": {\"input_tokens\": 9} \\ done\n\u00e9\ud83d\ude00"},{"type":"tool_use","id":"t","name":"Bash","input":{"command":"echo '{\"usage\":1}'","n":[1,-2.5e3,true,null,{}]}}],"stop_reason":"tool_use","usage":{"input_tokens":7,"cache_creation_input_tokens":5669,"cache_read_input_tokens":12,"cache_creation":{"ephemeral_5m_input_tokens":5000,"ephemeral_1h_input_tokens":669},"output_tokens":109,"service_tier":"standard"}},"requestId":"req_1","type":"assistant","uuid":"u-1","timestamp":"2026-04-14T14:58:18.006Z","costUSD":0.0123}"#;
+
+    #[test]
+    fn realistic_lines_take_the_skim_path() {
+        assert!(agree(ASSISTANT.as_bytes()));
+        let variants = [
+            ASSISTANT.replace(r#""costUSD":0.0123"#, r#""costUSD":null"#),
+            ASSISTANT.replace(r#""isSidechain":false"#, r#""isSidechain":null"#),
+            ASSISTANT.replace(r#""requestId":"req_1","#, ""),
+            ASSISTANT.replace(r#""input_tokens":7"#, r#""input_tokens":null"#),
+            ASSISTANT.replace(r#""output_tokens":109"#, r#""output_tokens":1.9e2"#),
+            ASSISTANT.replace(r#""output_tokens":109"#, r#""output_tokens":-3"#),
+            ASSISTANT.replace(r#""output_tokens":109"#, r#""output_tokens":99999999999999999999999"#),
+            ASSISTANT.replace(
+                r#""cache_creation":{"ephemeral_5m_input_tokens":5000,"ephemeral_1h_input_tokens":669}"#,
+                r#""cache_creation":null"#,
+            ),
+            ASSISTANT.replace(r#""cwd":"/home/dev/app""#, r#""cwd":"C:\\Users\\dev\\app \"q\" \u00e9""#),
+            ASSISTANT
+                .replace(r#""message":{"#, r#""message" : {"#)
+                .replace(",\"type\":\"assistant\"", " , \"type\" : \"assistant\" "),
+            ASSISTANT.replace(
+                r#""usage":{"input_tokens""#,
+                r#""usage":{"extra":{"usage":{"input_tokens":1}},"input_tokens""#,
+            ),
+            format!("{ASSISTANT}  \r"),
+            ASSISTANT.replace(r#""timestamp":"2026-04-14T14:58:18.006Z""#, r#""timestamp":null"#),
+        ];
+        for v in &variants {
+            assert!(agree(v.as_bytes()), "skim gave up on {v}");
+        }
+    }
+
+    #[test]
+    fn adversarial_lines_agree_with_serde() {
+        let cases = [
+            // Duplicate wanted keys: serde refuses the line.
+            ASSISTANT.replace(r#""cwd":"/home/dev/app""#, r#""cwd":"/a","cwd":"/b""#),
+            ASSISTANT.replace(r#""output_tokens":109"#, r#""output_tokens":109,"output_tokens":1"#),
+            // Duplicate ignored keys are fine.
+            ASSISTANT.replace(r#""type":"assistant""#, r#""type":"assistant","type":"x""#),
+            // Escaped key that spells a wanted one.
+            ASSISTANT.replace(r#""cwd":"/home/dev/app""#, r#""c\u0077d":"/x""#),
+            // Wrong types.
+            ASSISTANT.replace(r#""isSidechain":false"#, r#""isSidechain":"no""#),
+            ASSISTANT.replace(r#""costUSD":0.0123"#, r#""costUSD":"0.01""#),
+            ASSISTANT.replace(r#""input_tokens":7"#, r#""input_tokens":"7""#),
+            ASSISTANT.replace(r#""message":{"id":"msg_1""#, r#""message":["msg_1""#),
+            ASSISTANT.replace(r#""sessionId":"s-1""#, r#""sessionId":5"#),
+            // Broken JSON inside content the skim steps over.
+            ASSISTANT.replace(r#"\\ done"#, r#"\x done"#),
+            ASSISTANT.replace(r#"\u00e9"#, r#"\u00g9"#),
+            ASSISTANT.replace(r#"-2.5e3"#, r#"-2.5e"#),
+            ASSISTANT.replace(r#"-2.5e3"#, r#"01"#),
+            ASSISTANT.replace(r#"true,null"#, r#"true,nul"#),
+            ASSISTANT.replace(r#"{}]}}"#, r#"{},]}}"#),
+            ASSISTANT.replace(r#"{}]}}"#, r#"{}}}}"#),
+            ASSISTANT.replace("done", "do\tne"),
+            ASSISTANT.replace("done", "do\u{1}ne"),
+            format!("{ASSISTANT}x"),
+            format!("{ASSISTANT}\u{c}"),
+            ASSISTANT[..ASSISTANT.len() - 1].to_string(),
+            // Lone surrogate in a wanted string, and a valid pair.
+            ASSISTANT.replace(r#""uuid":"u-1""#, r#""uuid":"\ud800""#),
+            ASSISTANT.replace(r#""uuid":"u-1""#, r#""uuid":"\ud83d\ude00""#),
+        ];
+        for c in &cases {
+            agree(c.as_bytes());
+        }
+        // Invalid UTF-8 in ignored content (serde ignores it) and in a wanted string (repaired).
+        let mut bad = ASSISTANT.as_bytes().to_vec();
+        let at = ASSISTANT.find("done").unwrap_or(0);
+        bad[at] = 0xff;
+        assert!(agree(&bad));
+        let mut bad = ASSISTANT.as_bytes().to_vec();
+        let at = ASSISTANT.find("s-1").unwrap_or(0);
+        bad[at] = 0xff;
+        agree(&bad);
+    }
+
+    /// Thousands of mangled copies of a real line: every one the skim answers, serde answers
+    /// the same way.
+    #[test]
+    fn mutated_lines_agree_with_serde() {
+        let base = ASSISTANT.as_bytes();
+        let alphabet = b"{}[]\",:\\ 0-9eEu.ntfalsr\x01\xff";
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut answered, total) = (0, 20_000);
+        for _ in 0..total {
+            let mut line = base.to_vec();
+            for _ in 0..1 + next(3) {
+                let at = next(line.len());
+                match next(4) {
+                    0 => {
+                        line.remove(at);
+                    }
+                    1 => line.insert(at, alphabet[next(alphabet.len())]),
+                    2 => line[at] = alphabet[next(alphabet.len())],
+                    _ => {
+                        let end = (at + next(16)).min(line.len());
+                        let piece = line[at..end].to_vec();
+                        line.splice(at..at, piece);
+                    }
+                }
+            }
+            if agree(&line) {
+                answered += 1;
+            }
+        }
+        // Most mutations land in content the skim steps over.
+        assert!(answered > total / 4, "skim answered only {answered} of {total}");
     }
 }

@@ -9,12 +9,14 @@
 //! (priced as `gpt-5`, flagged as a fallback). Input is inclusive of cached input in the log and
 //! is normalised to exclude it; reasoning is already inside output.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
-use super::json::{parse_line, parse_ts_ms, u64_or_null};
+use super::json::{count, parse_line, parse_ts_ms, u64_or_null};
+use super::skim::{first, Skim};
 use super::{looks_like_object, LineOutcome, LineParser, Source};
 use crate::env::Env;
 use crate::model::{Tokens, UsageEvent};
@@ -122,30 +124,143 @@ struct CodexParser {
     turn_context: memmem::Finder<'static>,
 }
 
-#[derive(Deserialize)]
-struct Line {
-    timestamp: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    payload: Option<Payload>,
+#[derive(Deserialize, Debug, Default, PartialEq)]
+struct Line<'a> {
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    payload: Option<Payload<'a>>,
 }
 
-#[derive(Deserialize)]
-struct Payload {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    id: Option<String>,
-    cwd: Option<String>,
-    model: Option<String>,
-    model_name: Option<String>,
-    info: Option<Info>,
+#[derive(Deserialize, Debug, Default, PartialEq)]
+struct Payload<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    cwd: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    model_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    info: Option<Info<'a>>,
 }
 
-#[derive(Deserialize)]
-struct Info {
+#[derive(Deserialize, Debug, Default, PartialEq)]
+struct Info<'a> {
     total_token_usage: Option<Usage>,
     last_token_usage: Option<Usage>,
-    model: Option<String>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+}
+
+/// The fields of a line without serde's visitor walk (see `skim`); `None` when the skim is
+/// unsure and serde must decide.
+fn skim_line(line: &[u8]) -> Option<Line<'_>> {
+    let mut k = Skim::new(line)?;
+    let mut l = Line::default();
+    let mut seen = 0u32;
+    k.object(|key, k| {
+        match key {
+            b"timestamp" => {
+                first(&mut seen, 0)?;
+                l.timestamp = k.str_or_null()?;
+            }
+            b"type" => {
+                first(&mut seen, 1)?;
+                l.kind = k.str_or_null()?;
+            }
+            b"payload" => {
+                first(&mut seen, 2)?;
+                l.payload = k.object_or_null(skim_payload)?;
+            }
+            _ => k.skip()?,
+        }
+        Some(())
+    })?;
+    k.end()?;
+    Some(l)
+}
+
+fn skim_payload<'a>(k: &mut Skim<'a>) -> Option<Payload<'a>> {
+    let mut p = Payload::default();
+    let mut seen = 0u32;
+    k.object(|key, k| {
+        match key {
+            b"type" => {
+                first(&mut seen, 0)?;
+                p.kind = k.str_or_null()?;
+            }
+            b"id" => {
+                first(&mut seen, 1)?;
+                p.id = k.str_or_null()?;
+            }
+            b"cwd" => {
+                first(&mut seen, 2)?;
+                p.cwd = k.str_or_null()?;
+            }
+            b"model" => {
+                first(&mut seen, 3)?;
+                p.model = k.str_or_null()?;
+            }
+            b"model_name" => {
+                first(&mut seen, 4)?;
+                p.model_name = k.str_or_null()?;
+            }
+            b"info" => {
+                first(&mut seen, 5)?;
+                p.info = k.object_or_null(|k| {
+                    let mut info = Info::default();
+                    let mut seen = 0u32;
+                    k.object(|key, k| {
+                        match key {
+                            b"total_token_usage" => {
+                                first(&mut seen, 0)?;
+                                info.total_token_usage = k.object_or_null(skim_usage)?;
+                            }
+                            b"last_token_usage" => {
+                                first(&mut seen, 1)?;
+                                info.last_token_usage = k.object_or_null(skim_usage)?;
+                            }
+                            b"model" => {
+                                first(&mut seen, 2)?;
+                                info.model = k.str_or_null()?;
+                            }
+                            _ => k.skip()?,
+                        }
+                        Some(())
+                    })?;
+                    Some(info)
+                })?;
+            }
+            _ => k.skip()?,
+        }
+        Some(())
+    })?;
+    Some(p)
+}
+
+fn skim_usage(k: &mut Skim) -> Option<Usage> {
+    let mut u = Usage::default();
+    let mut seen = 0u32;
+    k.object(|key, k| {
+        let (bit, field) = match key {
+            b"input_tokens" => (0, &mut u.input_tokens),
+            b"cached_input_tokens" => (1, &mut u.cached_input_tokens),
+            b"output_tokens" => (2, &mut u.output_tokens),
+            b"reasoning_output_tokens" => (3, &mut u.reasoning_output_tokens),
+            b"total_tokens" => (4, &mut u.total_tokens),
+            _ => return k.skip(),
+        };
+        first(&mut seen, bit)?;
+        *field = count(k.raw()?)?;
+        Some(())
+    })?;
+    Some(u)
 }
 
 /// How far into a line the top-level `"type"` is looked for: Codex writes
@@ -185,7 +300,14 @@ impl LineParser for CodexParser {
         if !self.relevant(line) {
             return LineOutcome::Ignored;
         }
-        let Some(parsed) = parse_line::<Line>(line) else { return LineOutcome::Malformed };
+        let mut repaired = String::new();
+        let parsed = match skim_line(line) {
+            Some(l) => l,
+            None => match parse_line::<Line>(line, &mut repaired) {
+                Some(l) => l,
+                None => return LineOutcome::Malformed,
+            },
+        };
         let Some(payload) = parsed.payload else { return LineOutcome::Ignored };
         match parsed.kind.as_deref() {
             Some("session_meta") => {
@@ -193,22 +315,22 @@ impl LineParser for CodexParser {
                 // first names this file's session.
                 if !self.st.session_from_meta {
                     if let Some(id) = payload.id.filter(|s| !s.is_empty()) {
-                        self.st.session = id;
+                        self.st.session = id.into_owned();
                     }
                     self.st.session_from_meta = true;
                     if let Some(cwd) = payload.cwd.filter(|s| !s.is_empty()) {
-                        self.st.cwd = cwd;
+                        self.st.cwd = cwd.into_owned();
                     }
                 }
                 LineOutcome::Ignored
             }
             Some("turn_context") => {
                 if let Some(m) = payload.model.or(payload.model_name).filter(|s| !s.is_empty()) {
-                    self.st.model = Some(m);
+                    self.st.model = Some(m.into_owned());
                 }
                 if self.st.cwd.is_empty() {
                     if let Some(cwd) = payload.cwd.filter(|s| !s.is_empty()) {
-                        self.st.cwd = cwd;
+                        self.st.cwd = cwd.into_owned();
                     }
                 }
                 LineOutcome::Ignored
@@ -230,9 +352,10 @@ impl LineParser for CodexParser {
                     (None, _) => info.last_token_usage,
                 };
                 let Some(d) = delta.filter(Usage::is_billable) else { return LineOutcome::Used };
-                let model = info.model.or(payload_model).or_else(|| self.st.model.clone());
+                let model =
+                    info.model.or(payload_model).or_else(|| self.st.model.as_deref().map(Cow::Borrowed));
                 let (model, fallback) = match model.filter(|m| !m.is_empty()) {
-                    Some(m) => (m, false),
+                    Some(m) => (m.into_owned(), false),
                     None => (FALLBACK_MODEL.to_string(), true),
                 };
                 let cached = d.cached_input_tokens.min(d.input_tokens);
@@ -268,5 +391,82 @@ impl LineParser for CodexParser {
 
     fn state(&self) -> Option<String> {
         serde_json::to_string(&self.st).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{skim_line, Line};
+    use crate::source::json::parse_line;
+
+    fn agree(line: &[u8]) -> bool {
+        let mut repaired = String::new();
+        let serde: Option<Line> = parse_line(line, &mut repaired);
+        match skim_line(line) {
+            Some(fast) => {
+                assert_eq!(
+                    Some(&fast),
+                    serde.as_ref(),
+                    "skim and serde differ on {}",
+                    String::from_utf8_lossy(line)
+                );
+                true
+            }
+            None => false,
+        }
+    }
+
+    const TOKEN_COUNT: &str = r#"{"timestamp":"2026-03-02T10:15:31.204Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":1200,"cached_input_tokens":1000,"output_tokens":50,"reasoning_output_tokens":20,"total_tokens":1250},"last_token_usage":{"input_tokens":200,"cached_input_tokens":100,"output_tokens":5,"reasoning_output_tokens":null,"total_tokens":205},"model_context_window":272000},"rate_limits":{"primary":{"used_percent":1.5,"window_minutes":300}}}}"#;
+    const META: &str = r#"{"timestamp":"2026-03-02T10:15:30.000Z","type":"session_meta","payload":{"id":"0199a","cwd":"C:\\work\\app","instructions":"Say \"hi\"\n","git":{"branch":"main"}}}"#;
+
+    #[test]
+    fn codex_lines_agree_with_serde() {
+        assert!(agree(TOKEN_COUNT.as_bytes()));
+        assert!(agree(META.as_bytes()));
+        let cases = [
+            TOKEN_COUNT.replace(r#""info":{"#, r#""info":null,"x":{"#),
+            TOKEN_COUNT.replace(r#""output_tokens":50"#, r#""output_tokens":50,"output_tokens":1"#),
+            TOKEN_COUNT.replace(r#""output_tokens":50"#, r#""output_tokens":"50""#),
+            TOKEN_COUNT.replace(r#""type":"event_msg""#, r#""type":"event_msg","type":"x""#),
+            TOKEN_COUNT.replace(
+                r#""model_context_window":272000"#,
+                r#""model":"gpt-5","model_context_window":2.7e5"#,
+            ),
+            TOKEN_COUNT.replace(r#""payload":{"type""#, r#""payload":{"ty\u0070e""#),
+            META.replace(r#""id":"0199a""#, r#""id":"\u0030199a""#),
+            META.replace(r#""id":"0199a""#, r#""id":null"#),
+            format!("{TOKEN_COUNT},"),
+        ];
+        for c in &cases {
+            agree(c.as_bytes());
+        }
+    }
+
+    #[test]
+    fn mutated_codex_lines_agree_with_serde() {
+        let alphabet = b"{}[]\",:\\ 0-9eEu.ntfalsr\x01\xff";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for base in [TOKEN_COUNT, META] {
+            for _ in 0..10_000 {
+                let mut line = base.as_bytes().to_vec();
+                for _ in 0..1 + next(3) {
+                    let at = next(line.len());
+                    match next(3) {
+                        0 => {
+                            line.remove(at);
+                        }
+                        1 => line.insert(at, alphabet[next(alphabet.len())]),
+                        _ => line[at] = alphabet[next(alphabet.len())],
+                    }
+                }
+                agree(&line);
+            }
+        }
     }
 }

@@ -1,14 +1,17 @@
 //! Shared helpers for reading JSON lines.
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
-/// Parses a line; a line with invalid UTF-8 inside a string is read again with the bad bytes
-/// replaced, so one broken byte in a tool output never loses the usage on that line.
-pub(crate) fn parse_line<T: DeserializeOwned>(line: &[u8]) -> Option<T> {
+/// Parses a line with serde_json, borrowing its strings; a line with invalid UTF-8 inside a
+/// string is read again from `repaired`, a copy with the bad bytes replaced, so one broken byte
+/// in a tool output never loses the usage on that line.
+pub(crate) fn parse_line<'a, T: Deserialize<'a>>(line: &'a [u8], repaired: &'a mut String) -> Option<T> {
     match serde_json::from_slice(line) {
         Ok(v) => Some(v),
         Err(_) if std::str::from_utf8(line).is_err() => {
-            serde_json::from_str(&String::from_utf8_lossy(line)).ok()
+            *repaired = String::from_utf8_lossy(line).into_owned();
+            let repaired: &'a String = repaired;
+            serde_json::from_str(repaired).ok()
         }
         Err(_) => None,
     }
@@ -16,9 +19,26 @@ pub(crate) fn parse_line<T: DeserializeOwned>(line: &[u8]) -> Option<T> {
 
 /// Reads `null`, a missing field or a number as a u64 (gateways write null token counts).
 pub(crate) fn u64_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    use serde::Deserialize;
     let v: Option<serde_json::Number> = Option::deserialize(d)?;
-    Ok(v.and_then(|n| n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))).unwrap_or(0))
+    Ok(count_of(v))
+}
+
+fn count_of(v: Option<serde_json::Number>) -> u64 {
+    v.and_then(|n| n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))).unwrap_or(0)
+}
+
+/// [`u64_or_null`] for the raw text of one JSON value; `None` where serde would fail. Plain
+/// integers are read directly, everything else by serde_json.
+pub(crate) fn count(raw: &[u8]) -> Option<u64> {
+    // Up to 19 digits always fit a u64, which is what serde_json makes of them.
+    if !raw.is_empty()
+        && raw.len() <= 19
+        && raw.iter().all(u8::is_ascii_digit)
+        && (raw[0] != b'0' || raw.len() == 1)
+    {
+        return Some(raw.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0')));
+    }
+    serde_json::from_slice::<Option<serde_json::Number>>(raw).ok().map(count_of)
 }
 
 /// Parses an ISO-8601 / RFC 3339 timestamp into UTC milliseconds.

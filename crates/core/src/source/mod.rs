@@ -10,6 +10,7 @@ use crate::model::UsageEvent;
 pub mod claude;
 pub mod codex;
 mod json;
+mod skim;
 
 /// What a parser made of one complete line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
