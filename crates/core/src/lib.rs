@@ -6,9 +6,11 @@
 
 pub mod config;
 pub mod env;
+pub mod git;
 pub mod hash;
 pub mod ingest;
 pub mod model;
+pub mod outcomes;
 pub mod report;
 pub mod source;
 pub mod store;

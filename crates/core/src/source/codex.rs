@@ -8,13 +8,19 @@
 //! event's key is its timestamp and its delta, the same in every copy); rollouts without a model
 //! (priced as `gpt-5`, flagged as a fallback). Input is inclusive of cached input in the log and
 //! is normalised to exclude it; reasoning is already inside output.
+//!
+//! Sessions: the first `session_meta` names the file's session, its cwd and `git.branch`. Its
+//! parent is `forked_from_id` when the log carries it, else the id of a second `session_meta`
+//! (a fork replays its parent's), which is what the logs show of a fork. A fork's replayed
+//! events, timed before the fork's own `session_meta`, are the parent's: they carry its id, so
+//! the session they are stored under does not depend on which file is read first.
 
 use std::path::{Path, PathBuf};
 
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
-use super::json::{parse_line, parse_ts_ms, u64_or_null};
+use super::json::{lenient_string, parse_line, parse_ts_ms, u64_or_null};
 use super::{looks_like_object, LineOutcome, LineParser, Source};
 use crate::env::Env;
 use crate::model::{Tokens, UsageEvent};
@@ -113,6 +119,13 @@ struct State {
     model: Option<String>,
     #[serde(default)]
     prev_total: Option<Usage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent: Option<String>,
+    /// Time of the file's own session_meta.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    started_ms: Option<i64>,
 }
 
 struct CodexParser {
@@ -139,6 +152,10 @@ struct Payload {
     model: Option<String>,
     model_name: Option<String>,
     info: Option<Info>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    forked_from_id: Option<String>,
+    /// Only read on `session_meta` lines; any shape is accepted.
+    git: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -196,9 +213,21 @@ impl LineParser for CodexParser {
                         self.st.session = id;
                     }
                     self.st.session_from_meta = true;
+                    self.st.started_ms = parsed.timestamp.as_deref().and_then(parse_ts_ms);
                     if let Some(cwd) = payload.cwd.filter(|s| !s.is_empty()) {
                         self.st.cwd = cwd;
                     }
+                    self.st.branch = payload
+                        .git
+                        .as_ref()
+                        .and_then(|g| g.get("branch"))
+                        .and_then(|b| b.as_str())
+                        .filter(|b| !b.is_empty())
+                        .map(str::to_string);
+                    self.st.parent = payload.forked_from_id.filter(|p| !p.is_empty());
+                } else if self.st.parent.is_none() {
+                    // The replayed session_meta of the parent this file was forked from.
+                    self.st.parent = payload.id.filter(|id| !id.is_empty() && *id != self.st.session);
                 }
                 LineOutcome::Ignored
             }
@@ -244,9 +273,15 @@ impl LineParser for CodexParser {
                     output: d.output_tokens,
                     reasoning: d.reasoning_output_tokens,
                 };
+                // Replayed history of the parent (timed before this session began) is the parent's.
+                let replayed = self.st.started_ms.is_some_and(|start| ts_ms < start);
+                let (session_id, parent_session, git_branch) = match (&self.st.parent, replayed) {
+                    (Some(p), true) => (p.clone(), None, None),
+                    (p, _) => (self.st.session.clone(), p.clone(), self.st.branch.clone()),
+                };
                 out.push(UsageEvent {
                     source: ID,
-                    session_id: self.st.session.clone(),
+                    session_id,
                     project: self.st.cwd.clone(),
                     model,
                     model_fallback: fallback,
@@ -259,6 +294,8 @@ impl LineParser for CodexParser {
                     sidechain: false,
                     tokens,
                     logged_cost_usd: None,
+                    git_branch,
+                    parent_session,
                 });
                 LineOutcome::Used
             }
