@@ -64,11 +64,10 @@ mod tests {
         let env = Env::with_home("/h").set("TOKENWORTH_DATA_DIR", "/from-env");
         assert_eq!(p(&[], &env).unwrap().data_dir, Some(PathBuf::from("/from-env")));
         assert_eq!(p(&["--data-dir", "/x"], &env).unwrap().data_dir, Some(PathBuf::from("/x")));
-        assert_eq!(p(&["--data-dir=/y", "--hidden"], &env).unwrap(), Args {
-            data_dir: Some("/y".into()),
-            hidden: true,
-            ..Args::default()
-        });
+        assert_eq!(
+            p(&["--data-dir=/y", "--hidden"], &env).unwrap(),
+            Args { data_dir: Some("/y".into()), hidden: true, ..Args::default() }
+        );
         assert_eq!(p(&[], &Env::with_home("/h")).unwrap().data_dir, None);
     }
 

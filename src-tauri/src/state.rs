@@ -108,7 +108,8 @@ impl AppState {
 
     pub fn record_scan(&self, events: usize, bytes: u64, duration: Duration) {
         let mut s = lock(&self.status);
-        s.last_scan = Some(LastScan { at: now_iso(), events, bytes, duration_ms: duration.as_millis() as u64 });
+        s.last_scan =
+            Some(LastScan { at: now_iso(), events, bytes, duration_ms: duration.as_millis() as u64 });
         s.last_error = None;
     }
 

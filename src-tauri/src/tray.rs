@@ -25,7 +25,13 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
     let per_source: Vec<(&'static str, MenuItem<Wry>)> = source::all()
         .iter()
         .map(|s| {
-            let item = MenuItem::with_id(app, format!("src:{}", s.id()), format!("  {}: –", s.id()), false, None::<&str>)?;
+            let item = MenuItem::with_id(
+                app,
+                format!("src:{}", s.id()),
+                format!("  {}: –", s.id()),
+                false,
+                None::<&str>,
+            )?;
             Ok((s.id(), item))
         })
         .collect::<tauri::Result<_>>()?;
@@ -78,8 +84,9 @@ pub fn refresh(app: &AppHandle) {
         let _ = items.tray.set_title(Some("⚠"));
         return;
     }
-    match st.read(|store, pricer, tz| dashboard::today_totals(store, pricer, tz, now_ms()).map_err(|e| e.to_string()))
-    {
+    match st.read(|store, pricer, tz| {
+        dashboard::today_totals(store, pricer, tz, now_ms()).map_err(|e| e.to_string())
+    }) {
         Ok(today) => {
             let t = &today.total;
             let line = format!("Today: {} · {} tokens", usd(t.cost_usd), tokens(t.total_tokens));

@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use clap::{Parser, Subcommand};
 use tokenworth_core::config::{self, DataDir};
 use tokenworth_core::ingest::{self, Progress, ScanOptions, ScanReport};
+use tokenworth_core::outcomes::{self, Outcome, TagError};
 use tokenworth_core::report::{self, Filter, Period, Pricer};
 use tokenworth_core::store::{Store, StoreError};
 use tokenworth_core::{source, Env};
@@ -66,7 +67,7 @@ struct Opts {
     data_dir: Option<PathBuf>,
 }
 
-#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
 enum Command {
     /// Ingest what is new in the logs and say what was read.
     Scan,
@@ -82,6 +83,30 @@ enum Command {
     Blocks,
     /// Per tool: where logs were looked for, files, events, skipped lines, unpriced models.
     Sources,
+    /// Tag sessions with an outcome: `tag <SESSION>... <OUTCOME>`; `tag --clear <SESSION>...`.
+    Tag(TagArgs),
+    /// What the spend was worth: spend per outcome, sessions to review, idle burn.
+    Outcomes,
+}
+
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+struct TagArgs {
+    /// Session ids (or unique id prefixes), then the outcome: shipped, fixed, explored,
+    /// abandoned or wasted. With --clear: only session ids.
+    #[arg(required = true, num_args = 1.., value_name = "SESSION... OUTCOME")]
+    args: Vec<String>,
+    /// A note (at most 10,000 characters; "" removes it; left out: kept).
+    #[arg(long, conflicts_with_all = ["clear", "note_file"])]
+    note: Option<String>,
+    /// Read the note from a file ("-": standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "clear")]
+    note_file: Option<PathBuf>,
+    /// A link, an http(s) URL such as a PR or issue ("" removes it; left out: kept).
+    #[arg(long, conflicts_with = "clear")]
+    link: Option<String>,
+    /// Remove the sessions' tags.
+    #[arg(long)]
+    clear: bool,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -135,6 +160,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let env = Env::from_process();
     let o = cli.opts;
     let command = cli.command.unwrap_or(Command::Daily);
+    let now_ms = chrono::Utc::now().timestamp_millis();
     if let (Some(s), Some(u)) = (o.since, o.until) {
         if s > u {
             return Err(UsageError(format!("--since {s} is after --until {u}")).into());
@@ -156,6 +182,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         scan_report = Some(scan(&mut store, &env, &sources)?);
         if let Some(r) = &scan_report {
             for w in &r.warnings {
+                let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
+            }
+        }
+        // Commits are looked for after a scan, for the commands that show them (incremental:
+        // only sessions that are new, moved on, or still in their grace window).
+        if matches!(command, Command::Scan | Command::Session | Command::Outcomes) {
+            let link = outcomes::link_commits(&store, &env, now_ms)?;
+            for w in &link.warnings {
                 let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
             }
         }
@@ -191,6 +225,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 render::period_table(&mut out, &rep, period, o.breakdown, color)?;
             }
         }
+        Command::Tag(t) => {
+            let n = tag(&store, &t, o.source.as_deref(), now_ms)?;
+            let key = if t.clear { "cleared" } else { "tagged" };
+            if o.json {
+                render::json(&mut out, &serde_json::json!({ key: n }))?;
+            } else {
+                writeln!(out, "{key} {n} session{}", if n == 1 { "" } else { "s" })?;
+            }
+        }
+        Command::Outcomes => {
+            let rep = outcomes::outcomes_report(&store, &pricer, &filter)?;
+            if o.json {
+                render::json(&mut out, &serde_json::to_value(&rep)?)?;
+            } else {
+                render::outcomes_table(&mut out, &rep, color)?;
+            }
+        }
         Command::Session => {
             let rep = report::sessions(&store, &pricer, &filter)?;
             if o.json {
@@ -222,6 +273,56 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// `tag`: the last argument is the outcome, the others session ids (all ids with `--clear`).
+fn tag(store: &Store, t: &TagArgs, source: Option<&str>, now_ms: i64) -> anyhow::Result<usize> {
+    let usage = |e: TagError| -> anyhow::Error {
+        match e {
+            TagError::Store(s) => s.into(),
+            e => UsageError(e.to_string()).into(),
+        }
+    };
+    if t.clear {
+        return outcomes::clear_tags_in(store, &t.args, source).map_err(usage);
+    }
+    let Some((outcome, ids)) = t.args.split_last() else {
+        return Err(UsageError("usage: tokenworth tag <SESSION>... <OUTCOME>".into()).into());
+    };
+    let outcome: Outcome = outcome.parse().map_err(usage)?;
+    if ids.is_empty() {
+        return Err(UsageError(format!("no session id given: tokenworth tag <SESSION>... {outcome}")).into());
+    }
+    let note = match &t.note_file {
+        Some(path) => Some(read_note(path)?),
+        None => t.note.clone(),
+    };
+    outcomes::tag_sessions_in(store, ids, source, outcome, note.as_deref(), t.link.as_deref(), now_ms)
+        .map_err(usage)
+}
+
+/// Reads a note file (or stdin for "-"), never more than a note may hold.
+fn read_note(path: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    // A character is at most 4 bytes in UTF-8.
+    let cap = (outcomes::MAX_NOTE_CHARS * 4) as u64;
+    let mut buf = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().lock().take(cap + 1).read_to_end(&mut buf)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(cap + 1).read_to_end(&mut buf))
+    };
+    read.map_err(|e| UsageError(format!("cannot read note file {}: {e}", path.display())))?;
+    if buf.len() as u64 > cap {
+        return Err(UsageError(format!(
+            "note file {} is over {cap} bytes; a note holds at most {} characters",
+            path.display(),
+            outcomes::MAX_NOTE_CHARS
+        ))
+        .into());
+    }
+    String::from_utf8(buf)
+        .map_err(|_| UsageError(format!("note file {} is not UTF-8 text", path.display())).into())
 }
 
 /// Scans, drawing a progress bar on stderr once a scan has taken over a second.

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 use tokenworth_core::fmt::{tokens, usd};
 use tokenworth_core::ingest::ScanReport;
+use tokenworth_core::outcomes::{OutcomesReport, ReviewRow, IDLE_BURN_COST_USD};
 use tokenworth_core::report::{BlockReport, Period, PeriodReport, SessionReport, Totals};
 
 pub fn json(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
@@ -127,8 +128,8 @@ pub fn session_table(out: &mut impl Write, rep: &SessionReport, color: bool) -> 
         "{}",
         bold(
             &format!(
-                "{:<9}{:<12}{:<25}{:<17}{:>7}{:>10}",
-                "Session", "Tool", "Project", "Last activity", "Tokens", "Cost"
+                "{:<9}{:<11}{:<17}{:<17}{:<9}{:>7}{:>10}",
+                "Session", "Tool", "Project", "Last activity", "Outcome", "Tokens", "Cost"
             ),
             color
         )
@@ -137,18 +138,141 @@ pub fn session_table(out: &mut impl Write, rep: &SessionReport, color: bool) -> 
     for s in &rep.sessions {
         let project =
             Path::new(&s.project).file_name().map_or(s.project.clone(), |n| n.to_string_lossy().into_owned());
+        // A resumed or forked session sits under its parent, marked.
+        let id = if s.parent.is_some() { format!("↳{}", s.session_id) } else { s.session_id.clone() };
+        let outcome = match (s.outcome, s.suggested_outcome) {
+            (Some(o), _) => o.to_string(),
+            (None, Some(o)) => format!("{o}?"),
+            (None, None) if s.idle_burn => "idle!".to_string(),
+            (None, None) => String::new(),
+        };
         writeln!(
             out,
-            "{:<9}{:<12}{:<25}{:<17}{:>7}{:>10}",
-            clip(&s.session_id, 8),
-            clip(&s.source, 11),
-            clip(&project, 24),
+            "{:<9}{:<11}{:<17}{:<17}{:<9}{:>7}{:>10}",
+            clip(&id, 8),
+            clip(&s.source, 10),
+            clip(&project, 16),
             s.end.get(..16).unwrap_or(&s.end).replace('T', " "),
+            outcome,
             tokens(s.totals.total_tokens),
             usd(s.totals.cost_usd) + if s.totals.unpriced_tokens > 0 { "*" } else { "" }
         )?;
     }
-    footer(out, &rep.total, color)
+    footer(out, &rep.total, color)?;
+    if rep.sessions.iter().any(|s| s.suggested_outcome.is_some() || s.idle_burn) {
+        writeln!(
+            out,
+            "{}",
+            dim("shipped? = untagged with commits (suggestion); idle! = heavy, no commits, no tag", color)
+        )?;
+    }
+    Ok(())
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("-".to_string(), |x| format!("{:.1}%", x * 100.0))
+}
+
+fn review_lines(out: &mut impl Write, rows: &[ReviewRow]) -> std::io::Result<()> {
+    for r in rows {
+        let project =
+            Path::new(&r.project).file_name().map_or(r.project.clone(), |n| n.to_string_lossy().into_owned());
+        writeln!(
+            out,
+            "  {:<9}{:<12}{:<24}{:<17}{:>5}{:>11}",
+            clip(&r.session_id, 8),
+            clip(&r.source, 11),
+            clip(&project, 23),
+            r.end.get(..16).unwrap_or(&r.end).replace('T', " "),
+            r.commits,
+            usd(r.cost_usd) + if r.unpriced_tokens > 0 { "*" } else { "" }
+        )?;
+    }
+    Ok(())
+}
+
+pub fn outcomes_table(out: &mut impl Write, rep: &OutcomesReport, color: bool) -> std::io::Result<()> {
+    let line = format!("{:<14}{:>10}{:>10}{:>12}{:>12}", "Outcome", "Sessions", "Commits", "Cost", "Share");
+    writeln!(out, "{}", bold(&line, color))?;
+    writeln!(out, "{}", "─".repeat(58))?;
+    let spent = rep.total.cost_usd;
+    let share = |c: f64| pct((spent > 0.0).then(|| c / spent));
+    for r in &rep.outcomes {
+        writeln!(
+            out,
+            "{:<14}{:>10}{:>10}{:>12}{:>12}",
+            r.outcome.to_string(),
+            r.sessions,
+            r.commits,
+            usd(r.cost_usd),
+            share(r.cost_usd)
+        )?;
+    }
+    let u = &rep.untagged;
+    writeln!(
+        out,
+        "{:<14}{:>10}{:>10}{:>12}{:>12}",
+        "untagged",
+        u.sessions,
+        u.commits,
+        usd(u.cost_usd),
+        share(u.cost_usd)
+    )?;
+    writeln!(out, "{}", "─".repeat(58))?;
+    let t = &rep.total;
+    let total = format!(
+        "{:<14}{:>10}{:>10}{:>12}{:>12}",
+        "Total",
+        t.sessions,
+        t.commits,
+        usd(t.cost_usd),
+        share(t.cost_usd)
+    );
+    writeln!(out, "{}", bold(&total, color))?;
+    let money = |x: Option<f64>| x.map_or("-".to_string(), usd);
+    writeln!(
+        out,
+        "cost per shipped session {}, per commit {}",
+        money(rep.cost_per_shipped_session),
+        money(rep.cost_per_commit)
+    )?;
+    writeln!(
+        out,
+        "share of spend untagged {}, abandoned or wasted {}",
+        pct(rep.untagged_share),
+        pct(rep.wasted_share)
+    )?;
+    if !rep.review.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            bold("Most expensive untagged sessions (tokenworth tag <id> <outcome>):", color)
+        )?;
+        review_lines(out, &rep.review)?;
+    }
+    if !rep.idle_burn.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            bold(
+                &format!(
+                    "Idle burn (≥ {} or 1M unpriced tokens, no commits, no tag):",
+                    usd(IDLE_BURN_COST_USD)
+                ),
+                color
+            )
+        )?;
+        review_lines(out, &rep.idle_burn)?;
+    }
+    if t.unpriced_tokens > 0 {
+        writeln!(
+            out,
+            "* tokens of models without a known price are not in the cost; see `tokenworth sources`."
+        )?;
+    }
+    Ok(())
 }
 
 pub fn blocks_table(out: &mut impl Write, rep: &BlockReport, color: bool) -> std::io::Result<()> {

@@ -134,7 +134,7 @@ fn newer_ledger_is_refused_untouched_and_nothing_is_lost() {
             );
         }
         // Back to this build's schema: everything stored before is still there.
-        set_pragma(&data, "PRAGMA user_version = 1;");
+        set_pragma(&data, &format!("PRAGMA user_version = {};", tokenworth_core::store::SCHEMA_VERSION));
         assert_same_daily(&daily(&home, &data, true), &base, "after the refusals");
     }
 }

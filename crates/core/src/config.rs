@@ -231,7 +231,8 @@ mod tests {
     fn edits_keep_comments_and_round_trip() {
         let (_t, d) = dir();
         std::fs::create_dir_all(&d.root).unwrap();
-        std::fs::write(d.config(), "# mine\n[pricing.models.\"a\"]\ninput = 1.0 # note\noutput = 2.0\n").unwrap();
+        std::fs::write(d.config(), "# mine\n[pricing.models.\"a\"]\ninput = 1.0 # note\noutput = 2.0\n")
+            .unwrap();
         d.set_timezone(Some(Tz::Europe__Berlin)).unwrap();
         d.set_price_override("b", Some(&[("input".into(), 2.5), ("output".into(), 10.0)])).unwrap();
         let text = d.config_text().unwrap();

@@ -38,7 +38,7 @@ mod tests {
         assert_eq!(super::tokens(345_678), "346K");
         assert_eq!(super::tokens(12_345_678), "12.3M");
         assert_eq!(super::tokens(2_500_000_000), "2.50B");
-        assert_eq!(super::usd(3.14159), "$3.14");
+        assert_eq!(super::usd(1.2345), "$1.23");
         assert_eq!(super::usd(12_345.6), "$12346");
     }
 }

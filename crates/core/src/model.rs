@@ -58,4 +58,9 @@ pub struct UsageEvent {
     pub tokens: Tokens,
     /// Cost the tool itself logged, if any.
     pub logged_cost_usd: Option<f64>,
+    /// The git branch the log names for this request's session, if any.
+    pub git_branch: Option<String>,
+    /// The session this event's session was resumed or forked from, when the log shows it
+    /// (same source). Stored per session, never used to count.
+    pub parent_session: Option<String>,
 }

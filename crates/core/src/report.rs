@@ -15,6 +15,7 @@ use serde::Serialize;
 use tokenworth_pricing::{ModelPrice, PriceTable};
 
 use crate::model::Tokens;
+use crate::outcomes::{self, CommitRow, Outcome, SessionKey};
 use crate::store::{tokens_at, Store, StoreError, BUCKET_MS};
 
 /// Token totals and cost, as every report prints them.
@@ -266,7 +267,25 @@ pub struct SessionRow {
     pub models: Vec<String>,
     #[serde(flatten)]
     pub totals: Totals,
+    /// The branch the log named at the session's latest request that named one.
+    pub git_branch: Option<String>,
+    /// Sum of the gaps between consecutive requests, gaps over 15 minutes left out.
+    pub active_seconds: u64,
+    /// The session this one was resumed or forked from (same source), as the log shows it.
+    pub parent: Option<SessionKey>,
+    pub outcome: Option<Outcome>,
+    pub note: Option<String>,
+    pub link: Option<String>,
+    /// Commits its repository's user authored from its start to its end + 30 minutes.
+    pub commits: Vec<CommitRow>,
+    /// `shipped` for an untagged session with commits; never applied by itself.
+    pub suggested_outcome: Option<Outcome>,
+    /// Heavy use (see `outcomes::is_heavy`), no commits and no tag.
+    pub idle_burn: bool,
 }
+
+/// Gaps between requests longer than this are not active time.
+pub const IDLE_GAP_MS: i64 = 15 * 60 * 1000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionReport {
@@ -310,6 +329,15 @@ pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Sessi
                 requests: 0,
                 models: Vec::new(),
                 totals: Totals::default(),
+                git_branch: None,
+                active_seconds: 0,
+                parent: None,
+                outcome: None,
+                note: None,
+                link: None,
+                commits: Vec::new(),
+                suggested_outcome: None,
+                idle_burn: false,
             });
             if start < row.start_ms {
                 row.start_ms = start;
@@ -325,16 +353,135 @@ pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Sessi
         Ok(())
     };
     run().map_err(|e| store.err(e))?;
+    let active = active_ms(store, filter)?;
+    let mut extras = outcomes::session_extras(store)?;
     let mut sessions: Vec<SessionRow> = map.into_values().collect();
-    sessions.sort_by(|a, b| a.start_ms.cmp(&b.start_ms).then_with(|| a.session_id.cmp(&b.session_id)));
     let mut total = Totals::default();
     for s in &mut sessions {
         s.models.sort();
         s.start = iso_utc(s.start_ms);
         s.end = iso_utc(s.end_ms);
         total.add(&s.totals);
+        let key = SessionKey { source: s.source.clone(), session_id: s.session_id.clone() };
+        s.active_seconds = (active.get(&key).copied().unwrap_or(0).max(0) / 1000) as u64;
+        if let Some((branch, parent)) = extras.meta.remove(&key) {
+            s.git_branch = branch;
+            s.parent = parent.map(|p| SessionKey { source: s.source.clone(), session_id: p });
+        }
+        s.commits = extras.commits.remove(&key).unwrap_or_default();
+        if let Some(t) = extras.tags.remove(&key) {
+            s.outcome = Some(t.outcome);
+            s.note = t.note;
+            s.link = t.link;
+        }
+        if s.outcome.is_none() && !s.commits.is_empty() {
+            s.suggested_outcome = Some(Outcome::Shipped);
+        }
+        s.idle_burn = s.outcome.is_none() && s.commits.is_empty() && outcomes::is_heavy(&s.totals);
     }
+    order_by_family(&mut sessions);
     Ok(SessionReport { sessions, total })
+}
+
+/// Active milliseconds per session within the filter: the gaps between its consecutive
+/// requests, each gap over [`IDLE_GAP_MS`] left out.
+fn active_ms(store: &Store, filter: &Filter) -> Result<HashMap<SessionKey, i64>, StoreError> {
+    let (cond, params) = filter.sql("ts", 1);
+    let sql = format!(
+        "SELECT source, session_id, sum(CASE WHEN gap <= {IDLE_GAP_MS} THEN gap ELSE 0 END) FROM (
+            SELECT source, session_id, ts - lag(ts) OVER (PARTITION BY source, session_id ORDER BY ts) AS gap
+            FROM events{cond}
+         ) GROUP BY source, session_id"
+    );
+    let run = || -> rusqlite::Result<HashMap<SessionKey, i64>> {
+        let mut stmt = store.conn().prepare(&sql)?;
+        let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        let mut out = HashMap::new();
+        while let Some(r) = q.next()? {
+            let key = SessionKey { source: r.get(0)?, session_id: r.get(1)? };
+            out.insert(key, r.get::<_, Option<i64>>(2)?.unwrap_or(0));
+        }
+        Ok(out)
+    };
+    run().map_err(|e| store.err(e))
+}
+
+/// Orders sessions by start, except that a resumed or forked session follows its family: the
+/// families (a root and every session descending from it that is in the list) are ordered by
+/// their root's start, and each family's members by their own start, root first.
+fn order_by_family(sessions: &mut [SessionRow]) {
+    let index: HashMap<(&str, &str), usize> =
+        sessions.iter().enumerate().map(|(i, s)| ((s.source.as_str(), s.session_id.as_str()), i)).collect();
+    let roots: Vec<usize> = (0..sessions.len())
+        .map(|i| {
+            let mut cur = i;
+            // Bounded walk: a cycle in bad data ends at the bound, not in a loop.
+            for _ in 0..64 {
+                let next = sessions[cur]
+                    .parent
+                    .as_ref()
+                    .and_then(|p| index.get(&(p.source.as_str(), p.session_id.as_str())))
+                    .copied();
+                match next {
+                    Some(n) if n != i => cur = n,
+                    _ => break,
+                }
+            }
+            cur
+        })
+        .collect();
+    let keys: Vec<(i64, String, String, bool, i64, String)> = (0..sessions.len())
+        .map(|i| {
+            let r = &sessions[roots[i]];
+            let s = &sessions[i];
+            (
+                r.start_ms,
+                r.source.clone(),
+                r.session_id.clone(),
+                roots[i] != i,
+                s.start_ms,
+                s.session_id.clone(),
+            )
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..sessions.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    let sorted: Vec<SessionRow> = order.iter().map(|&i| sessions[i].clone()).collect();
+    sessions.clone_from_slice(&sorted);
+}
+
+/// One request of a session.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRow {
+    /// UTC, ISO 8601 with milliseconds.
+    pub ts: String,
+    pub model: String,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// Every stored request of one session, oldest first.
+pub fn session_requests(
+    store: &Store,
+    pricer: &Pricer,
+    source: &str,
+    session_id: &str,
+) -> Result<Vec<RequestRow>, StoreError> {
+    let run = || -> rusqlite::Result<Vec<RequestRow>> {
+        let mut stmt = store.conn().prepare(
+            "SELECT ts, model, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost
+             FROM events WHERE source = ?1 AND session_id = ?2 ORDER BY ts, id",
+        )?;
+        let rows = stmt.query_map([source, session_id], |r| {
+            let model: String = r.get(1)?;
+            let t = tokens_at(r, 2)?;
+            let long = tokenworth_pricing::is_long_context(&t.pricing());
+            let totals = pricer.totals(&model, &t, long, r.get(8)?);
+            Ok(RequestRow { ts: iso_utc(r.get(0)?), model, totals })
+        })?;
+        rows.collect()
+    };
+    run().map_err(|e| store.err(e))
 }
 
 /// A 5-hour billing window.

@@ -11,6 +11,9 @@
 //! - `rollup` always equals the sums over `events`: only a `Batch` writes either, and it adds
 //!   every inserted row, subtracts every replaced or deleted one (sums accumulated in memory and
 //!   flushed in the same transaction, before commit). Reports never scan `events` for day totals.
+//! - `sessions` (span, cwd, branch, parent per source × session) is kept by the batch from the
+//!   events it inserts, flushed before commit like the rollup. `tags`, `session_commits` and
+//!   `commit_checks` belong to `outcomes`; a scan never writes them.
 //! - Migrations are numbered and embedded; a database with a newer schema is refused untouched.
 
 use std::collections::HashMap;
@@ -83,6 +86,64 @@ CREATE TABLE rollup(
     PRIMARY KEY(bucket, source, project, model, long, logged)
 ) WITHOUT ROWID;
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"#,
+    // 2: sessions as records, outcome tags, commits found for sessions.
+    //
+    // `sessions` is kept by the write batch: the span of every event stored for the session
+    // (never narrowed), the cwd of its earliest event, the git branch of its latest event that
+    // named one, and the parent it was resumed or forked from. Sessions ingested before this
+    // migration get their span and cwd here (SQLite takes the bare `project` from the row of
+    // `min(ts)`); their branch and parent are unknown, as their logs are not read again.
+    //
+    // `tags` and `session_commits` are keyed by (source, session_id) and never written by a
+    // scan, so they survive rescans, rewritten logs and vanished repositories.
+    r#"
+CREATE TABLE sessions(
+    source TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    project TEXT NOT NULL,
+    start_ts INTEGER NOT NULL,
+    end_ts INTEGER NOT NULL,
+    git_branch TEXT,
+    branch_ts INTEGER,
+    parent_session TEXT,
+    PRIMARY KEY(source, session_id)
+) WITHOUT ROWID;
+INSERT INTO sessions(source, session_id, project, start_ts, end_ts)
+SELECT a.source, a.session_id, a.project, a.start_ts, b.end_ts
+FROM (SELECT source, session_id, project, min(ts) AS start_ts FROM events GROUP BY source, session_id) AS a
+JOIN (SELECT source, session_id, max(ts) AS end_ts FROM events GROUP BY source, session_id) AS b
+  ON a.source = b.source AND a.session_id = b.session_id;
+CREATE TABLE tags(
+    source TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('shipped', 'fixed', 'explored', 'abandoned', 'wasted')),
+    note TEXT,
+    link TEXT,
+    tagged_at INTEGER NOT NULL,
+    PRIMARY KEY(source, session_id)
+) WITHOUT ROWID;
+CREATE TABLE session_commits(
+    source TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    author_ts INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    files_changed INTEGER NOT NULL,
+    lines_added INTEGER NOT NULL,
+    lines_removed INTEGER NOT NULL,
+    PRIMARY KEY(source, session_id, hash)
+) WITHOUT ROWID;
+CREATE TABLE commit_checks(
+    source TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    checked_end INTEGER NOT NULL,
+    checked_at INTEGER NOT NULL,
+    repo TEXT,
+    state TEXT NOT NULL,
+    PRIMARY KEY(source, session_id)
+) WITHOUT ROWID;
 "#,
 ];
 
@@ -346,7 +407,7 @@ impl Store {
                 .map_err(|e| StoreError::from_sqlite(&path, e))?;
             rows
         };
-        Ok(Batch { tx, path, sidechain_groups, rollup: Rollup::default() })
+        Ok(Batch { tx, path, sidechain_groups, rollup: Rollup::default(), sessions: Vec::new() })
     }
 }
 
@@ -359,6 +420,20 @@ pub struct Batch<'a> {
     sidechain_groups: FxHashSet<String>,
     /// Rollup sums of the rows this batch inserted, flushed before commit.
     rollup: Rollup,
+    /// Per source, per session: what this batch's inserted events say of the session.
+    sessions: BatchSessions,
+}
+
+/// Per source, per session id.
+type BatchSessions = Vec<(&'static str, HashMap<String, SessionAcc>)>;
+
+/// A session as seen by the events of one batch, merged into `sessions` before commit.
+struct SessionAcc {
+    project: String,
+    start: i64,
+    end: i64,
+    branch: Option<(String, i64)>,
+    parent: Option<String>,
 }
 
 /// Reads `input, cw5m, cw1h, cache_read, output, reasoning` from six columns starting at `first`.
@@ -499,6 +574,42 @@ impl Rollup {
     }
 }
 
+/// Records a newly stored event in its session's span (a copy already stored under another
+/// session is not: it belongs to that one).
+fn session_add(sessions: &mut BatchSessions, e: &UsageEvent) {
+    let i = match sessions.iter().position(|(s, _)| *s == e.source) {
+        Some(i) => i,
+        None => {
+            sessions.push((e.source, HashMap::new()));
+            sessions.len() - 1
+        }
+    };
+    let map = &mut sessions[i].1;
+    let acc = match map.get_mut(e.session_id.as_str()) {
+        Some(a) => a,
+        None => map.entry(e.session_id.clone()).or_insert_with(|| SessionAcc {
+            project: e.project.clone(),
+            start: e.ts_ms,
+            end: e.ts_ms,
+            branch: None,
+            parent: None,
+        }),
+    };
+    if e.ts_ms < acc.start {
+        acc.start = e.ts_ms;
+        acc.project.clone_from(&e.project);
+    }
+    acc.end = acc.end.max(e.ts_ms);
+    if let Some(b) = &e.git_branch {
+        if acc.branch.as_ref().is_none_or(|(_, ts)| e.ts_ms >= *ts) {
+            acc.branch = Some((b.clone(), e.ts_ms));
+        }
+    }
+    if acc.parent.is_none() {
+        acc.parent.clone_from(&e.parent_session);
+    }
+}
+
 impl Batch<'_> {
     /// Stores one file's new events and its cursor.
     pub fn apply(&mut self, file: &FileUpdate, events: &[UsageEvent]) -> Result<(), StoreError> {
@@ -532,7 +643,7 @@ impl Batch<'_> {
             ],
             |r| r.get(0),
         )?;
-        let Batch { tx, sidechain_groups, rollup, .. } = self;
+        let Batch { tx, sidechain_groups, rollup, sessions, .. } = self;
         // Looked up once per file, not per event (the cache hashes the SQL text).
         let mut insert = tx.prepare_cached(
             "INSERT OR IGNORE INTO events(dedupe_key, group_key, sidechain, source, session_id, project, model,
@@ -594,6 +705,7 @@ impl Batch<'_> {
             let new_row = RowRef::from_event(e);
             if inserted == 1 {
                 rollup.add(new_row, 1);
+                session_add(sessions, e);
                 continue;
             }
             // The request is stored already: keep whichever line has more output (then the
@@ -633,6 +745,33 @@ impl Batch<'_> {
             let replaced = RowRef { source: &old.source, project: &old.project, ..new_row };
             rollup.add(old.as_ref(), -1);
             rollup.add(replaced, 1);
+        }
+        Ok(())
+    }
+
+    fn flush_sessions(&mut self) -> rusqlite::Result<()> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO sessions(source, session_id, project, start_ts, end_ts, git_branch, branch_ts, parent_session)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(source, session_id) DO UPDATE SET
+                project = CASE WHEN excluded.start_ts < sessions.start_ts THEN excluded.project ELSE sessions.project END,
+                start_ts = min(sessions.start_ts, excluded.start_ts),
+                end_ts = max(sessions.end_ts, excluded.end_ts),
+                git_branch = CASE WHEN excluded.git_branch IS NOT NULL
+                    AND (sessions.branch_ts IS NULL OR excluded.branch_ts >= sessions.branch_ts)
+                    THEN excluded.git_branch ELSE sessions.git_branch END,
+                branch_ts = CASE WHEN excluded.git_branch IS NOT NULL
+                    AND (sessions.branch_ts IS NULL OR excluded.branch_ts >= sessions.branch_ts)
+                    THEN excluded.branch_ts ELSE sessions.branch_ts END,
+                parent_session = coalesce(sessions.parent_session, excluded.parent_session)",
+        )?;
+        for (source, map) in self.sessions.drain(..) {
+            for (id, a) in map {
+                let (branch, branch_ts) = a.branch.map_or((None, None), |(b, ts)| (Some(b), Some(ts)));
+                // A session is never its own parent.
+                let parent = a.parent.filter(|p| *p != id);
+                stmt.execute(params![source, id, a.project, a.start, a.end, branch, branch_ts, parent])?;
+            }
         }
         Ok(())
     }
@@ -684,6 +823,7 @@ impl Batch<'_> {
     pub fn commit(mut self) -> Result<(), StoreError> {
         let path = self.path.clone();
         self.flush_rollup().map_err(|e| StoreError::from_sqlite(&path, e))?;
+        self.flush_sessions().map_err(|e| StoreError::from_sqlite(&path, e))?;
         self.tx.commit().map_err(|e| StoreError::from_sqlite(&path, e))
     }
 }

@@ -25,10 +25,10 @@ fn today_overview_and_hours_follow_the_zone() {
     std::fs::create_dir_all(&dir).unwrap();
     // Berlin is UTC+1 in March: 23:30Z on the 1st is 00:30 on the 2nd there.
     let lines = [
-        line(1, "2026-03-01T10:00:00.000Z", 100), // Berlin 1 March 11:00
-        line(2, "2026-03-01T23:30:00.000Z", 200), // Berlin 2 March 00:30
-        line(3, "2026-03-02T08:10:00.000Z", 400), // Berlin 2 March 09:10
-        line(4, "2026-03-02T08:50:00.000Z", 800), // Berlin 2 March 09:50
+        line(1, "2026-03-01T10:00:00.000Z", 100),  // Berlin 1 March 11:00
+        line(2, "2026-03-01T23:30:00.000Z", 200),  // Berlin 2 March 00:30
+        line(3, "2026-03-02T08:10:00.000Z", 400),  // Berlin 2 March 09:10
+        line(4, "2026-03-02T08:50:00.000Z", 800),  // Berlin 2 March 09:50
         line(5, "2026-02-20T08:50:00.000Z", 1600), // 10 days before
     ];
     std::fs::write(dir.join("s1.jsonl"), lines.join("\n") + "\n").unwrap();
@@ -57,7 +57,11 @@ fn today_overview_and_hours_follow_the_zone() {
         ..Filter::new(tz)
     };
     let rep = report::periods(&store, &pricer, &filter, Period::Day).unwrap();
-    assert_eq!(week["daily"], report::period_json(&rep, Period::Day, true), "the daily contract, with models");
+    assert_eq!(
+        week["daily"],
+        report::period_json(&rep, Period::Day, true),
+        "the daily contract, with models"
+    );
     let month = dashboard::overview(&store, &pricer, tz, now, 30).unwrap();
     assert_eq!(month["daily"]["total"]["input_tokens"], 3100);
 

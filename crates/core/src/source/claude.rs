@@ -7,6 +7,11 @@
 //! sidechain files replay a parent message under a new request id (`group_key` lets the store
 //! drop the replay); `<synthetic>` and zero-usage lines are not requests; gateways omit
 //! `requestId` or write null counts.
+//!
+//! Sessions: each event carries the line's `gitBranch`. A resumed session's file begins with
+//! copies of its parent's lines, which keep the parent's `sessionId`; the last such id before the
+//! file's own session (the file name) first appears is recorded as the parent of the file's
+//! session (kept in the parser state, so a later read of the same file still knows it).
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -14,7 +19,7 @@ use std::path::{Path, PathBuf};
 use memchr::memmem;
 use serde::Deserialize;
 
-use super::json::{count, parse_line, parse_ts_ms, u64_or_null};
+use super::json::{count, lenient_str, parse_line, parse_ts_ms, u64_or_null};
 use super::skim::{first, Skim};
 use super::{looks_like_object, LineOutcome, LineParser, Source};
 use crate::env::Env;
@@ -48,9 +53,15 @@ impl Source for ClaudeCode {
         path.extension().is_some_and(|e| e == "jsonl")
     }
 
-    fn parser(&self, path: &Path, _state: Option<&str>) -> Box<dyn LineParser> {
+    fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
         let (session, encoded_project) = session_from_path(path);
-        Box::new(ClaudeParser { session, encoded_project, finder: memmem::Finder::new(b"\"usage\"") })
+        let lineage: Lineage = state.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+        Box::new(ClaudeParser {
+            session,
+            encoded_project,
+            finder: memmem::Finder::new(b"\"usage\""),
+            lineage,
+        })
     }
 }
 
@@ -73,6 +84,17 @@ struct ClaudeParser {
     session: String,
     encoded_project: String,
     finder: memmem::Finder<'static>,
+    lineage: Lineage,
+}
+
+/// What the lines read so far say about the file's session: the session its first lines were
+/// copied from, and whether its own lines have begun.
+#[derive(Debug, Default, serde::Serialize, Deserialize)]
+struct Lineage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent: Option<String>,
+    #[serde(default)]
+    own: bool,
 }
 
 #[derive(Deserialize, Debug, Default, PartialEq)]
@@ -82,6 +104,8 @@ struct Line<'a> {
     session_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     cwd: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
+    git_branch: Option<Cow<'a, str>>,
     #[serde(borrow)]
     timestamp: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -165,6 +189,10 @@ fn skim_line(line: &[u8]) -> Option<Line<'_>> {
             b"message" => {
                 first(&mut seen, 7)?;
                 l.message = k.object_or_null(skim_message)?;
+            }
+            b"gitBranch" => {
+                first(&mut seen, 8)?;
+                l.git_branch = k.str_or_null()?;
             }
             _ => k.skip()?,
         }
@@ -294,6 +322,15 @@ impl LineParser for ClaudeParser {
             Some(s) if !s.is_empty() => s.to_string(),
             _ => self.session.clone(),
         };
+        let parent_session = if session == self.session {
+            self.lineage.own = true;
+            self.lineage.parent.clone()
+        } else {
+            if !self.lineage.own {
+                self.lineage.parent = Some(session.clone());
+            }
+            None
+        };
         let project = match parsed.cwd.as_deref() {
             Some(c) if !c.is_empty() => c.to_string(),
             _ => self.encoded_project.clone(),
@@ -329,12 +366,16 @@ impl LineParser for ClaudeParser {
             sidechain: parsed.is_sidechain.unwrap_or(false),
             tokens,
             logged_cost_usd: parsed.cost_usd.filter(|c| c.is_finite() && *c >= 0.0),
+            git_branch: parsed.git_branch.as_deref().filter(|b| !b.is_empty()).map(str::to_string),
+            parent_session,
         });
         LineOutcome::Used
     }
 
     fn state(&self) -> Option<String> {
-        None
+        // Most files are never resumed copies: nothing to keep.
+        self.lineage.parent.as_ref()?;
+        serde_json::to_string(&self.lineage).ok()
     }
 }
 

@@ -8,6 +8,12 @@
 //! event's key is its timestamp and its delta, the same in every copy); rollouts without a model
 //! (priced as `gpt-5`, flagged as a fallback). Input is inclusive of cached input in the log and
 //! is normalised to exclude it; reasoning is already inside output.
+//!
+//! Sessions: the first `session_meta` names the file's session, its cwd and `git.branch`. Its
+//! parent is `forked_from_id` when the log carries it, else the id of a second `session_meta`
+//! (a fork replays its parent's), which is what the logs show of a fork. A fork's replayed
+//! events, timed before the fork's own `session_meta`, are the parent's: they carry its id, so
+//! the session they are stored under does not depend on which file is read first.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -15,7 +21,7 @@ use std::path::{Path, PathBuf};
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
-use super::json::{count, parse_line, parse_ts_ms, u64_or_null};
+use super::json::{count, lenient_str, parse_line, parse_ts_ms, u64_or_null};
 use super::skim::{first, Skim};
 use super::{looks_like_object, LineOutcome, LineParser, Source};
 use crate::env::Env;
@@ -115,6 +121,13 @@ struct State {
     model: Option<String>,
     #[serde(default)]
     prev_total: Option<Usage>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent: Option<String>,
+    /// Time of the file's own session_meta.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    started_ms: Option<i64>,
 }
 
 struct CodexParser {
@@ -148,6 +161,10 @@ struct Payload<'a> {
     model_name: Option<Cow<'a, str>>,
     #[serde(borrow)]
     info: Option<Info<'a>>,
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
+    forked_from_id: Option<Cow<'a, str>>,
+    /// Only read on `session_meta` lines; any shape is accepted.
+    git: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Debug, Default, PartialEq)]
@@ -211,6 +228,8 @@ fn skim_payload<'a>(k: &mut Skim<'a>) -> Option<Payload<'a>> {
                 first(&mut seen, 4)?;
                 p.model_name = k.str_or_null()?;
             }
+            // Only on session_meta lines (one or two per file): serde reads them.
+            b"git" | b"forked_from_id" => return None,
             b"info" => {
                 first(&mut seen, 5)?;
                 p.info = k.object_or_null(|k| {
@@ -318,9 +337,22 @@ impl LineParser for CodexParser {
                         self.st.session = id.into_owned();
                     }
                     self.st.session_from_meta = true;
+                    self.st.started_ms = parsed.timestamp.as_deref().and_then(parse_ts_ms);
                     if let Some(cwd) = payload.cwd.filter(|s| !s.is_empty()) {
                         self.st.cwd = cwd.into_owned();
                     }
+                    self.st.branch = payload
+                        .git
+                        .as_ref()
+                        .and_then(|g| g.get("branch"))
+                        .and_then(|b| b.as_str())
+                        .filter(|b| !b.is_empty())
+                        .map(str::to_string);
+                    self.st.parent = payload.forked_from_id.filter(|p| !p.is_empty()).map(Cow::into_owned);
+                } else if self.st.parent.is_none() {
+                    // The replayed session_meta of the parent this file was forked from.
+                    self.st.parent =
+                        payload.id.filter(|id| !id.is_empty() && *id != self.st.session).map(Cow::into_owned);
                 }
                 LineOutcome::Ignored
             }
@@ -367,9 +399,15 @@ impl LineParser for CodexParser {
                     output: d.output_tokens,
                     reasoning: d.reasoning_output_tokens,
                 };
+                // Replayed history of the parent (timed before this session began) is the parent's.
+                let replayed = self.st.started_ms.is_some_and(|start| ts_ms < start);
+                let (session_id, parent_session, git_branch) = match (&self.st.parent, replayed) {
+                    (Some(p), true) => (p.clone(), None, None),
+                    (p, _) => (self.st.session.clone(), p.clone(), self.st.branch.clone()),
+                };
                 out.push(UsageEvent {
                     source: ID,
-                    session_id: self.st.session.clone(),
+                    session_id,
                     project: self.st.cwd.clone(),
                     model,
                     model_fallback: fallback,
@@ -382,6 +420,8 @@ impl LineParser for CodexParser {
                     sidechain: false,
                     tokens,
                     logged_cost_usd: None,
+                    git_branch,
+                    parent_session,
                 });
                 LineOutcome::Used
             }
@@ -422,7 +462,9 @@ mod tests {
     #[test]
     fn codex_lines_agree_with_serde() {
         assert!(agree(TOKEN_COUNT.as_bytes()));
-        assert!(agree(META.as_bytes()));
+        // session_meta lines with `git` or `forked_from_id` are read by serde (one or two per file).
+        assert!(!agree(META.as_bytes()));
+        assert!(agree(META.replace(r#","git":{"branch":"main"}"#, "").as_bytes()));
         let cases = [
             TOKEN_COUNT.replace(r#""info":{"#, r#""info":null,"x":{"#),
             TOKEN_COUNT.replace(r#""output_tokens":50"#, r#""output_tokens":50,"output_tokens":1"#),

@@ -41,6 +41,61 @@ pub(crate) fn count(raw: &[u8]) -> Option<u64> {
     serde_json::from_slice::<Option<serde_json::Number>>(raw).ok().map(count_of)
 }
 
+/// Reads a string field leniently: a string (borrowed when it can be) or, for `null`, a missing
+/// field or any other JSON value, `None`, so an odd optional field never loses a usage line.
+pub(crate) fn lenient_str<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::borrow::Cow<'de, str>>, D::Error> {
+    use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use std::borrow::Cow;
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: serde::Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            while a.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}
+
 /// Parses an ISO-8601 / RFC 3339 timestamp into UTC milliseconds.
 pub(crate) fn parse_ts_ms(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -85,7 +140,22 @@ fn chrono_parse(s: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_ts_ms;
+    use super::{lenient_str, parse_ts_ms};
+
+    #[test]
+    fn lenient_strings() {
+        #[derive(serde::Deserialize)]
+        struct L<'a> {
+            #[serde(default, borrow, deserialize_with = "lenient_str")]
+            b: Option<std::borrow::Cow<'a, str>>,
+        }
+        let get = |s: &str| serde_json::from_str::<L>(s).unwrap().b.map(|c| c.into_owned());
+        assert_eq!(get(r#"{"b":"main"}"#).as_deref(), Some("main"));
+        assert_eq!(get(r#"{"b":"a\"b"}"#).as_deref(), Some("a\"b"));
+        for odd in [r#"{}"#, r#"{"b":null}"#, r#"{"b":7}"#, r#"{"b":[1,{"x":2}]}"#, r#"{"b":{"x":[]}}"#] {
+            assert_eq!(get(odd), None, "{odd}");
+        }
+    }
 
     #[test]
     fn timestamps() {
