@@ -93,7 +93,9 @@ restore_appends() {
     fi
 }
 restore_appends
-STAMP="size=$SIZE seed=$SEED gen=$(sha256sum "$GEN" | cut -c1-16)"
+# The generator's sources decide the corpus (its binary changes with every dependency build).
+GEN_SRC=$(find "$ROOT/crates/corpus/src" "$ROOT/crates/corpus/Cargo.toml" -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)
+STAMP="size=$SIZE seed=$SEED gen-src=$GEN_SRC"
 if [ -f "$WORK/home.stamp" ] && [ "$(cat "$WORK/home.stamp")" = "$STAMP" ] && [ -f "$CORPUS/expected.json" ]; then
     log "reusing corpus in $CORPUS ($STAMP)"
 else

@@ -72,6 +72,19 @@ mod tests {
     }
 
     #[test]
+    fn c_locale_gets_a_real_language_for_the_webview() {
+        use crate::webview_locale_fix as f;
+        let e = |pairs: &[(&str, &str)]| pairs.iter().fold(Env::with_home("/h"), |e, (k, v)| e.set(k, *v));
+        let fix = Some(("LC_CTYPE", "en_US.UTF-8"));
+        assert_eq!(f(&e(&[])), fix);
+        assert_eq!(f(&e(&[("LANG", "C.UTF-8")])), fix);
+        assert_eq!(f(&e(&[("LANG", "POSIX")])), fix);
+        assert_eq!(f(&e(&[("LC_ALL", "C.UTF-8"), ("LANG", "de_DE.UTF-8")])), Some(("LC_ALL", "en_US.UTF-8")));
+        assert_eq!(f(&e(&[("LANG", "de_DE.UTF-8")])), None);
+        assert_eq!(f(&e(&[("LC_CTYPE", "fr_FR.UTF-8"), ("LANG", "C")])), None);
+    }
+
+    #[test]
     fn bad_arguments_are_errors() {
         let env = Env::with_home("/h");
         assert!(p(&["--data-dir"], &env).unwrap_err().contains("needs a directory"));

@@ -10,6 +10,7 @@ use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_autostart::ManagerExt;
 use tokenworth_core::config::{self, PRICE_FIELDS};
 use tokenworth_core::report::{self, Filter};
+use tokenworth_core::outcomes::{self, Outcome, TagError};
 use tokenworth_core::{dashboard, ingest, source};
 
 use crate::state::{now_ms, AppState};
@@ -75,8 +76,10 @@ pub fn sessions(
 
 #[tauri::command]
 pub fn session_requests(state: State<'_, AppState>, source: String, session_id: String) -> Res {
-    let _ = (&state, &source, &session_id);
-    Err("session requests are not available in this build".into())
+    state.read(|store, pricer, _tz| {
+        let rows = report::session_requests(store, pricer, &source, &session_id).map_err(|e| e.to_string())?;
+        Ok(json!({ "requests": to_value(&rows)? }))
+    })
 }
 
 #[tauri::command]
@@ -210,24 +213,34 @@ pub fn rescan(state: State<'_, AppState>) -> Res {
 
 #[tauri::command]
 pub fn tag_sessions(
+    app: AppHandle,
     state: State<'_, AppState>,
     session_ids: Vec<String>,
     outcome: String,
     note: Option<String>,
     link: Option<String>,
 ) -> Res {
-    let _ = (&state, &session_ids, &outcome, &note, &link);
-    Err("tagging is not available in this build".into())
+    let outcome: Outcome = outcome.parse().map_err(|e: TagError| e.to_string())?;
+    let n = state.write(|store| {
+        outcomes::tag_sessions(store, &session_ids, outcome, note.as_deref(), link.as_deref(), now_ms())
+            .map_err(|e| e.to_string())
+    })?;
+    changed(&app);
+    Ok(json!({ "tagged": n }))
 }
 
 #[tauri::command]
-pub fn clear_tags(state: State<'_, AppState>, session_ids: Vec<String>) -> Res {
-    let _ = (&state, &session_ids);
-    Err("tagging is not available in this build".into())
+pub fn clear_tags(app: AppHandle, state: State<'_, AppState>, session_ids: Vec<String>) -> Res {
+    let n = state.write(|store| outcomes::clear_tags(store, &session_ids).map_err(|e| e.to_string()))?;
+    changed(&app);
+    Ok(json!({ "cleared": n }))
 }
 
 #[tauri::command]
 pub fn outcomes(state: State<'_, AppState>, since: Option<String>, until: Option<String>) -> Res {
-    let _ = (&state, &since, &until);
-    Err("outcomes are not available in this build".into())
+    let range = Range { since, until, ..Range::default() };
+    state.read(|store, pricer, tz| {
+        let rep = outcomes::outcomes_report(store, pricer, &range.filter(tz)?).map_err(|e| e.to_string())?;
+        to_value(&rep)
+    })
 }

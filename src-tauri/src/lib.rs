@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use tauri::{Emitter, Manager, RunEvent, WindowEvent};
 use tokenworth_core::config::DataDir;
-use tokenworth_core::Env;
+use tokenworth_core::{outcomes, Env};
 use tokenworth_watch::{Live, LiveConfig, LiveEvent};
 
 use state::AppState;
@@ -43,6 +43,11 @@ pub fn run() -> i32 {
             "tokenworth-app: no display (neither DISPLAY nor WAYLAND_DISPLAY is set); the tokenworth CLI works without one"
         );
         return 1;
+    }
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if let Some((var, value)) = webview_locale_fix(&env) {
+        // Before any thread starts; the webview's processes inherit it.
+        std::env::set_var(var, value);
     }
     let data = DataDir::resolve(args.data_dir.clone(), &env);
     let hidden = args.hidden;
@@ -109,6 +114,26 @@ pub fn run() -> i32 {
     0
 }
 
+/// Under the C locale as most services, containers and CI machines set it (`C.UTF-8`),
+/// WebKitGTK turns the character locale into the page's language tag "C", which every `Intl`
+/// constructor rejects with a RangeError, so the dashboard's chart library failed to load and
+/// the window stayed blank. WebKit maps a plain `C`/`POSIX` locale, or one that `setlocale`
+/// cannot load, to en-US, so the character locale is set to `en_US.UTF-8` in that case.
+/// Returns the variable to set and its value, when one is needed.
+pub fn webview_locale_fix(env: &Env) -> Option<(&'static str, &'static str)> {
+    let set = |k: &str| env.var(k).filter(|v| !v.is_empty());
+    let (var, locale) = match (set("LC_ALL"), set("LC_CTYPE"), set("LANG")) {
+        (Some(l), _, _) => ("LC_ALL", Some(l)),
+        (None, Some(l), _) => ("LC_CTYPE", Some(l)),
+        (None, None, l) => ("LC_CTYPE", l),
+    };
+    let base = locale.map(|l| l.split(['.', '@']).next().unwrap_or(""));
+    match base {
+        None | Some("C") | Some("POSIX") | Some("") => Some((var, "en_US.UTF-8")),
+        Some(_) => None,
+    }
+}
+
 pub(crate) fn show_window(app: &tauri::AppHandle) {
     if let Some(w) = app.get_webview_window("main") {
         let _ = w.show();
@@ -142,6 +167,13 @@ fn on_live_event(app: &tauri::AppHandle, ev: LiveEvent) {
             tray::refresh(app);
             st.note_first_flush();
             let _ = app.emit("usage-changed", serde_json::json!({"events": events, "at": state::now_iso()}));
+            // Sessions that grew may have new commits; git runs only for sessions that are due.
+            let linked = st.write(|store| {
+                outcomes::link_commits(store, &st.env, state::now_ms()).map_err(|e| e.to_string())
+            });
+            if linked.is_ok_and(|r| r.commits_found > 0) {
+                let _ = app.emit("usage-changed", serde_json::json!({"events": 0, "at": state::now_iso()}));
+            }
         }
         LiveEvent::Error(msg) => {
             st.set_error(Some(msg));

@@ -142,6 +142,13 @@ impl AppState {
         config::effective_tz(None, &self.data, &self.env).map_err(|e| e.to_string())
     }
 
+    /// Runs `f` over a write connection (tags; the watcher owns ingest writes): short IMMEDIATE
+    /// transactions that wait for a running scan through the busy timeout.
+    pub fn write<T>(&self, f: impl FnOnce(&Store) -> Result<T, String>) -> Result<T, String> {
+        let store = Store::open(&self.data.db()).map_err(|e| e.to_string())?;
+        f(&store)
+    }
+
     /// Runs `f` over a read connection to the ledger with the current prices and zone.
     pub fn read<T>(&self, f: impl FnOnce(&Store, &Pricer, Tz) -> Result<T, String>) -> Result<T, String> {
         let store = Store::open_readonly(&self.data.db()).map_err(|e| e.to_string())?;

@@ -108,14 +108,11 @@ pub fn refresh(app: &AppHandle) {
     }
 }
 
-/// "Tag last session…": opens the Sessions view on the most recent session.
+/// "Tag last session…": opens the Sessions view on the session that ended last.
 fn tag_last(app: &AppHandle) {
     let st = app.state::<AppState>();
-    let last = st.read(|store, pricer, tz| {
-        let rep = tokenworth_core::report::sessions(store, pricer, &tokenworth_core::report::Filter::new(tz))
-            .map_err(|e| e.to_string())?;
-        Ok(rep.sessions.into_iter().max_by_key(|s| s.end_ms).map(|s| s.session_id))
-    });
+    let last = st.read(|store, _, _| tokenworth_core::outcomes::last_session(store).map_err(|e| e.to_string()));
     crate::show_window(app);
-    let _ = app.emit("navigate", serde_json::json!({"view": "sessions", "sessionId": last.ok().flatten()}));
+    let id = last.ok().flatten().map(|s| s.session_id);
+    let _ = app.emit("navigate", serde_json::json!({"view": "sessions", "sessionId": id}));
 }

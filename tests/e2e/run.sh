@@ -48,6 +48,9 @@ trayer --edge top --align left --widthtype pixel --width 160 --heighttype pixel 
 PIDS+=($!)
 
 export TZ=${TZ:-Europe/Berlin}
+# The C locale, as on CI machines and in services: the webview must still get a usable language.
+export LANG=C.UTF-8
+unset LANGUAGE LC_ALL LC_MESSAGES
 # Each App in the test gets its own fake HOME through tauri-driver's environment.
 cd tests/e2e
 "$VENV/bin/python" test_app.py
