@@ -43,7 +43,7 @@ export DISPLAY=":$DISP" NO_AT_BRIDGE=1
 for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 eval "$(dbus-launch --sh-syntax)"
 export DBUS_SESSION_BUS_ADDRESS
-trayer --edge top --align left --widthtype pixel --width 160 --heighttype pixel --height 32 \
+trayer --edge bottom --align right --widthtype pixel --width 160 --heighttype pixel --height 32 \
   --transparent false --tint 0x333333 >"$WORK/trayer.log" 2>&1 &
 PIDS+=($!)
 

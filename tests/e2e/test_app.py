@@ -93,8 +93,9 @@ class App:
         return els[0].get_attribute(name) if els else None
 
     def click(self, selector):
-        wait_for(selector, lambda: self.driver.find_elements(By.CSS_SELECTOR, selector))
-        self.driver.find_element(By.CSS_SELECTOR, selector).click()
+        el = wait_for(selector, lambda: self.driver.find_elements(By.CSS_SELECTOR, selector))[0]
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+        el.click()
 
     def shot(self, name):
         path = os.path.join(SHOTS, name)
@@ -206,18 +207,25 @@ class Dashboard(unittest.TestCase):
     def test_2_sessions_open_one(self):
         a = self.app
         a.click("#nav-sessions")
-        rows = wait_for("session rows", lambda: a.driver.find_elements(By.CSS_SELECTOR, "tr[data-session-id]"))
+        wait_for("session rows", lambda: a.driver.find_elements(By.CSS_SELECTOR, "tr[data-session-id]"))
+        a.js("const s=document.querySelector('#session-period'); s.value='all'; s.dispatchEvent(new Event('change'))")
+        rows = wait_for("all sessions", lambda: [r for r in a.driver.find_elements(By.CSS_SELECTOR, "tr[data-session-id]")
+                                                 if r.get_attribute("data-session-id") == "4e5f6a7b-forty-days"]
+                        and a.driver.find_elements(By.CSS_SELECTOR, "tr[data-session-id]"))
         listed = {r.get_attribute("data-session-id") for r in rows}
         want = {s["session_id"] for s in cli(self.home, self.data, "session", "--json", "--no-scan")["sessions"]}
         self.assertEqual(listed, want)
         a.shot("sessions.png")
-        a.click('tr[data-session-id="2c3d4e5f-three-days"]')
+        a.click('tr[data-session-id="2c3d4e5f-three-days"] td:nth-child(3)')
         wait_for("the session detail", lambda: a.driver.find_element(By.CSS_SELECTOR, "#session-detail").is_displayed())
-        wait_for("its requests", lambda: a.driver.find_elements(By.CSS_SELECTOR, "#session-requests tbody tr"))
-        n = len(a.driver.find_elements(By.CSS_SELECTOR, "#session-requests tbody tr"))
+        rows_css = "#session-requests table.requests-table tbody tr"
+        wait_for("its requests", lambda: a.driver.find_elements(By.CSS_SELECTOR, rows_css))
+        n = len(a.driver.find_elements(By.CSS_SELECTOR, rows_css))
         self.assertEqual(n, 8, "one row per request of that session")
         a.shot("session-detail.png")
-        a.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        a.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+        wait_for("the detail to close on Escape", lambda: not [
+            e for e in a.driver.find_elements(By.CSS_SELECTOR, "#session-detail") if e.is_displayed()])
 
     def test_3_tag_sessions_and_see_the_worth_it_view_change(self):
         a = self.app
@@ -230,6 +238,7 @@ class Dashboard(unittest.TestCase):
             a.click(f'tr[data-session-id="{sid}"] input.session-select')
         a.js("const s=document.querySelector('#tag-outcome'); s.value='shipped'; s.dispatchEvent(new Event('change'))")
         a.driver.find_element(By.CSS_SELECTOR, "#tag-note").send_keys("landed the login page")
+        a.shot("tagging.png")
         a.click("#tag-apply")
         rows = wait_for("the tag in `tokenworth session --json`", lambda: [
             s for s in cli(self.home, self.data, "session", "--json", "--no-scan")["sessions"]
@@ -281,22 +290,27 @@ class Dashboard(unittest.TestCase):
     def test_6_tray_icon_and_menu(self):
         """With trayer as the tray host, the icon is visible and its menu opens."""
         display = os.environ["DISPLAY"]
-        geom = subprocess.run(["xdotool", "search", "--sync", "--limit", "1", "--class", "trayer",
+        geom = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--limit", "1", "--class", "trayer",
                                "getwindowgeometry", "--shell"], capture_output=True, text=True, timeout=20).stdout
         g = dict(line.split("=", 1) for line in geom.split() if "=" in line)
         x, y, w, h = (int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+        # The tray sits at the bottom right; its menu opens above the icon.
+        left, top = max(0, x + w - 480), max(0, y - 300)
+        crop = f"480x{y + h - top}+{left}+{top}"
         shot_before = os.path.join(SHOTS, "tray.png")
-        subprocess.run(["import", "-display", display, "-window", "root", "-crop", "480x260+0+0", shot_before],
+        subprocess.run(["import", "-display", display, "-window", "root", "-crop", crop, shot_before],
                        check=True, timeout=20)
         subprocess.run(["xdotool", "mousemove", str(x + h // 2), str(y + h // 2), "click", "1"], check=True)
-        time.sleep(1.0)  # the menu is drawn by GTK in the app process; nothing to wait on from here
         shot_menu = os.path.join(SHOTS, "tray-menu.png")
-        subprocess.run(["import", "-display", display, "-window", "root", "-crop", "480x260+0+0", shot_menu],
-                       check=True, timeout=20)
-        diff = subprocess.run(["compare", "-metric", "AE", shot_before, shot_menu, "null:"],
-                              capture_output=True, text=True)
-        changed = float((diff.stderr or "0").split()[0])
-        self.assertGreater(changed, 500, "the tray menu did not appear")
+
+        def menu_shown():
+            subprocess.run(["import", "-display", display, "-window", "root", "-crop", crop, shot_menu],
+                           check=True, timeout=20)
+            diff = subprocess.run(["compare", "-metric", "AE", shot_before, shot_menu, "null:"],
+                                  capture_output=True, text=True)
+            return float((diff.stderr or "0").split()[0]) > 500
+
+        wait_for("the tray menu on screen", menu_shown, timeout=15, interval=0.5)
         subprocess.run(["xdotool", "key", "Escape"])
         self.assertGreater(w, 0)
 
