@@ -28,8 +28,11 @@ const FINGERPRINT_BYTES: u64 = 4096;
 /// Bytes asked of one `read`: small enough that the buffer stays in the CPU cache (a larger
 /// one made the kernel's copy the most expensive part of a scan).
 const CHUNK: usize = 256 << 10;
-/// Commit after this many events or files, bounding memory and the work a crash repeats.
-const COMMIT_EVENTS: usize = 50_000;
+/// Commit after this many events or files, bounding memory and the work a crash repeats. Each
+/// commit rewrites the index pages its random keys touched and checkpoints them, so fewer,
+/// larger commits cost less: 200k events (a few GB of logs) took a cold 1 GB scan from
+/// ~0.68 to ~0.58 s of CPU compared with 50k.
+const COMMIT_EVENTS: usize = 200_000;
 const COMMIT_FILES: usize = 2_000;
 /// Parsed files waiting for the writer. A file's events are a small fraction of its bytes.
 const CHANNEL_FILES: usize = 64;
