@@ -288,32 +288,46 @@ class Dashboard(unittest.TestCase):
         self.assertGreater(after["today-tokens"], before["today-tokens"])
 
     def test_6_tray_icon_and_menu(self):
-        """With trayer as the tray host, the icon is visible and its menu opens."""
+        """With trayer as the tray host (bottom right), the icon is visible and its menu opens."""
         display = os.environ["DISPLAY"]
-        geom = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--limit", "1", "--class", "trayer",
-                               "getwindowgeometry", "--shell"], capture_output=True, text=True, timeout=20).stdout
-        g = dict(line.split("=", 1) for line in geom.split() if "=" in line)
-        x, y, w, h = (int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
-        # The tray sits at the bottom right; its menu opens above the icon.
-        left, top = max(0, x + w - 480), max(0, y - 300)
-        crop = f"480x{y + h - top}+{left}+{top}"
-        shot_before = os.path.join(SHOTS, "tray.png")
-        subprocess.run(["import", "-display", display, "-window", "root", "-crop", crop, shot_before],
-                       check=True, timeout=20)
-        subprocess.run(["xdotool", "mousemove", str(x + h // 2), str(y + h // 2), "click", "1"], check=True)
-        shot_menu = os.path.join(SHOTS, "tray-menu.png")
+        panel = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--limit", "1", "--class", "trayer"],
+                               capture_output=True, text=True, timeout=20).stdout.split()[0]
+
+        def icon():
+            tree = subprocess.run(["xwininfo", "-tree", "-id", panel], capture_output=True, text=True).stdout
+            for line in tree.splitlines():
+                if '"tokenworth-app"' in line:
+                    size, absolute = line.split()[-2:]
+                    w, h = (int(v) for v in size.split("+")[0].split("x"))
+                    x, y = (int(v) for v in absolute.lstrip("+").split("+"))
+                    return x, y, w, h
+            return None
+
+        x, y, w, h = wait_for("the app's icon in the tray", icon, timeout=20, interval=0.3)
+        screen = subprocess.run(["xdpyinfo"], capture_output=True, text=True).stdout
+        sw, sh = (int(v) for v in screen.split("dimensions:")[1].split()[0].split("x"))
+        # Outside the dashboard window (1040x720 at the origin, no window manager), so only the
+        # menu can change these pixels.
+        region = f"{sw - 1040}x{sh - 400}+1040+400"
+        before = os.path.join(LOGS, "tray-region-before.png")
+        subprocess.run(["import", "-display", display, "-window", "root", "-crop", region, before], check=True)
+        subprocess.run(["xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "1"], check=True)
+        after = os.path.join(LOGS, "tray-region-after.png")
 
         def menu_shown():
-            subprocess.run(["import", "-display", display, "-window", "root", "-crop", crop, shot_menu],
-                           check=True, timeout=20)
-            diff = subprocess.run(["compare", "-metric", "AE", shot_before, shot_menu, "null:"],
-                                  capture_output=True, text=True)
-            return float((diff.stderr or "0").split()[0]) > 500
+            subprocess.run(["import", "-display", display, "-window", "root", "-crop", region, after], check=True)
+            diff = subprocess.run(["compare", "-metric", "AE", before, after, "null:"], capture_output=True, text=True)
+            return float((diff.stderr or "0").split()[0]) > 2000
 
-        wait_for("the tray menu on screen", menu_shown, timeout=15, interval=0.5)
-        subprocess.run(["xdotool", "key", "Escape"])
-        self.assertGreater(w, 0)
-
+        try:
+            wait_for("the tray menu on screen", menu_shown, timeout=15, interval=0.5)
+            subprocess.run(["import", "-display", display, "-window", "root", "-crop",
+                            f"420x400+{sw - 420}+{sh - 400}", os.path.join(SHOTS, "tray-menu.png")], check=True)
+        finally:
+            subprocess.run(["xdotool", "key", "Escape"])
+            for f in (before, after):
+                if os.path.exists(f):
+                    os.remove(f)
 
     def test_7_one_instance_at_a_time(self):
         """A second launch hands over to the running app and exits; the first keeps running."""
