@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_autostart::ManagerExt;
 use tokenworth_core::config::{self, PRICE_FIELDS};
-use tokenworth_core::report::{self, Filter};
 use tokenworth_core::outcomes::{self, Outcome, TagError};
+use tokenworth_core::report::{self, Filter};
 use tokenworth_core::{dashboard, ingest, source};
 
 use crate::state::{now_ms, AppState};
@@ -77,7 +77,8 @@ pub fn sessions(
 #[tauri::command]
 pub fn session_requests(state: State<'_, AppState>, source: String, session_id: String) -> Res {
     state.read(|store, pricer, _tz| {
-        let rows = report::session_requests(store, pricer, &source, &session_id).map_err(|e| e.to_string())?;
+        let rows =
+            report::session_requests(store, pricer, &source, &session_id).map_err(|e| e.to_string())?;
         Ok(json!({ "requests": to_value(&rows)? }))
     })
 }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use tauri::{Emitter, Manager, RunEvent, WindowEvent};
 use tokenworth_core::config::DataDir;
 use tokenworth_core::{outcomes, Env};
-use tokenworth_watch::{Live, LiveConfig, LiveEvent};
+use tokenworth_watch::{LedgerWatch, Live, LiveConfig, LiveEvent};
 
 use state::AppState;
 
@@ -148,6 +148,20 @@ fn start_watching(app: &tauri::AppHandle) {
     let cfg = LiveConfig::new(st.env.clone(), st.data.db());
     let handle = app.clone();
     let result = Live::start(cfg, move |ev| on_live_event(&handle, ev));
+    // Commits by other processes (the CLI scanning or tagging beside the app) show up too.
+    let handle = app.clone();
+    match LedgerWatch::start(&st.data.db(), std::time::Duration::from_millis(100), move || {
+        tray::refresh(&handle);
+        let _ = handle.emit("usage-changed", serde_json::json!({"events": 0, "at": state::now_iso()}));
+    }) {
+        Ok(w) => st.set_ledger_watch(w),
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "tokenworth-app: {e}; changes made by the CLI show after the next log change"
+            );
+        }
+    }
     match result {
         Ok(live) => st.set_live(live),
         Err(e) => {

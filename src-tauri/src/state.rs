@@ -10,7 +10,7 @@ use tokenworth_core::config::{self, DataDir};
 use tokenworth_core::report::Pricer;
 use tokenworth_core::store::Store;
 use tokenworth_core::Env;
-use tokenworth_watch::{Live, RootStatus};
+use tokenworth_watch::{LedgerWatch, Live, RootStatus};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LastScan {
@@ -31,6 +31,7 @@ pub struct AppState {
     pub env: Env,
     pub data: DataDir,
     live: Mutex<Option<Live>>,
+    ledger_watch: Mutex<Option<LedgerWatch>>,
     status: Mutex<Status>,
     launched: Instant,
     timing: bool,
@@ -55,6 +56,7 @@ impl AppState {
             env,
             data,
             live: Mutex::new(None),
+            ledger_watch: Mutex::new(None),
             status: Mutex::new(Status::default()),
             launched,
             timing,
@@ -68,7 +70,12 @@ impl AppState {
         lock(&self.status).roots = roots;
     }
 
+    pub fn set_ledger_watch(&self, w: LedgerWatch) {
+        *lock(&self.ledger_watch) = Some(w);
+    }
+
     pub fn take_live(&self) -> Option<Live> {
+        drop(lock(&self.ledger_watch).take());
         lock(&self.live).take()
     }
 

@@ -111,7 +111,8 @@ pub fn refresh(app: &AppHandle) {
 /// "Tag last session…": opens the Sessions view on the session that ended last.
 fn tag_last(app: &AppHandle) {
     let st = app.state::<AppState>();
-    let last = st.read(|store, _, _| tokenworth_core::outcomes::last_session(store).map_err(|e| e.to_string()));
+    let last =
+        st.read(|store, _, _| tokenworth_core::outcomes::last_session(store).map_err(|e| e.to_string()));
     crate::show_window(app);
     let id = last.ok().flatten().map(|s| s.session_id);
     let _ = app.emit("navigate", serde_json::json!({"view": "sessions", "sessionId": id}));

@@ -85,6 +85,13 @@ class App:
         self.driver = wait_for("a WebDriver session with the app", session, timeout=60, interval=0.3)
         self.driver.implicitly_wait(0)
 
+    def invoke(self, command, args=None):
+        """Calls a bridge command from the page, as the dashboard does."""
+        return self.driver.execute_async_script(
+            "const cb = arguments[arguments.length - 1];"
+            "window.__TAURI__.core.invoke(arguments[0], arguments[1]).then(cb, e => cb({error: String(e)}))",
+            command, args or {})
+
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
 
@@ -286,6 +293,22 @@ class Dashboard(unittest.TestCase):
         db.close()
         after = self.assert_overview_matches_cli()
         self.assertGreater(after["today-tokens"], before["today-tokens"])
+
+    def test_5b_a_cli_scan_shows_up_in_the_open_app(self):
+        """With the app's watcher paused, only the CLI ingests: the app still shows it."""
+        a = self.app
+        a.click("#nav-sources")
+        a.click("#watch-toggle")
+        wait_for("the watcher paused", lambda: a.invoke("sources")["watcher"]["paused"])
+        a.click("#nav-overview")
+        before = self.assert_overview_matches_cli()
+        fakehome.append_requests(self.log, "0a1b2c3d-today-web", "/work/acme-web", 300, 4)
+        cli(self.home, self.data, "scan")
+        after = self.assert_overview_matches_cli()
+        self.assertGreater(after["today-tokens"], before["today-tokens"])
+        a.click("#nav-sources")
+        a.click("#watch-toggle")
+        wait_for("the watcher resumed", lambda: not a.invoke("sources")["watcher"]["paused"])
 
     def test_6_tray_icon_and_menu(self):
         """With trayer as the tray host (bottom right), the icon is visible and its menu opens."""

@@ -20,10 +20,12 @@ use tokenworth_core::source::{self, Source};
 use tokenworth_core::store::{Store, StoreError};
 use tokenworth_core::Env;
 
+mod ledger;
 mod live;
 mod poll;
 mod roots;
 
+pub use ledger::{LedgerWatch, LEDGER_THREAD_NAME};
 pub use poll::POLL_THREAD_NAME;
 
 /// Name of the thread that owns the store and the watchers (15 bytes: Linux's limit).
