@@ -17,6 +17,7 @@ export APP=$TARGET/debug/tokenworth-app CLI=$TARGET/debug/tokenworth
 export TAURI_DRIVER=${TAURI_DRIVER:-$(command -v tauri-driver)}
 export SHOTS=$ROOT/docs/screenshots
 export E2E_LOGS=$TARGET/e2e-logs
+rm -rf "$E2E_LOGS"
 mkdir -p "$SHOTS" "$E2E_LOGS"
 
 VENV=$ROOT/tests/e2e/.venv
@@ -53,4 +54,8 @@ export LANG=C.UTF-8
 unset LANGUAGE LC_ALL LC_MESSAGES
 # Each App in the test gets its own fake HOME through tauri-driver's environment.
 cd tests/e2e
-"$VENV/bin/python" test_app.py
+# A hung WebDriver call must not hang CI: bound the whole run, and show the drivers' logs on failure.
+if ! timeout 900 "$VENV/bin/python" test_app.py; then
+  for f in "$E2E_LOGS"/tauri-driver-*.log; do echo "== $f"; tail -n 30 "$f"; done
+  exit 1
+fi

@@ -100,9 +100,16 @@ class App:
         return els[0].get_attribute(name) if els else None
 
     def click(self, selector):
-        el = wait_for(selector, lambda: self.driver.find_elements(By.CSS_SELECTOR, selector))[0]
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
-        el.click()
+        def attempt():
+            # Views re-render when data changes: a found element may go stale, so look again.
+            els = self.driver.find_elements(By.CSS_SELECTOR, selector)
+            if not els:
+                return False
+            self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", els[0])
+            els[0].click()
+            return True
+
+        wait_for(f"a click on {selector}", attempt)
 
     def shot(self, name):
         path = os.path.join(SHOTS, name)
@@ -279,6 +286,18 @@ class Dashboard(unittest.TestCase):
         a.click("#nav-settings")
         wait_for("the data dir in Settings", lambda: self.data in a.driver.find_element(By.CSS_SELECTOR, "main").text)
         a.shot("settings.png")
+
+        # Start at login is opt-in: the switch writes and removes an XDG autostart entry.
+        autostart = os.path.join(self.home, ".config", "autostart")
+        entries = lambda: [f for f in os.listdir(autostart) if f.endswith(".desktop")] if os.path.isdir(autostart) else []
+        self.assertEqual(entries(), [], "autostart must be off until the user turns it on")
+        a.click("#set-autostart")
+        found = wait_for("an autostart entry", entries)
+        with open(os.path.join(autostart, found[0])) as f:
+            entry = f.read()
+        self.assertIn("--hidden", entry)
+        a.click("#set-autostart")
+        wait_for("the autostart entry removed", lambda: not entries())
 
     def test_5_db_locked_by_a_long_scan(self):
         """A CLI holding the write lock delays ingest; nothing is lost, the app catches up."""
