@@ -75,7 +75,7 @@ def thread_switches(pid):
 
 
 def memory(pids):
-    rss = pss = 0
+    rss = pss = anon = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -84,9 +84,11 @@ def memory(pids):
                         rss += int(line.split()[1])
                     elif line.startswith("Pss:"):
                         pss += int(line.split()[1])
+                    elif line.startswith("Anonymous:"):
+                        anon += int(line.split()[1])
         except FileNotFoundError:
             pass
-    return rss / 1024, pss / 1024
+    return rss / 1024, pss / 1024, anon / 1024
 
 
 def names(pids):
@@ -119,9 +121,12 @@ def main():
     p, _, _ = spawn()
     time.sleep(5)  # the webview finishes loading and rendering the Overview
     pids = children(p.pid)
-    rss, pss = memory(pids)
-    print(f"memory after loading the history, {len(pids)} processes ({', '.join(names(pids))}): "
-          f"RSS {rss:.0f} MB, PSS {pss:.0f} MB")
+    rss, pss, anon = memory(pids)
+    print(f"memory after loading the history, {len(pids)} processes: RSS {rss:.0f} MB, PSS {pss:.0f} MB, "
+          f"anonymous {anon:.0f} MB")
+    for q in pids:
+        r, s, a = memory([q])
+        print(f"  {names([q])[0]}: RSS {r:.0f} MB, PSS {s:.0f} MB, anonymous {a:.0f} MB")
 
     t0 = {q: cpu_ticks(q) for q in pids}
     s0 = thread_switches(p.pid)
@@ -133,10 +138,14 @@ def main():
     all_cpu = sum(t1[q] - t0[q] for q in t1) / hz
     print(f"idle {IDLE:.0f} s: app process CPU {app_cpu * 1000:.0f} ms, with WebKit children {all_cpu * 1000:.0f} ms")
     woke = {k: s1[k] - s0.get(k, 0) for k in s1 if s1[k] - s0.get(k, 0) > 0}
-    ours = {k: v for k, v in woke.items() if k[1].startswith("tokenworth")}
+    # Threads Tokenworth names itself (the main thread carries the process name and runs GTK's
+    # main loop; the rest belong to GTK, WebKit, Tauri and its plugins).
+    own = ("tokenworth-live", "tokenworth-poll", "tokenworth-ledg")
+    ours = {k: v for k, v in woke.items() if k[1] in own}
+    present = sorted({name for (_, name) in s1 if name in own})
     print(f"idle {IDLE:.0f} s: threads of the app process that woke up: "
           + (", ".join(f"{name}×{v}" for (tid, name), v in sorted(woke.items(), key=lambda kv: -kv[1])) or "none"))
-    print(f"idle {IDLE:.0f} s: wake-ups of Tokenworth's own threads (tokenworth-*): {sum(ours.values())}")
+    print(f"idle {IDLE:.0f} s: wake-ups of Tokenworth's own threads ({', '.join(present)}): {sum(ours.values())}")
     stop(p)
 
 

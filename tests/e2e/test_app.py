@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -33,6 +34,8 @@ SHOTS = os.environ["SHOTS"]
 LOGS = os.environ.get("E2E_LOGS", tempfile.gettempdir())
 TAURI_DRIVER = os.environ.get("TAURI_DRIVER", "tauri-driver")
 TZ = os.environ.get("TZ", "Europe/Berlin")
+# Every WebDriver request gives up after a minute instead of hanging when the app died.
+socket.setdefaulttimeout(60)
 WAIT = 30.0
 
 

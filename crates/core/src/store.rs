@@ -350,6 +350,11 @@ impl Store {
         tx.commit().map_err(err)
     }
 
+    /// Frees this connection's page cache (for a long-lived connection after a large scan).
+    pub fn shrink_memory(&self) {
+        let _ = self.conn.execute_batch("PRAGMA shrink_memory");
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -241,6 +241,11 @@ impl Worker {
             Ok(report) => {
                 let recovered = self.backoff.take().is_some();
                 let events = report.events();
+                if initial || events > 0 {
+                    // A long-lived connection: give back the page cache a big scan filled (the
+                    // next small scan reads its few pages from the OS cache).
+                    self.store.shrink_memory();
+                }
                 if events > 0 || initial || recovered {
                     (self.on_event)(LiveEvent::Flushed {
                         events,
