@@ -130,6 +130,15 @@ class App:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+        # The app must be gone before the next one starts: a running instance would take over
+        # the next launch (one instance at a time), and its WebDriver session would never start.
+        pattern = f"{APP} --data-dir {self.data}"
+        alive = lambda: subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True).returncode == 0
+        try:
+            wait_for("the app to exit", lambda: not alive(), timeout=15, interval=0.2)
+        except AssertionError:
+            subprocess.run(["pkill", "-9", "-f", "--", pattern])
+            wait_for("the app to be killed", lambda: not alive(), timeout=10, interval=0.2)
 
 
 def cli(home, data, *args):
@@ -380,6 +389,19 @@ class Dashboard(unittest.TestCase):
         r = subprocess.run([APP, "--hidden"], env=env, capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(self.app.driver.find_element(By.CSS_SELECTOR, "#nav-overview").is_displayed())
+
+
+    def test_8_tags_survive_an_app_restart(self):
+        """Quit the app and start it again on the same data dir: the tags made earlier are there."""
+        shipped = next(o for o in cli(self.home, self.data, "outcomes", "--json", "--no-scan")["outcomes"]
+                       if o["outcome"] == "shipped")
+        self.assertGreaterEqual(shipped["sessions"], 2, "test_3 tagged two sessions")
+        self.app.quit()
+        type(self).app = App(self.home, self.data)
+        a = self.app
+        a.click("#nav-outcomes")
+        wait_for("the shipped sessions after the restart", lambda: int(
+            a.attr('[data-testid=outcome-row][data-outcome=shipped]', "data-sessions") or 0) == shipped["sessions"])
 
 
 class BadStates(unittest.TestCase):
