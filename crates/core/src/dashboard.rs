@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::report::{self, local_date, Filter, Pricer, Totals};
-use crate::store::{tokens_at, Store, StoreError, BUCKET_MS};
+use crate::store::{Store, StoreError, BUCKET_MS};
 
 /// Today's totals, overall and per source: what the tray shows.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -59,31 +59,14 @@ pub fn overview(store: &Store, pricer: &Pricer, tz: Tz, now_ms: i64, days: u32) 
 /// an hour in zones with whole-hour offsets; in the few with 30/45-minute offsets each bucket
 /// still lands wholly in one local hour.
 pub fn hourly(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Vec<(String, Totals)>, StoreError> {
-    let (cond, params) = filter.sql("bucket", BUCKET_MS);
-    let sql = format!(
-        "SELECT bucket, model, long, logged, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost FROM rollup{cond}"
-    );
     let mut hours: BTreeMap<String, Totals> = BTreeMap::new();
-    let mut run = || -> rusqlite::Result<()> {
-        let mut stmt = store.conn().prepare(&sql)?;
-        let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-        while let Some(r) = q.next()? {
-            let bucket: i64 = r.get(0)?;
-            let model: String = r.get(1)?;
-            let long: bool = r.get(2)?;
-            let logged: bool = r.get(3)?;
-            let t = tokens_at(r, 4)?;
-            let logged_cost: f64 = r.get(10)?;
-            let totals = pricer.totals(&model, &t, long, logged.then_some(logged_cost));
-            let key = DateTime::<Utc>::from_timestamp_millis(bucket * BUCKET_MS)
-                .unwrap_or_default()
-                .with_timezone(&filter.tz)
-                .format("%Y-%m-%dT%H")
-                .to_string();
-            hours.entry(key).or_default().add(&totals);
-        }
-        Ok(())
-    };
-    run().map_err(|e| store.err(e))?;
+    report::rollup_totals(store, pricer, filter, |bucket, _source, _model, totals| {
+        let key = DateTime::<Utc>::from_timestamp_millis(bucket * BUCKET_MS)
+            .unwrap_or_default()
+            .with_timezone(&filter.tz)
+            .format("%Y-%m-%dT%H")
+            .to_string();
+        hours.entry(key).or_default().add(&totals);
+    })?;
     Ok(hours.into_iter().filter(|(_, t)| t.total_tokens > 0).collect())
 }

@@ -487,6 +487,16 @@ struct Due {
     end: i64,
 }
 
+/// Records the same check result for every session of one repository.
+fn mark_all(checks: &mut Vec<Check>, sessions: &[&Due], repo: &str, state: &'static str) {
+    checks.extend(sessions.iter().map(|d| Check {
+        key: d.key.clone(),
+        end: d.end,
+        repo: Some(repo.to_string()),
+        state,
+    }));
+}
+
 struct Check {
     key: SessionKey,
     end: i64,
@@ -555,26 +565,12 @@ pub fn link_commits(store: &Store, env: &Env, now_ms: i64) -> Result<LinkReport,
         let email = match git.user_email(&top) {
             Ok(Some(e)) => e,
             Ok(None) => {
-                for d in &sessions {
-                    checks.push(Check {
-                        key: d.key.clone(),
-                        end: d.end,
-                        repo: Some(repo.clone()),
-                        state: "no_user",
-                    });
-                }
+                mark_all(&mut checks, &sessions, &repo, "no_user");
                 continue;
             }
             Err(e) => {
                 report.warnings.push(format!("git in {repo}: {e}"));
-                for d in &sessions {
-                    checks.push(Check {
-                        key: d.key.clone(),
-                        end: d.end,
-                        repo: Some(repo.clone()),
-                        state: "error",
-                    });
-                }
+                mark_all(&mut checks, &sessions, &repo, "error");
                 continue;
             }
         };
@@ -584,14 +580,7 @@ pub fn link_commits(store: &Store, env: &Env, now_ms: i64) -> Result<LinkReport,
             Ok(c) => c,
             Err(e) => {
                 report.warnings.push(format!("git log in {repo}: {e}"));
-                for d in &sessions {
-                    checks.push(Check {
-                        key: d.key.clone(),
-                        end: d.end,
-                        repo: Some(repo.clone()),
-                        state: "error",
-                    });
-                }
+                mark_all(&mut checks, &sessions, &repo, "error");
                 continue;
             }
         };

@@ -200,6 +200,34 @@ pub struct PeriodReport {
     pub total: Totals,
 }
 
+/// Calls `f(bucket, source, model, totals)` for every rollup row the filter covers, priced.
+pub(crate) fn rollup_totals(
+    store: &Store,
+    pricer: &Pricer,
+    filter: &Filter,
+    mut f: impl FnMut(i64, String, String, Totals),
+) -> Result<(), StoreError> {
+    let (cond, params) = filter.sql("bucket", BUCKET_MS);
+    let sql = format!(
+        "SELECT bucket, source, model, long, logged, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost FROM rollup{cond}"
+    );
+    let mut run = || -> rusqlite::Result<()> {
+        let mut stmt = store.conn().prepare(&sql)?;
+        let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        while let Some(r) = q.next()? {
+            let model: String = r.get(2)?;
+            let long: bool = r.get(3)?;
+            let logged: bool = r.get(4)?;
+            let t = tokens_at(r, 5)?;
+            let logged_cost: f64 = r.get(11)?;
+            let totals = pricer.totals(&model, &t, long, logged.then_some(logged_cost));
+            f(r.get(0)?, r.get(1)?, model, totals);
+        }
+        Ok(())
+    };
+    run().map_err(|e| store.err(e))
+}
+
 /// Day / week / month totals from the rollup.
 pub fn periods(
     store: &Store,
@@ -207,41 +235,23 @@ pub fn periods(
     filter: &Filter,
     period: Period,
 ) -> Result<PeriodReport, StoreError> {
-    let (cond, params) = filter.sql("bucket", BUCKET_MS);
-    let sql = format!(
-        "SELECT bucket, source, model, long, logged, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost FROM rollup{cond}"
-    );
     let mut rows: BTreeMap<String, PeriodRow> = BTreeMap::new();
     let mut dates: HashMap<i64, String> = HashMap::new();
-    let mut run = || -> rusqlite::Result<()> {
-        let mut stmt = store.conn().prepare(&sql)?;
-        let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-        while let Some(r) = q.next()? {
-            let bucket: i64 = r.get(0)?;
-            let source: String = r.get(1)?;
-            let model: String = r.get(2)?;
-            let long: bool = r.get(3)?;
-            let logged: bool = r.get(4)?;
-            let t = tokens_at(r, 5)?;
-            let logged_cost: f64 = r.get(11)?;
-            let totals = pricer.totals(&model, &t, long, logged.then_some(logged_cost));
-            let key = dates
-                .entry(bucket)
-                .or_insert_with(|| period.key(local_date(filter.tz, bucket * BUCKET_MS)))
-                .clone();
-            let row = rows.entry(key.clone()).or_insert_with(|| PeriodRow {
-                key,
-                sources: BTreeMap::new(),
-                models: BTreeMap::new(),
-                total: Totals::default(),
-            });
-            row.sources.entry(source).or_default().add(&totals);
-            row.models.entry(model).or_default().add(&totals);
-            row.total.add(&totals);
-        }
-        Ok(())
-    };
-    run().map_err(|e| store.err(e))?;
+    rollup_totals(store, pricer, filter, |bucket, source, model, totals| {
+        let key = dates
+            .entry(bucket)
+            .or_insert_with(|| period.key(local_date(filter.tz, bucket * BUCKET_MS)))
+            .clone();
+        let row = rows.entry(key.clone()).or_insert_with(|| PeriodRow {
+            key,
+            sources: BTreeMap::new(),
+            models: BTreeMap::new(),
+            total: Totals::default(),
+        });
+        row.sources.entry(source).or_default().add(&totals);
+        row.models.entry(model).or_default().add(&totals);
+        row.total.add(&totals);
+    })?;
     let mut total = Totals::default();
     let rows: Vec<PeriodRow> =
         rows.into_values().filter(|r| r.total.total_tokens > 0 || r.total.reasoning_tokens > 0).collect();
