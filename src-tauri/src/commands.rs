@@ -150,12 +150,6 @@ fn settings_value(app: &AppHandle, state: &AppState) -> Res {
     }))
 }
 
-/// After a settings change that alters numbers (zone, prices), the views re-query.
-fn changed(app: &AppHandle) {
-    crate::tray::refresh(app);
-    let _ = app.emit("usage-changed", json!({"events": 0, "at": crate::state::now_iso()}));
-}
-
 #[tauri::command]
 pub fn set_timezone(app: AppHandle, state: State<'_, AppState>, timezone: Option<String>) -> Res {
     let tz = match timezone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -163,7 +157,7 @@ pub fn set_timezone(app: AppHandle, state: State<'_, AppState>, timezone: Option
         Some(s) => Some(config::parse_tz(s)?),
     };
     state.data.set_timezone(tz).map_err(|e| e.to_string())?;
-    changed(&app);
+    crate::usage_changed(&app, 0);
     settings_value(&app, &state)
 }
 
@@ -190,7 +184,7 @@ pub fn set_price_override(
             .collect()
     });
     state.data.set_price_override(model.trim(), fields.as_deref()).map_err(|e| e.to_string())?;
-    changed(&app);
+    crate::usage_changed(&app, 0);
     settings_value(&app, &state)
 }
 
@@ -226,14 +220,14 @@ pub fn tag_sessions(
         outcomes::tag_sessions(store, &session_ids, outcome, note.as_deref(), link.as_deref(), now_ms())
             .map_err(|e| e.to_string())
     })?;
-    changed(&app);
+    crate::usage_changed(&app, 0);
     Ok(json!({ "tagged": n }))
 }
 
 #[tauri::command]
 pub fn clear_tags(app: AppHandle, state: State<'_, AppState>, session_ids: Vec<String>) -> Res {
     let n = state.write(|store| outcomes::clear_tags(store, &session_ids).map_err(|e| e.to_string()))?;
-    changed(&app);
+    crate::usage_changed(&app, 0);
     Ok(json!({ "cleared": n }))
 }
 

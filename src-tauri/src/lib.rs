@@ -151,8 +151,7 @@ fn start_watching(app: &tauri::AppHandle) {
     // Commits by other processes (the CLI scanning or tagging beside the app) show up too.
     let handle = app.clone();
     match LedgerWatch::start(&st.data.db(), std::time::Duration::from_millis(100), move || {
-        tray::refresh(&handle);
-        let _ = handle.emit("usage-changed", serde_json::json!({"events": 0, "at": state::now_iso()}));
+        usage_changed(&handle, 0)
     }) {
         Ok(w) => st.set_ledger_watch(w),
         Err(e) => {
@@ -173,20 +172,26 @@ fn start_watching(app: &tauri::AppHandle) {
     }
 }
 
+/// The numbers changed (an ingest, another process's commit, a setting): the tray re-reads
+/// today's totals and the dashboard re-queries what it shows.
+pub(crate) fn usage_changed(app: &tauri::AppHandle, events: usize) {
+    tray::refresh(app);
+    let _ = app.emit("usage-changed", serde_json::json!({"events": events, "at": state::now_iso()}));
+}
+
 fn on_live_event(app: &tauri::AppHandle, ev: LiveEvent) {
     let st = app.state::<AppState>();
     match ev {
         LiveEvent::Flushed { events, bytes, duration, .. } => {
             st.record_scan(events, bytes, duration);
-            tray::refresh(app);
+            usage_changed(app, events);
             st.note_first_flush();
-            let _ = app.emit("usage-changed", serde_json::json!({"events": events, "at": state::now_iso()}));
             // Sessions that grew may have new commits; git runs only for sessions that are due.
             let linked = st.write(|store| {
                 outcomes::link_commits(store, &st.env, state::now_ms()).map_err(|e| e.to_string())
             });
             if linked.is_ok_and(|r| r.commits_found > 0) {
-                let _ = app.emit("usage-changed", serde_json::json!({"events": 0, "at": state::now_iso()}));
+                usage_changed(app, 0);
             }
         }
         LiveEvent::Error(msg) => {
