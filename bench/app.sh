@@ -14,20 +14,6 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 HOME_DIR=$ROOT/bench/work/home
 [ -d "$HOME_DIR/.claude" ] || { echo "no corpus in $HOME_DIR: run bench/run.sh first" >&2; exit 1; }
-WORK=$(mktemp -d /tmp/tw-appbench.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "${DBUS_SESSION_BUS_PID:-}" ] && kill "$DBUS_SESSION_BUS_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-DISP=80
-while [ -e "/tmp/.X11-unix/X$DISP" ] || [ -e "/tmp/.X$DISP-lock" ]; do DISP=$((DISP + 1)); done
-Xvfb ":$DISP" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-PIDS+=($!)
-export DISPLAY=":$DISP" NO_AT_BRIDGE=1
-for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
-eval "$(dbus-launch --sh-syntax)"
+. scripts/xvfb-session.sh tw-appbench 80
 echo "machine: $(nproc) cores, $(uname -r); load: $(uptime | sed 's/.*load average: //')"
 APP=$TARGET/release/tokenworth-app HOME_DIR=$HOME_DIR DATA=$WORK/data python3 bench/app_bench.py

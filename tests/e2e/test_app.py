@@ -411,9 +411,9 @@ class BadStates(unittest.TestCase):
         app = App(os.path.join(tmp, "home"), os.path.join(tmp, "data"))
         try:
             app.click("#nav-overview")
-            el = wait_for("the empty state", lambda: [e for e in app.driver.find_elements(By.CSS_SELECTOR, "#empty-state")
-                                                       if e.is_displayed()])
-            text = el[0].text
+            # Read in one go: a re-render after an event may replace the element between calls.
+            text = wait_for("the empty state", lambda: "".join(
+                e.text for e in app.driver.find_elements(By.CSS_SELECTOR, "#empty-state") if e.is_displayed()))
             self.assertIn(".claude", text)
             self.assertIn("codex", text.lower())
             app.shot("empty.png")
