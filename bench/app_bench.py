@@ -5,8 +5,10 @@
    (TOKENWORTH_APP_TIMING=1 makes the app print it), RUNS times;
 2. idle: CPU time and context switches of the app process (and its WebKit children) over IDLE
    seconds with nothing changing, plus per-thread wake-ups of the app's own threads;
-3. memory: RSS and PSS of the app plus its WebKit processes after loading the history and
-   rendering the Overview.
+3. memory: RSS and PSS of the app plus its WebKit processes, in three states: in the tray
+   after ingesting the whole history into an empty data dir (no dashboard: the app builds its
+   webview only when the dashboard opens), with the dashboard open on the Overview, and after
+   the dashboard is closed again (its web content process ends).
 
 Expects DISPLAY (run by bench/app.sh under Xvfb), APP, HOME_DIR (fake home), DATA (data dir).
 """
@@ -23,10 +25,17 @@ RUNS = int(os.environ.get("RUNS", "5"))
 IDLE = float(os.environ.get("IDLE", "60"))
 
 
-def spawn():
-    env = dict(os.environ, HOME=HOME_DIR, TOKENWORTH_DATA_DIR=DATA, TOKENWORTH_APP_TIMING="1")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def app_env():
+    return dict(os.environ, HOME=HOME_DIR, TOKENWORTH_DATA_DIR=DATA, TOKENWORTH_APP_TIMING="1")
+
+
+def spawn(*args):
+    env = app_env()
     t0 = time.monotonic()
-    p = subprocess.Popen([APP], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    p = subprocess.Popen([APP, *args], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     for line in p.stderr:
         if "timing: tray ready" in line:
             return p, time.monotonic() - t0, int(line.split("ready ")[1].split(" ms")[0])
@@ -102,10 +111,33 @@ def names(pids):
     return out
 
 
+def show_memory(state, pids):
+    rss, pss, anon = memory(pids)
+    print(f"memory, {state}, {len(pids)} processes: RSS {rss:.0f} MB, PSS {pss:.0f} MB, anonymous {anon:.0f} MB")
+    for q in pids:
+        r, s, a = memory([q])
+        print(f"  {names([q])[0]}: RSS {r:.0f} MB, PSS {s:.0f} MB, anonymous {a:.0f} MB")
+
+
+def windows(pid):
+    r = subprocess.run(["xdotool", "search", "--all", "--onlyvisible", "--pid", str(pid), "--name", "^Tokenworth$"], capture_output=True, text=True)
+    return r.stdout.split()
+
+
 def main():
-    # Warm the data dir (the first launch ingests the whole history).
-    p, wall, _ = spawn()
+    # The first launch ingests the whole history into the empty data dir, in the tray only (as
+    # at login, --hidden); then the dashboard opens (a second launch hands over) and closes.
+    p, wall, _ = spawn("--hidden")
     print(f"first launch (ingests the history into an empty data dir): {wall * 1000:.0f} ms", flush=True)
+    time.sleep(3)
+    show_memory("in the tray after ingesting the history (no dashboard open)", children(p.pid))
+    subprocess.run([APP], env=app_env(), check=True, timeout=60)
+    time.sleep(6)  # the webview loads and renders the Overview
+    show_memory("dashboard open on the Overview", children(p.pid))
+    for w in windows(p.pid):
+        subprocess.run([sys.executable, os.path.join(HERE, "..", "tests", "e2e", "xclose.py"), w], check=True)
+    time.sleep(5)
+    show_memory("dashboard closed again", children(p.pid))
     stop(p)
 
     walls, inner = [], []
@@ -121,12 +153,6 @@ def main():
     p, _, _ = spawn()
     time.sleep(5)  # the webview finishes loading and rendering the Overview
     pids = children(p.pid)
-    rss, pss, anon = memory(pids)
-    print(f"memory after loading the history, {len(pids)} processes: RSS {rss:.0f} MB, PSS {pss:.0f} MB, "
-          f"anonymous {anon:.0f} MB")
-    for q in pids:
-        r, s, a = memory([q])
-        print(f"  {names([q])[0]}: RSS {r:.0f} MB, PSS {s:.0f} MB, anonymous {a:.0f} MB")
 
     t0 = {q: cpu_ticks(q) for q in pids}
     s0 = thread_switches(p.pid)

@@ -56,7 +56,7 @@ pub fn run() -> i32 {
 
     let builder = tauri::Builder::default()
         // First, so a second launch hands over before anything else starts.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| show_window(app)))
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| show_window(app, None)))
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--hidden"]),
@@ -81,15 +81,17 @@ pub fn run() -> i32 {
             tray::build(app.handle())?;
             start_watching(app.handle());
             if !hidden {
-                show_window(app.handle());
+                show_window(app.handle(), None);
             }
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Closing the window keeps the tray: hide instead.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
+            // Closing the window destroys it and its webview, so the web content process and
+            // its memory go with it; the tray stays (see `ExitRequested` below) and "Open
+            // dashboard" builds a new one.
+            if let WindowEvent::Destroyed = event {
+                window.app_handle().state::<AppState>().log_timing("dashboard closed");
+                release_free_memory();
             }
         });
     let app = match builder.build(tauri::generate_context!()) {
@@ -134,12 +136,73 @@ pub fn webview_locale_fix(env: &Env) -> Option<(&'static str, &'static str)> {
     }
 }
 
-pub(crate) fn show_window(app: &tauri::AppHandle) {
-    if let Some(w) = app.get_webview_window("main") {
+/// A flush that read this much (the first scan of a long history) leaves the allocator holding
+/// freed memory worth giving back.
+const RELEASE_AFTER_BYTES: u64 = 8 << 20;
+
+/// Gives the memory glibc keeps in its arenas after a burst (a large ingest's parsed events,
+/// a closed dashboard's webview) back to the system, so the resting tray stays small.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
+    // SAFETY: malloc_trim takes no pointers and only walks glibc's own arenas under their locks.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Label of the dashboard window.
+const DASHBOARD: &str = "main";
+
+/// Shows the dashboard, building its window (and webview) when there is none: the app keeps no
+/// webview while the dashboard is closed. `view` (and a session id) opens a view: passed to a
+/// new page in its address, sent to an open one as a `navigate` event.
+pub(crate) fn show_window(app: &tauri::AppHandle, view: Option<(&str, Option<&str>)>) {
+    if let Some(w) = app.get_webview_window(DASHBOARD) {
         let _ = w.show();
         let _ = w.unminimize();
         let _ = w.set_focus();
+        if let Some((view, session)) = view {
+            let _ = app.emit("navigate", serde_json::json!({"view": view, "sessionId": session}));
+        }
+        return;
     }
+    let mut page = String::from("index.html");
+    if let Some((view, session)) = view {
+        page.push_str("#view=");
+        page.push_str(&url_component(view));
+        if let Some(id) = session {
+            page.push_str("&session=");
+            page.push_str(&url_component(id));
+        }
+    }
+    let built = tauri::WebviewWindowBuilder::new(app, DASHBOARD, tauri::WebviewUrl::App(page.into()))
+        .title("Tokenworth")
+        .inner_size(1040.0, 720.0)
+        .min_inner_size(720.0, 480.0)
+        .build();
+    match built {
+        Ok(w) => {
+            let _ = w.set_focus();
+            app.state::<AppState>().log_timing("dashboard opened");
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "tokenworth-app: cannot open the dashboard: {e}");
+        }
+    }
+}
+
+/// Percent-encodes all but unreserved characters (RFC 3986), for a page address.
+fn url_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Starts the watcher; its events update the tray and tell the dashboard to re-query.
@@ -184,6 +247,9 @@ fn on_live_event(app: &tauri::AppHandle, ev: LiveEvent) {
     match ev {
         LiveEvent::Flushed { events, bytes, duration, .. } => {
             st.record_scan(events, bytes, duration);
+            if bytes >= RELEASE_AFTER_BYTES {
+                release_free_memory();
+            }
             usage_changed(app, events);
             st.note_first_flush();
             // Sessions that grew may have new commits; git runs only for sessions that are due.

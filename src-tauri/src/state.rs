@@ -144,6 +144,18 @@ impl AppState {
         }
     }
 
+    /// With TOKENWORTH_APP_TIMING set, prints when something happened (read by the app
+    /// benchmark, e.g. to know when the dashboard window came and went).
+    pub fn log_timing(&self, what: &str) {
+        if self.timing {
+            let _ = writeln!(
+                std::io::stderr(),
+                "tokenworth-app: timing: {what} {} ms after launch",
+                self.launched.elapsed().as_millis()
+            );
+        }
+    }
+
     /// The zone days are split in: config.toml's, else the system's.
     pub fn tz(&self) -> Result<Tz, String> {
         config::effective_tz(None, &self.data, &self.env).map_err(|e| e.to_string())

@@ -54,7 +54,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
         .menu(&menu)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| match event.id().as_ref() {
-            "open" => crate::show_window(app),
+            "open" => crate::show_window(app, None),
             "tag-last" => tag_last(app),
             "pause" => {
                 let st = app.state::<AppState>();
@@ -113,7 +113,6 @@ fn tag_last(app: &AppHandle) {
     let st = app.state::<AppState>();
     let last =
         st.read(|store, _, _| tokenworth_core::outcomes::last_session(store).map_err(|e| e.to_string()));
-    crate::show_window(app);
     let id = last.ok().flatten().map(|s| s.session_id);
-    let _ = app.emit("navigate", serde_json::json!({"view": "sessions", "sessionId": id}));
+    crate::show_window(app, Some(("sessions", id.as_deref())));
 }

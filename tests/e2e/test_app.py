@@ -28,6 +28,7 @@ from selenium.webdriver.common.options import ArgOptions
 sys.path.insert(0, os.path.dirname(__file__))
 import fakehome  # noqa: E402
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.environ["APP"]
 CLI = os.environ["CLI"]
 SHOTS = os.environ["SHOTS"]
@@ -390,6 +391,36 @@ class Dashboard(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(self.app.driver.find_element(By.CSS_SELECTOR, "#nav-overview").is_displayed())
 
+
+    def test_7b_closing_the_dashboard_frees_its_webview(self):
+        """Closing the window (as a window manager's close button does) ends its web content
+        process and keeps the app in the tray; the next launch builds the dashboard again."""
+        pattern = f"{APP} --data-dir {self.data}"
+        app_pid = subprocess.run(["pgrep", "-o", "-f", "--", pattern], capture_output=True, text=True).stdout.split()
+        self.assertTrue(app_pid, "the app is running")
+        app_pid = app_pid[0]
+
+        def web_processes():
+            r = subprocess.run(["pgrep", "-P", app_pid, "-f", "WebKitWebProcess"], capture_output=True, text=True)
+            return r.stdout.split()
+
+        def windows():
+            r = subprocess.run(["xdotool", "search", "--all", "--onlyvisible", "--pid", app_pid, "--name", "^Tokenworth$"], capture_output=True, text=True)
+            return r.stdout.split()
+
+        self.assertTrue(web_processes(), "the open dashboard has a web content process")
+        shown = wait_for("the dashboard window on screen", windows)
+        for w in shown:
+            subprocess.run([sys.executable, os.path.join(HERE, "xclose.py"), w], check=True)
+        wait_for("the web content process to exit", lambda: not web_processes(), timeout=20)
+        self.assertFalse(windows(), "no window is left on screen")
+        self.assertEqual(subprocess.run(["kill", "-0", app_pid]).returncode, 0, "the app stays in the tray")
+
+        env = dict(os.environ, HOME=self.home, TZ=TZ, TOKENWORTH_DATA_DIR=self.data)
+        r = subprocess.run([APP], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        wait_for("a new dashboard window", windows, timeout=30)
+        wait_for("a new web content process", web_processes, timeout=30)
 
     def test_8_tags_survive_an_app_restart(self):
         """Quit the app and start it again on the same data dir: the tags made earlier are there."""

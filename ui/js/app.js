@@ -164,7 +164,12 @@ async function start() {
     .sources()
     .then((s) => s && s.watcher && ctx.setWatch(s.watcher.paused, (s.watcher.roots || []).some((r) => r.state !== 'missing')))
     .catch(() => {});
-  await navigate('overview');
+  // The app opens a new window on a view with `#view=<view>&session=<id>` (e.g. "Tag last
+  // session…" from the tray); an open window gets a 'navigate' event instead.
+  const hint = new URLSearchParams(location.hash.slice(1));
+  const view = hint.get('view');
+  if (view && VIEWS[view]) await navigate(view, { sessionId: hint.get('session') || undefined });
+  else await navigate('overview');
 }
 
 start();

@@ -86,7 +86,7 @@ const browser = await chromium.launch({
   args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
 });
 
-async function openPage(fixture, { colorScheme = 'light' } = {}) {
+async function openPage(fixture, { colorScheme = 'light', hash = '' } = {}) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, colorScheme, locale: 'en-US', timezoneId: 'America/New_York' });
   // Block anything that is not the local server: the page must work offline.
   const external = [];
@@ -106,7 +106,7 @@ async function openPage(fixture, { colorScheme = 'light' } = {}) {
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`);
   await page.addInitScript(FAKE);
-  await page.goto(BASE);
+  await page.goto(BASE + hash);
   return { context, page, problems, external };
 }
 
@@ -417,6 +417,21 @@ try {
   ok(!(await empty.page.$('#empty-state')), 'empty state replaced by numbers after the first scan');
   await clean(empty, 'empty page');
   await empty.context.close();
+
+  // ---------------------------------------------------------------- a new window opened on a view
+  // The app builds the dashboard window on demand; "Tag last session…" opens it on a session.
+  console.log('start view from the address');
+  const late = await openPage(makeFixture(), { hash: '#view=sessions&session=cc-midnight-7f3e1' });
+  await late.page.waitForSelector('tr[data-session-id="cc-midnight-7f3e1"].open');
+  await late.page.waitForSelector('#session-detail:not([hidden])');
+  eq(await late.page.getAttribute('#nav-sessions', 'aria-current'), 'page', '#view=sessions&session=… opens that session');
+  await clean(late, 'page opened on a session');
+  await late.context.close();
+  const bogus = await openPage(makeFixture(), { hash: '#view=nonsense' });
+  await bogus.page.waitForSelector('#today-cost[data-value]');
+  eq(await bogus.page.getAttribute('#nav-overview', 'aria-current'), 'page', 'an unknown start view falls back to Overview');
+  await clean(bogus, 'page opened on an unknown view');
+  await bogus.context.close();
 
   // ---------------------------------------------------------------- the detectors work
   console.log('self-check');
