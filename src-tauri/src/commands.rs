@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tauri::{AppHandle, Emitter, State};
@@ -16,15 +15,6 @@ use tokenworth_core::{dashboard, ingest, source};
 use crate::state::{now_ms, AppState};
 
 type Res = Result<Value, String>;
-
-fn date(s: &Option<String>, what: &str) -> Result<Option<NaiveDate>, String> {
-    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| format!("{what} '{s}' is not a date (YYYY-MM-DD)")),
-    }
-}
 
 fn to_value<T: serde::Serialize>(v: &T) -> Res {
     serde_json::to_value(v).map_err(|e| e.to_string())
@@ -48,14 +38,14 @@ pub struct Range {
 
 impl Range {
     fn filter(&self, tz: chrono_tz::Tz) -> Result<Filter, String> {
-        let (since, until) = (date(&self.since, "since")?, date(&self.until, "until")?);
-        if let (Some(s), Some(u)) = (since, until) {
-            if s > u {
-                return Err(format!("since {s} is after until {u}"));
-            }
-        }
-        let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
-        Ok(Filter { since, until, tz, source: nonempty(&self.source), project: nonempty(&self.project) })
+        // An empty field means no bound, as an empty source or project means all.
+        let date = |s: &Option<String>| match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => report::parse_date(s).map(Some),
+        };
+        let (since, until) = (date(&self.since)?, date(&self.until)?);
+        Filter::checked(tz, since, until, self.source.as_deref(), self.project.as_deref())
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 use tokenworth_core::config::{self, DataDir};
 use tokenworth_core::ingest::{self, Progress, ScanOptions, ScanReport};
 use tokenworth_core::outcomes::{self, Outcome, TagError};
-use tokenworth_core::report::{self, Filter, Period, Pricer};
+use tokenworth_core::report::{self, Filter, FilterError, Period, Pricer};
 use tokenworth_core::store::{Store, StoreError};
 use tokenworth_core::{source, Env};
 
@@ -45,10 +45,10 @@ struct Opts {
     #[arg(long, global = true)]
     no_scan: bool,
     /// First local date to include (YYYY-MM-DD or YYYYMMDD).
-    #[arg(long, global = true, value_parser = parse_date)]
+    #[arg(long, global = true, value_parser = report::parse_date)]
     since: Option<NaiveDate>,
     /// Last local date to include (YYYY-MM-DD or YYYYMMDD).
-    #[arg(long, global = true, value_parser = parse_date)]
+    #[arg(long, global = true, value_parser = report::parse_date)]
     until: Option<NaiveDate>,
     /// IANA time zone that splits days (default: the system's).
     #[arg(long, global = true, value_parser = parse_tz)]
@@ -109,12 +109,6 @@ struct TagArgs {
     clear: bool,
 }
 
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d"))
-        .map_err(|_| format!("'{s}' is not a date: use YYYY-MM-DD or YYYYMMDD"))
-}
-
 fn parse_tz(s: &str) -> Result<Tz, String> {
     config::parse_tz(s)
 }
@@ -161,11 +155,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let o = cli.opts;
     let command = cli.command.unwrap_or(Command::Daily);
     let now_ms = chrono::Utc::now().timestamp_millis();
-    if let (Some(s), Some(u)) = (o.since, o.until) {
-        if s > u {
-            return Err(UsageError(format!("--since {s} is after --until {u}")).into());
-        }
-    }
     let sources = source::all();
     if let Some(s) = &o.source {
         if !sources.iter().any(|x| x.id() == s) {
@@ -173,6 +162,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             return Err(UsageError(format!("unknown source '{s}' (known: {})", known.join(", "))).into());
         }
     }
+    // Checked before anything is read or written; the zone is known once the data dir is.
+    let asked = Filter::checked(Tz::UTC, o.since, o.until, o.source.as_deref(), o.project.as_deref())
+        .map_err(|e| match e {
+            FilterError::Inverted { since, until } => {
+                UsageError(format!("--since {since} is after --until {until}"))
+            }
+        })?;
     let data = DataDir::resolve(o.data_dir.clone(), &env);
     let (data_dir, db_path) = (data.root.clone(), data.db());
     let mut store = Store::open(&db_path)?;
@@ -198,8 +194,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let table = data.price_table()?;
     let pricer = Pricer::new(&table);
     let tz = config::effective_tz(o.timezone, &data, &env)?;
-    let filter =
-        Filter { since: o.since, until: o.until, tz, source: o.source.clone(), project: o.project.clone() };
+    let filter = Filter { tz, ..asked };
     let color = std::io::stdout().is_terminal() && env.var("NO_COLOR").is_none();
     let mut out = std::io::stdout().lock();
 

@@ -96,9 +96,52 @@ pub struct Filter {
     pub project: Option<String>,
 }
 
+/// A local date as users type it: `YYYY-MM-DD` or `YYYYMMDD`.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    let s = s.trim();
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d"))
+        .map_err(|_| format!("'{s}' is not a date: use YYYY-MM-DD or YYYYMMDD"))
+}
+
+/// Why [`Filter::checked`] refused its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterError {
+    /// The first day is after the last.
+    Inverted { since: NaiveDate, until: NaiveDate },
+}
+
+impl std::fmt::Display for FilterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FilterError::Inverted { since, until } => write!(f, "since {since} is after until {until}"),
+        }
+    }
+}
+
+impl std::error::Error for FilterError {}
+
 impl Filter {
     pub fn new(tz: Tz) -> Filter {
         Filter { since: None, until: None, tz, source: None, project: None }
+    }
+
+    /// The filter a user asked for (the CLI's options, the dashboard's fields): an empty source
+    /// or project means all; a first day after the last is refused.
+    pub fn checked(
+        tz: Tz,
+        since: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+        source: Option<&str>,
+        project: Option<&str>,
+    ) -> Result<Filter, FilterError> {
+        if let (Some(since), Some(until)) = (since, until) {
+            if since > until {
+                return Err(FilterError::Inverted { since, until });
+            }
+        }
+        let given = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        Ok(Filter { since, until, tz, source: given(source), project: given(project) })
     }
 
     /// UTC milliseconds [start, end) covered.
@@ -660,4 +703,38 @@ pub fn sources_json(
         "database": db.display().to_string(),
         "price_table": price_version,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn dates_are_read_in_both_forms_and_nothing_else() {
+        assert_eq!(parse_date("2026-03-05"), Ok(d(2026, 3, 5)));
+        assert_eq!(parse_date(" 20260305 "), Ok(d(2026, 3, 5)));
+        for bad in ["2026-13-01", "yesterday", "", "2026-3-5x", "05.03.2026"] {
+            let e = parse_date(bad).unwrap_err();
+            assert!(e.contains("is not a date"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_checked_filter_refuses_an_inverted_range_and_reads_empty_as_all() {
+        let tz = chrono_tz::Europe::Berlin;
+        let e = Filter::checked(tz, Some(d(2026, 3, 5)), Some(d(2026, 3, 1)), None, None).unwrap_err();
+        assert_eq!(e, FilterError::Inverted { since: d(2026, 3, 5), until: d(2026, 3, 1) });
+        assert_eq!(e.to_string(), "since 2026-03-05 is after until 2026-03-01");
+        let f =
+            Filter::checked(tz, Some(d(2026, 3, 1)), Some(d(2026, 3, 1)), Some(" "), Some("api")).unwrap();
+        assert_eq!(
+            (f.since, f.until, f.source, f.project.as_deref()),
+            (Some(d(2026, 3, 1)), Some(d(2026, 3, 1)), None, Some("api"))
+        );
+        assert_eq!(f.tz, tz);
+    }
 }

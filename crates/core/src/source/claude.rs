@@ -381,25 +381,12 @@ impl LineParser for ClaudeParser {
 
 #[cfg(test)]
 mod tests {
-    use super::{skim_line, Line};
-    use crate::source::json::parse_line;
+    use super::skim_line;
+    use crate::source::json::skim_agrees;
 
     /// The skim path may give up, but when it answers it answers what serde answers.
     fn agree(line: &[u8]) -> bool {
-        let mut owned = String::new();
-        let serde: Option<Line> = parse_line(line, &mut owned);
-        match skim_line(line) {
-            Some(fast) => {
-                assert_eq!(
-                    Some(&fast),
-                    serde.as_ref(),
-                    "skim and serde differ on {}",
-                    String::from_utf8_lossy(line)
-                );
-                true
-            }
-            None => false,
-        }
+        skim_agrees(line, &mut String::new(), skim_line)
     }
 
     const ASSISTANT: &str = r#"{"parentUuid":"p","isSidechain":false,"userType":"external","cwd":"/home/dev/app","sessionId":"s-1","version":"1.0.128","gitBranch":"main","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"Say \"usage\": {\"input_tokens\": 9} \\ done\n\u00e9\ud83d\ude00"},{"type":"tool_use","id":"t","name":"Bash","input":{"command":"echo '{\"usage\":1}'","n":[1,-2.5e3,true,null,{}]}}],"stop_reason":"tool_use","usage":{"input_tokens":7,"cache_creation_input_tokens":5669,"cache_read_input_tokens":12,"cache_creation":{"ephemeral_5m_input_tokens":5000,"ephemeral_1h_input_tokens":669},"output_tokens":109,"service_tier":"standard"}},"requestId":"req_1","type":"assistant","uuid":"u-1","timestamp":"2026-04-14T14:58:18.006Z","costUSD":0.0123}"#;

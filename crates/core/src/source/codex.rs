@@ -436,24 +436,11 @@ impl LineParser for CodexParser {
 
 #[cfg(test)]
 mod tests {
-    use super::{skim_line, Line};
-    use crate::source::json::parse_line;
+    use super::skim_line;
+    use crate::source::json::skim_agrees;
 
     fn agree(line: &[u8]) -> bool {
-        let mut repaired = String::new();
-        let serde: Option<Line> = parse_line(line, &mut repaired);
-        match skim_line(line) {
-            Some(fast) => {
-                assert_eq!(
-                    Some(&fast),
-                    serde.as_ref(),
-                    "skim and serde differ on {}",
-                    String::from_utf8_lossy(line)
-                );
-                true
-            }
-            None => false,
-        }
+        skim_agrees(line, &mut String::new(), skim_line)
     }
 
     const TOKEN_COUNT: &str = r#"{"timestamp":"2026-03-02T10:15:31.204Z","type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":1200,"cached_input_tokens":1000,"output_tokens":50,"reasoning_output_tokens":20,"total_tokens":1250},"last_token_usage":{"input_tokens":200,"cached_input_tokens":100,"output_tokens":5,"reasoning_output_tokens":null,"total_tokens":205},"model_context_window":272000},"rate_limits":{"primary":{"used_percent":1.5,"window_minutes":300}}}}"#;

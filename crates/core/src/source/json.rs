@@ -138,6 +138,32 @@ fn chrono_parse(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_millis())
 }
 
+/// Test helper of every source with a skim path: the skim may give up (`false`), but when it
+/// answers it answers what serde answers (asserted).
+#[cfg(test)]
+pub(crate) fn skim_agrees<'a, T>(
+    line: &'a [u8],
+    repaired: &'a mut String,
+    skim: fn(&'a [u8]) -> Option<T>,
+) -> bool
+where
+    T: Deserialize<'a> + PartialEq + std::fmt::Debug,
+{
+    let serde: Option<T> = parse_line(line, repaired);
+    match skim(line) {
+        Some(fast) => {
+            assert_eq!(
+                Some(&fast),
+                serde.as_ref(),
+                "skim and serde differ on {}",
+                String::from_utf8_lossy(line)
+            );
+            true
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{lenient_str, parse_ts_ms};
