@@ -274,3 +274,16 @@ fn on_live_event(app: &tauri::AppHandle, ev: LiveEvent) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::url_component;
+
+    #[test]
+    fn page_addresses_carry_any_session_id_intact() {
+        assert_eq!(url_component("sessions"), "sessions");
+        assert_eq!(url_component("d2fbd00e-815a_4c99.8b72~x"), "d2fbd00e-815a_4c99.8b72~x");
+        // What URLSearchParams would misread (`&`, `=`, `#`, `+`, `%`, spaces) and non-ASCII.
+        assert_eq!(url_component("a&b=c#d+e%f g/ü"), "a%26b%3Dc%23d%2Be%25f%20g%2F%C3%BC");
+    }
+}
