@@ -348,6 +348,11 @@ try {
   ok((await page.textContent('[data-testid=source-card][data-source=codex]')).includes('local-qwen-coder'), 'sources list unpriced models');
   ok((await page.textContent('[data-testid=source-card][data-source=codex]')).includes('polling'), 'sources show the watcher state per root');
   await shot(page, '05-sources');
+  const rescans = () => page.evaluate(() => window.__fakeTauri.calls.filter((c) => c.cmd === 'rescan').length);
+  const before = await rescans();
+  await page.click('#rescan');
+  await page.waitForFunction(() => document.querySelector('#toast').textContent.startsWith('Scan started'));
+  eq(await rescans(), before + 1, 'Scan now asks the backend for a scan and says so');
   await page.evaluate(() => window.__fakeTauri.emit('watcher-changed', { paused: true }));
   await page.waitForSelector('#watch-state[data-state=paused]');
   ok(true, 'watcher-changed updates the watcher state');
@@ -406,6 +411,9 @@ try {
   ok(text.includes('/home/ada/.claude/projects') && text.includes('/home/ada/.codex/sessions'), 'empty state says where it looked');
   ok(text.includes('Claude Code') && text.includes('Codex'), 'empty state says what it supports');
   await shot(empty.page, '10-empty');
+  await empty.page.click('#empty-rescan');
+  await empty.page.waitForFunction(() => document.querySelector('#toast').textContent === 'Scanning again…');
+  eq(await empty.page.evaluate(() => window.__fakeTauri.calls.filter((c) => c.cmd === 'rescan').length), 1, 'Scan again in the empty state asks the backend for a scan');
   // data arrives: the empty state goes away on usage-changed
   const st3 = await lastUpdated(empty.page);
   await empty.page.evaluate((f) => {

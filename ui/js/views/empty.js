@@ -2,7 +2,7 @@
 
 import { h } from '../dom.js';
 import { toolName } from '../format.js';
-import * as bridge from '../bridge.js';
+import { rescanButton } from './sources.js';
 
 export function totalEvents(src) {
   return (src && src.sources ? src.sources : []).reduce((a, s) => a + (Number(s.events) || 0), 0);
@@ -25,26 +25,7 @@ export function emptyState(src, ctx) {
       ),
     ),
   );
-  const btn = h(
-    'button',
-    {
-      type: 'button',
-      class: 'btn primary',
-      id: 'empty-rescan',
-      onclick: async () => {
-        btn.disabled = true;
-        try {
-          await bridge.rescan();
-          ctx.toast('Scanning again…');
-        } catch (e) {
-          ctx.toast(String(e), 'error');
-        } finally {
-          btn.disabled = false;
-        }
-      },
-    },
-    'Scan again',
-  );
+  const btn = rescanButton(ctx, 'empty-rescan', 'Scan again', 'Scanning again…');
   return h(
     'section',
     { id: 'empty-state', class: 'empty-state', 'aria-labelledby': 'empty-title' },

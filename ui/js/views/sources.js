@@ -4,6 +4,31 @@ import * as bridge from '../bridge.js';
 import { h, replace } from '../dom.js';
 import * as f from '../format.js';
 
+/** A button that asks the backend for a scan now (Sources, and the empty state). */
+export function rescanButton(ctx, id, label, started) {
+  const btn = h(
+    'button',
+    {
+      type: 'button',
+      class: 'btn primary',
+      id,
+      onclick: async () => {
+        btn.disabled = true;
+        try {
+          await bridge.rescan();
+          ctx.toast(started);
+        } catch (e) {
+          ctx.toast(String(e), 'error');
+        } finally {
+          btn.disabled = false;
+        }
+      },
+    },
+    label,
+  );
+  return btn;
+}
+
 const STATE_LABEL = { watching: 'watching', polling: 'polling', missing: 'missing' };
 
 function rootState(watcher, source, path) {
@@ -82,26 +107,7 @@ export default {
       },
       paused ? 'Resume watching' : 'Pause watching',
     );
-    const rescanBtn = h(
-      'button',
-      {
-        type: 'button',
-        class: 'btn primary',
-        id: 'rescan',
-        onclick: async () => {
-          rescanBtn.disabled = true;
-          try {
-            await bridge.rescan();
-            ctx.toast('Scan started; the views update when it is stored.');
-          } catch (e) {
-            ctx.toast(String(e), 'error');
-          } finally {
-            rescanBtn.disabled = false;
-          }
-        },
-      },
-      'Scan now',
-    );
+    const rescanBtn = rescanButton(ctx, 'rescan', 'Scan now', 'Scan started; the views update when it is stored.');
 
     const ls = s.last_scan;
     const status = h(
