@@ -688,7 +688,9 @@ impl Batch<'_> {
                 }
             }
             let t = &e.tokens;
-            let inserted = insert.execute(params![
+            // One list of values binds both statements below: the insert takes all of them, the
+            // update of a request stored already takes the ones it changes, by the same numbers.
+            let values = params![
                 e.dedupe_key,
                 e.group_key,
                 e.sidechain,
@@ -706,7 +708,8 @@ impl Batch<'_> {
                 t.reasoning as i64,
                 e.logged_cost_usd,
                 file_id
-            ])?;
+            ];
+            let inserted = insert.execute(values)?;
             let new_row = RowRef::from_event(e);
             if inserted == 1 {
                 rollup.add(new_row, 1);
@@ -729,23 +732,11 @@ impl Batch<'_> {
             }
             tx.prepare_cached(
                 "UPDATE events SET
-                    input = ?2, cw5m = ?3, cw1h = ?4, cache_read = ?5, output = ?6, reasoning = ?7,
-                    logged_cost = ?8, model = ?9, model_fallback = ?10, ts = ?11
+                    model = ?7, model_fallback = ?8, ts = ?9, input = ?10, cw5m = ?11, cw1h = ?12,
+                    cache_read = ?13, output = ?14, reasoning = ?15, logged_cost = ?16
                  WHERE dedupe_key = ?1",
             )?
-            .execute(params![
-                e.dedupe_key,
-                t.input as i64,
-                t.cache_write_5m as i64,
-                t.cache_write_1h as i64,
-                t.cache_read as i64,
-                t.output as i64,
-                t.reasoning as i64,
-                e.logged_cost_usd,
-                e.model,
-                e.model_fallback,
-                e.ts_ms
-            ])?;
+            .execute(&values[..16])?;
             // The row keeps its source and project; only what the UPDATE set changes.
             let replaced = RowRef { source: &old.source, project: &old.project, ..new_row };
             rollup.add(old.as_ref(), -1);
