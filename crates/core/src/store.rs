@@ -308,6 +308,9 @@ impl Store {
         self.conn.busy_timeout(Duration::from_secs(5))?;
         // Reading the header first turns "not a database" into an error here, before any write.
         let _: i64 = self.conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+        // A new ledger gets 16 KiB pages (an existing one keeps its own): the bulk insert of a
+        // first scan splits a quarter as many index pages (docs/performance.md, session 4).
+        self.conn.execute_batch("PRAGMA page_size=16384")?;
         let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         debug_assert!(mode.eq_ignore_ascii_case("wal") || mode.eq_ignore_ascii_case("memory"));
         // Statement journals stay in memory; a 32 MiB page cache keeps a

@@ -338,7 +338,15 @@ impl LineParser for ClaudeParser {
         let msg_id = msg.id.as_deref().filter(|s| !s.is_empty());
         let request_id = parsed.request_id.as_deref().filter(|s| !s.is_empty());
         let dedupe_key = match (msg_id, request_id) {
-            (Some(m), Some(r)) => format!("cc:{m}:{r}"),
+            // The common case, built without the formatting machinery (one per usage line).
+            (Some(m), Some(r)) => {
+                let mut k = String::with_capacity(4 + m.len() + r.len());
+                k.push_str("cc:");
+                k.push_str(m);
+                k.push(':');
+                k.push_str(r);
+                k
+            }
             // Gateways without request ids: the lines of one response (and copies of them in
             // resumed sessions) repeat its id and its input and cache counts; a gateway reusing
             // one id for many responses does not repeat the counts.
@@ -353,6 +361,9 @@ impl LineParser for ClaudeParser {
                 _ => format!("cc:{session}:ts:{ts_ms}:{}:{}", tokens.total(), tokens.output),
             },
         };
+        // Must be the prefix of the message's `cc:{id}:{request}` keys (see `store`); every key
+        // built from a message id starts with `cc:{id}`.
+        let group_key = msg_id.map(|m| dedupe_key[..3 + m.len()].to_string());
         out.push(UsageEvent {
             source: ID,
             session_id: session,
@@ -361,8 +372,7 @@ impl LineParser for ClaudeParser {
             model_fallback: model.is_empty(),
             ts_ms,
             dedupe_key,
-            // Must be the prefix of the message's `cc:{id}:{request}` keys (see `store`).
-            group_key: msg_id.map(|m| format!("cc:{m}")),
+            group_key,
             sidechain: parsed.is_sidechain.unwrap_or(false),
             tokens,
             logged_cost_usd: parsed.cost_usd.filter(|c| c.is_finite() && *c >= 0.0),

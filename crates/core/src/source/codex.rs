@@ -61,6 +61,8 @@ impl Source for Codex {
             token_count: memmem::Finder::new(b"\"token_count\""),
             session_meta: memmem::Finder::new(b"\"session_meta\""),
             turn_context: memmem::Finder::new(b"\"turn_context\""),
+            type_key: memmem::Finder::new(b"\"type\":\""),
+            payload_key: memmem::Finder::new(b"\"payload\""),
         })
     }
 }
@@ -135,6 +137,9 @@ struct CodexParser {
     token_count: memmem::Finder<'static>,
     session_meta: memmem::Finder<'static>,
     turn_context: memmem::Finder<'static>,
+    /// Built once: a searcher built per line costs more than the search in a short prefix.
+    type_key: memmem::Finder<'static>,
+    payload_key: memmem::Finder<'static>,
 }
 
 #[derive(Deserialize, Debug, Default, PartialEq)]
@@ -291,7 +296,7 @@ impl CodexParser {
     /// near the start decides; lines written in another key order fall back to a full search.
     fn relevant(&self, line: &[u8]) -> bool {
         let head = &line[..line.len().min(PREFIX)];
-        if let Some(i) = memmem::find(head, b"\"type\":\"") {
+        if let Some(i) = self.type_key.find(head) {
             let rest = &head[i + 8..];
             if rest.starts_with(b"session_meta\"") || rest.starts_with(b"turn_context\"") {
                 return true;
@@ -301,7 +306,7 @@ impl CodexParser {
                     || (head.len() == PREFIX && self.token_count.find(line).is_some());
             }
             // The first "type" is the top-level one when it comes before the payload.
-            if memmem::find(&head[..i], b"\"payload\"").is_none() {
+            if self.payload_key.find(&head[..i]).is_none() {
                 return false;
             }
         }
