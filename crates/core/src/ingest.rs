@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxHashMap;
 
 use crate::env::Env;
-use crate::hash::fnv1a;
+use crate::hash;
 use crate::model::UsageEvent;
 use crate::source::{LineOutcome, Source};
 use crate::store::{Cursor, FileUpdate, Store, StoreError};
@@ -307,16 +307,18 @@ fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
-fn hash_range(file: &mut File, start: u64, end: u64) -> std::io::Result<u64> {
+fn hash_range(file: &mut File, version: i64, start: u64, end: u64) -> std::io::Result<u64> {
     let mut buf = vec![0u8; (end - start) as usize];
     file.seek(SeekFrom::Start(start))?;
     file.read_exact(&mut buf)?;
-    Ok(fnv1a(&buf))
+    Ok(hash::fingerprint(version, &buf))
 }
 
-fn fingerprint(file: &mut File, offset: u64) -> std::io::Result<(u64, u64)> {
-    let head = hash_range(file, 0, offset.min(FINGERPRINT_BYTES))?;
-    let tail = hash_range(file, offset.saturating_sub(FINGERPRINT_BYTES), offset)?;
+/// The hashes of the 4 KiB at the start of the file and the 4 KiB before `offset`, made with
+/// fingerprint function `version`.
+fn fingerprint(file: &mut File, version: i64, offset: u64) -> std::io::Result<(u64, u64)> {
+    let head = hash_range(file, version, 0, offset.min(FINGERPRINT_BYTES))?;
+    let tail = hash_range(file, version, offset.saturating_sub(FINGERPRINT_BYTES), offset)?;
     Ok((head, tail))
 }
 
@@ -326,7 +328,7 @@ fn read_file(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done, 
     let mut from_start = job.from_start;
     let mut start = 0;
     if let (false, Some(c)) = (from_start, &job.cursor) {
-        let (head, tail) = fingerprint(&mut file, c.offset).map_err(err)?;
+        let (head, tail) = fingerprint(&mut file, c.fingerprint, c.offset).map_err(err)?;
         if head == c.head_hash && tail == c.tail_hash {
             start = c.offset;
         } else {
@@ -370,7 +372,7 @@ fn read_file(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done, 
         filled -= pos;
     }
     // `buf[..filled]` now holds a half-written last line: it waits for its newline.
-    let (head_hash, tail_hash) = fingerprint(&mut file, consumed).map_err(err)?;
+    let (head_hash, tail_hash) = fingerprint(&mut file, hash::FINGERPRINT, consumed).map_err(err)?;
     let update = FileUpdate {
         source: source.id(),
         path: job.key.clone(),
@@ -380,6 +382,7 @@ fn read_file(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done, 
         offset: consumed,
         head_hash,
         tail_hash,
+        fingerprint: hash::FINGERPRINT,
         state: parser.state(),
         skipped,
         from_start,

@@ -145,6 +145,11 @@ CREATE TABLE commit_checks(
     PRIMARY KEY(source, session_id)
 ) WITHOUT ROWID;
 "#,
+    // 3: the fingerprint function a cursor's head and tail hashes were made with
+    // (`hash::fingerprint`). Cursors stored before keep function 1 until their file is read again.
+    r#"
+ALTER TABLE files ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 1;
+"#,
 ];
 
 /// The schema version this build writes.
@@ -211,6 +216,8 @@ pub struct Cursor {
     pub offset: u64,
     pub head_hash: u64,
     pub tail_hash: u64,
+    /// The function `head_hash` and `tail_hash` were made with (`hash::fingerprint`).
+    pub fingerprint: i64,
     pub state: Option<String>,
     pub skipped: u64,
     pub missing: bool,
@@ -227,6 +234,8 @@ pub struct FileUpdate {
     pub offset: u64,
     pub head_hash: u64,
     pub tail_hash: u64,
+    /// The function the hashes were made with (`hash::fingerprint`).
+    pub fingerprint: i64,
     pub state: Option<String>,
     /// Malformed lines in the bytes this read covered.
     pub skipped: u64,
@@ -374,7 +383,8 @@ impl Store {
     pub fn cursors(&self) -> Result<HashMap<String, Cursor>, StoreError> {
         let run = || -> rusqlite::Result<HashMap<String, Cursor>> {
             let mut stmt = self.conn.prepare(
-                "SELECT id, source, path, identity, size, mtime_ns, offset, head_hash, tail_hash, state, skipped, missing FROM files",
+                "SELECT id, source, path, identity, size, mtime_ns, offset, head_hash, tail_hash, state, skipped, missing, fingerprint
+                 FROM files",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok(Cursor {
@@ -390,6 +400,7 @@ impl Store {
                     state: r.get(9)?,
                     skipped: r.get::<_, i64>(10)? as u64,
                     missing: r.get::<_, i64>(11)? != 0,
+                    fingerprint: r.get(12)?,
                 })
             })?;
             rows.map(|r| r.map(|c| (c.path.clone(), c))).collect()
@@ -626,11 +637,12 @@ impl Batch<'_> {
 
     fn apply_inner(&mut self, f: &FileUpdate, events: &[UsageEvent]) -> rusqlite::Result<()> {
         let file_id: i64 = self.tx.prepare_cached(
-            "INSERT INTO files(source, path, identity, size, mtime_ns, offset, head_hash, tail_hash, state, skipped, missing)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)
+            "INSERT INTO files(source, path, identity, size, mtime_ns, offset, head_hash, tail_hash, state, skipped, missing, fingerprint)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?12)
              ON CONFLICT(path) DO UPDATE SET source = excluded.source, identity = excluded.identity,
                 size = excluded.size, mtime_ns = excluded.mtime_ns, offset = excluded.offset,
-                head_hash = excluded.head_hash, tail_hash = excluded.tail_hash, state = excluded.state,
+                head_hash = excluded.head_hash, tail_hash = excluded.tail_hash, fingerprint = excluded.fingerprint,
+                state = excluded.state,
                 skipped = CASE WHEN ?11 THEN excluded.skipped ELSE files.skipped + excluded.skipped END,
                 missing = 0
              RETURNING id",
@@ -647,7 +659,8 @@ impl Batch<'_> {
                 f.tail_hash as i64,
                 f.state,
                 f.skipped as i64,
-                f.from_start
+                f.from_start,
+                f.fingerprint
             ],
             |r| r.get(0),
         )?;

@@ -624,6 +624,46 @@ fn session_requests_are_listed_oldest_first() {
     assert!(report::session_requests(&store, &Pricer::new(&t), "codex", "req").unwrap().is_empty());
 }
 
+/// Schema 3 changed the fingerprint function. A cursor stored before (byte-wise FNV-1a hashes)
+/// must still resume at its offset, and a file replaced since must still be read from the start.
+#[test]
+fn cursors_stored_before_schema_3_keep_their_fingerprints() {
+    let w = World::new();
+    let f = w.claude_file("fp");
+    w.append(&f, &cl("fp", Path::new("/w"), "main", "f1", T, 10, 1));
+    w.append(&f, &cl("fp", Path::new("/w"), "main", "f2", T + MIN, 10, 1));
+    drop(w.scan());
+    let size = std::fs::metadata(&f).unwrap().len();
+    // What a ledger of schema 2 holds: FNV-1a hashes of the (whole, < 4 KiB) file, and no
+    // fingerprint column. `honest` says whether the hashes match the file.
+    let to_schema_2 = |honest: bool| {
+        let h = tokenworth_core::hash::fnv1a(&std::fs::read(&f).unwrap()) as i64;
+        let h = if honest { h } else { h ^ 1 };
+        let c = rusqlite::Connection::open(&w.db).unwrap();
+        c.execute("UPDATE files SET head_hash = ?1, tail_hash = ?1", [h]).unwrap();
+        c.execute_batch("ALTER TABLE files DROP COLUMN fingerprint; PRAGMA user_version = 2;").unwrap();
+    };
+    let scan = || {
+        let mut store = Store::open(&w.db).unwrap();
+        let r = ingest::scan(&mut store, &w.env(), &source::all(), &ScanOptions::default()).unwrap();
+        let fp: i64 = store.conn().query_row("SELECT fingerprint FROM files", [], |r| r.get(0)).unwrap();
+        (r.bytes_read(), fp)
+    };
+
+    to_schema_2(true);
+    let line = cl("fp", Path::new("/w"), "main", "f3", T + 2 * MIN, 10, 1);
+    w.append(&f, &line);
+    assert_eq!(scan(), (line.len() as u64, 2), "resumed at the stored offset, then rehashed with function 2");
+
+    to_schema_2(false);
+    let line = cl("fp", Path::new("/w"), "main", "f4", T + 3 * MIN, 10, 1);
+    w.append(&f, &line);
+    let whole = size + 2 * line.len() as u64;
+    assert_eq!(scan(), (whole, 2), "a file whose hashes differ is read again from the start");
+    let rows = w.sessions(&Store::open(&w.db).unwrap());
+    assert_eq!(find(&rows, "fp").requests, 4, "and nothing is counted twice");
+}
+
 #[test]
 fn a_schema_1_ledger_gets_its_sessions_from_stored_events() {
     let w = World::new();
@@ -636,7 +676,7 @@ fn a_schema_1_ledger_gets_its_sessions_from_stored_events() {
         let c = rusqlite::Connection::open(&w.db).unwrap();
         c.execute_batch(
             "DROP TABLE sessions; DROP TABLE tags; DROP TABLE session_commits; DROP TABLE commit_checks;
-             PRAGMA user_version = 1;",
+             ALTER TABLE files DROP COLUMN fingerprint; PRAGMA user_version = 1;",
         )
         .unwrap();
     }
