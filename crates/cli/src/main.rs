@@ -172,102 +172,119 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let data = DataDir::resolve(o.data_dir.clone(), &env);
     let (data_dir, db_path) = (data.root.clone(), data.db());
     let mut store = Store::open(&db_path)?;
+    // Joined before `store` closes (the scope ends first).
+    std::thread::scope(|threads| -> anyhow::Result<()> {
+        // The price table does not depend on the logs: it is parsed while they are read.
+        let prices = threads.spawn(|| data.price_table());
 
-    let mut scan_report: Option<ScanReport> = None;
-    if !o.no_scan || command == Command::Scan {
-        scan_report = Some(scan(&mut store, &env, &sources)?);
-        if let Some(r) = &scan_report {
-            for w in &r.warnings {
-                let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
+        let mut scan_report: Option<ScanReport> = None;
+        if !o.no_scan || command == Command::Scan {
+            scan_report = Some(scan(&mut store, &env, &sources)?);
+            // A scan that stored events leaves them in the write-ahead log; they are copied into the
+            // database on another connection while this one reports, instead of at its close.
+            if scan_report.as_ref().is_some_and(|r| r.events() > 0) {
+                threads.spawn(|| Store::checkpoint(&db_path));
+            }
+            if let Some(r) = &scan_report {
+                for w in &r.warnings {
+                    let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
+                }
+            }
+            // Commits are looked for after a scan, for the commands that show them (incremental:
+            // only sessions that are new, moved on, or still in their grace window).
+            if matches!(command, Command::Scan | Command::Session | Command::Outcomes) {
+                let link = outcomes::link_commits(&store, &env, now_ms)?;
+                for w in &link.warnings {
+                    let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
+                }
             }
         }
-        // Commits are looked for after a scan, for the commands that show them (incremental:
-        // only sessions that are new, moved on, or still in their grace window).
-        if matches!(command, Command::Scan | Command::Session | Command::Outcomes) {
-            let link = outcomes::link_commits(&store, &env, now_ms)?;
-            for w in &link.warnings {
-                let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
-            }
-        }
-    }
 
-    let table = data.price_table()?;
-    let pricer = Pricer::new(&table);
-    let tz = config::effective_tz(o.timezone, &data, &env)?;
-    let filter = Filter { tz, ..asked };
-    let color = std::io::stdout().is_terminal() && env.var("NO_COLOR").is_none();
-    let mut out = std::io::stdout().lock();
+        let table = prices.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+        let pricer = Pricer::new(&table);
+        let tz = config::effective_tz(o.timezone, &data, &env)?;
+        let filter = Filter { tz, ..asked };
+        let color = std::io::stdout().is_terminal() && env.var("NO_COLOR").is_none();
+        let mut out = std::io::stdout().lock();
 
-    match command {
-        Command::Scan => {
-            let r = scan_report.unwrap_or_default();
-            if o.json {
-                render::json(&mut out, &render::scan_json(&r))?;
-            } else {
-                render::scan_table(&mut out, &r, color)?;
+        match command {
+            Command::Scan => {
+                let r = scan_report.unwrap_or_default();
+                if o.json {
+                    render::json(&mut out, &render::scan_json(&r))?;
+                } else {
+                    render::scan_table(&mut out, &r, color)?;
+                }
+            }
+            Command::Daily | Command::Weekly | Command::Monthly => {
+                let period = match command {
+                    Command::Daily => Period::Day,
+                    Command::Weekly => Period::Week,
+                    _ => Period::Month,
+                };
+                let rep = report::periods(&store, &pricer, &filter, period)?;
+                if o.json {
+                    render::json(&mut out, &report::period_json(&rep, period, o.breakdown))?;
+                } else {
+                    render::period_table(&mut out, &rep, period, o.breakdown, color)?;
+                }
+            }
+            Command::Tag(t) => {
+                let n = tag(&store, &t, o.source.as_deref(), now_ms)?;
+                let key = if t.clear { "cleared" } else { "tagged" };
+                if o.json {
+                    render::json(&mut out, &serde_json::json!({ key: n }))?;
+                } else {
+                    writeln!(out, "{key} {n} session{}", if n == 1 { "" } else { "s" })?;
+                }
+            }
+            Command::Outcomes => {
+                let rep = outcomes::outcomes_report(&store, &pricer, &filter)?;
+                if o.json {
+                    render::json(&mut out, &serde_json::to_value(&rep)?)?;
+                } else {
+                    render::outcomes_table(&mut out, &rep, color)?;
+                }
+            }
+            Command::Session => {
+                let rep = report::sessions(&store, &pricer, &filter)?;
+                if o.json {
+                    render::json(&mut out, &serde_json::to_value(&rep)?)?;
+                } else {
+                    render::session_table(&mut out, &rep, color)?;
+                }
+            }
+            Command::Blocks => {
+                let now = chrono::Utc::now().timestamp_millis();
+                let rep = report::blocks(&store, &pricer, &filter, now)?;
+                if o.json {
+                    render::json(&mut out, &serde_json::to_value(&rep)?)?;
+                } else {
+                    render::blocks_table(&mut out, &rep, color)?;
+                }
+            }
+            Command::Sources => {
+                let stats = ingest::stored_source_stats(&store)?;
+                let unpriced = report::unpriced_models(&store, &pricer)?;
+                let v = report::sources_json(
+                    &sources,
+                    &env,
+                    &stats,
+                    &unpriced,
+                    &data_dir,
+                    &db_path,
+                    table.version(),
+                );
+                if o.json {
+                    render::json(&mut out, &v)?;
+                } else {
+                    render::sources_table(&mut out, &v, color)?;
+                }
             }
         }
-        Command::Daily | Command::Weekly | Command::Monthly => {
-            let period = match command {
-                Command::Daily => Period::Day,
-                Command::Weekly => Period::Week,
-                _ => Period::Month,
-            };
-            let rep = report::periods(&store, &pricer, &filter, period)?;
-            if o.json {
-                render::json(&mut out, &report::period_json(&rep, period, o.breakdown))?;
-            } else {
-                render::period_table(&mut out, &rep, period, o.breakdown, color)?;
-            }
-        }
-        Command::Tag(t) => {
-            let n = tag(&store, &t, o.source.as_deref(), now_ms)?;
-            let key = if t.clear { "cleared" } else { "tagged" };
-            if o.json {
-                render::json(&mut out, &serde_json::json!({ key: n }))?;
-            } else {
-                writeln!(out, "{key} {n} session{}", if n == 1 { "" } else { "s" })?;
-            }
-        }
-        Command::Outcomes => {
-            let rep = outcomes::outcomes_report(&store, &pricer, &filter)?;
-            if o.json {
-                render::json(&mut out, &serde_json::to_value(&rep)?)?;
-            } else {
-                render::outcomes_table(&mut out, &rep, color)?;
-            }
-        }
-        Command::Session => {
-            let rep = report::sessions(&store, &pricer, &filter)?;
-            if o.json {
-                render::json(&mut out, &serde_json::to_value(&rep)?)?;
-            } else {
-                render::session_table(&mut out, &rep, color)?;
-            }
-        }
-        Command::Blocks => {
-            let now = chrono::Utc::now().timestamp_millis();
-            let rep = report::blocks(&store, &pricer, &filter, now)?;
-            if o.json {
-                render::json(&mut out, &serde_json::to_value(&rep)?)?;
-            } else {
-                render::blocks_table(&mut out, &rep, color)?;
-            }
-        }
-        Command::Sources => {
-            let stats = ingest::stored_source_stats(&store)?;
-            let unpriced = report::unpriced_models(&store, &pricer)?;
-            let v =
-                report::sources_json(&sources, &env, &stats, &unpriced, &data_dir, &db_path, table.version());
-            if o.json {
-                render::json(&mut out, &v)?;
-            } else {
-                render::sources_table(&mut out, &v, color)?;
-            }
-        }
-    }
-    out.flush()?;
-    Ok(())
+        out.flush()?;
+        Ok(())
+    })
 }
 
 /// `tag`: the last argument is the outcome, the others session ids (all ids with `--clear`).

@@ -362,6 +362,19 @@ impl Store {
         tx.commit().map_err(err)
     }
 
+    /// Copies what the write-ahead log holds into the database file, on a connection of its own,
+    /// without waiting for (or blocking) readers and the writer: a best effort, so errors are
+    /// ignored. A scan that wrote much can have this done on another thread while its own
+    /// connection reports; otherwise that connection does it when it closes.
+    pub fn checkpoint(path: &Path) {
+        if let Ok(conn) = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ) {
+            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+    }
+
     /// Frees this connection's page cache (for a long-lived connection after a large scan).
     pub fn shrink_memory(&self) {
         let _ = self.conn.execute_batch("PRAGMA shrink_memory");
