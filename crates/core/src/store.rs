@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -152,6 +152,9 @@ ALTER TABLE files ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 1;
 "#,
 ];
 
+/// How long a connection waits for another one's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -270,7 +273,7 @@ impl Store {
     /// another program's database (tables but no schema version of ours).
     fn refuse_foreign(&self) -> Result<(), StoreError> {
         let err = |e| StoreError::from_sqlite(&self.path, e);
-        self.conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
         // One statement, one snapshot: another process may be creating the ledger meanwhile.
         let (version, objects): (i64, i64) = self
             .conn
@@ -300,7 +303,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| StoreError::from_sqlite(path, e))?;
-        conn.busy_timeout(Duration::from_secs(5)).map_err(|e| StoreError::from_sqlite(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| StoreError::from_sqlite(path, e))?;
         let store = Store { conn, path: path.to_path_buf() };
         let v = store.schema_version()?;
         if v > SCHEMA_VERSION {
@@ -314,13 +317,24 @@ impl Store {
     }
 
     fn configure(&mut self) -> rusqlite::Result<()> {
-        self.conn.busy_timeout(Duration::from_secs(5))?;
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
         // Reading the header first turns "not a database" into an error here, before any write.
         let _: i64 = self.conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
-        // A new ledger gets 16 KiB pages (an existing one keeps its own): the bulk insert of a
-        // first scan splits a quarter as many index pages (docs/performance.md, session 4).
-        self.conn.execute_batch("PRAGMA page_size=16384")?;
-        let mode: String = self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        // Switching a ledger to WAL takes an exclusive lock without calling the busy handler: while
+        // another process is creating the same ledger, it fails at once with SQLITE_BUSY. It is
+        // tried again for as long as the busy timeout would have waited.
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        let mode: String = loop {
+            match self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)) {
+                Err(e)
+                    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                r => break r?,
+            }
+        };
         debug_assert!(mode.eq_ignore_ascii_case("wal") || mode.eq_ignore_ascii_case("memory"));
         // Statement journals stay in memory; a 32 MiB page cache keeps a
         // batch's dirty pages from spilling mid-transaction.

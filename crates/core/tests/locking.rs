@@ -109,3 +109,21 @@ fn creating_the_ledger_waits_for_another_process_creating_it() {
     let store = Store::open(&db).unwrap();
     assert!(ingest::stored_source_stats(&store).unwrap().is_empty());
 }
+
+/// New ledgers are created with 16 KiB pages (SQLite built with that default, see
+/// `.cargo/config.toml`); a ledger that exists keeps the page size it was made with.
+#[test]
+fn a_new_ledger_has_16_kib_pages_and_an_existing_one_keeps_its_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page_size = |s: &Store| -> i64 { s.conn().query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap() };
+    let new = Store::open(&tmp.path().join("new/ledger.db")).unwrap();
+    assert_eq!(page_size(&new), 16384);
+
+    let old_path = tmp.path().join("old.db");
+    {
+        let c = Connection::open(&old_path).unwrap();
+        c.execute_batch("PRAGMA page_size = 4096; PRAGMA user_version = 0; VACUUM;").unwrap();
+    }
+    let old = Store::open(&old_path).unwrap();
+    assert_eq!(page_size(&old), 4096);
+}
