@@ -100,8 +100,11 @@ class App:
         return self.driver.execute_script(script, *args)
 
     def attr(self, selector, name="data-value"):
-        els = self.driver.find_elements(By.CSS_SELECTOR, selector)
-        return els[0].get_attribute(name) if els else None
+        # Found and read in one call in the page: a view re-rendering between finding an element
+        # and reading it (data changed) made a stale element reference.
+        return self.driver.execute_script(
+            "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;",
+            selector, name)
 
     def click(self, selector):
         def attempt():
