@@ -19,8 +19,8 @@ use rustc_hash::FxHashMap;
 
 use crate::env::Env;
 use crate::hash;
-use crate::model::UsageEvent;
-use crate::source::{LineOutcome, Source};
+use crate::model::{Observation, Output, UsageEvent};
+use crate::source::{database, DocOutcome, FileKind, LineOutcome, Shape, Source};
 use crate::store::{Cursor, FileUpdate, Store, StoreError};
 
 /// Bytes hashed at the head of a file and before its offset to notice a replaced file.
@@ -36,6 +36,9 @@ const COMMIT_EVENTS: usize = 200_000;
 const COMMIT_FILES: usize = 2_000;
 /// Parsed files waiting for the writer. A file's events are a small fraction of its bytes.
 const CHANNEL_FILES: usize = 64;
+/// A document larger than this is not read (a warning says so): no tool writes one, and reading
+/// it whole would cost the memory of a hostile file.
+const MAX_DOCUMENT: u64 = 256 << 20;
 
 /// Progress of a scan, for a progress bar.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +70,12 @@ pub struct SourceScan {
     pub bytes_read: u64,
     pub events: usize,
     pub skipped_lines: u64,
+    /// Files under a root that the source did not recognise (possible format drift).
+    pub unknown_files: usize,
+    /// The oldest modification time among them (ms since the epoch).
+    pub unknown_since_ms: Option<i64>,
+    /// Documents that were not complete JSON (being written): read again at their next change.
+    pub waiting: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -96,13 +105,17 @@ struct Job {
     cursor: Option<Cursor>,
     /// Known to need a read from byte 0 without checking the fingerprint.
     from_start: bool,
+    shape: Shape,
 }
 
 struct Done {
     source: usize,
     update: FileUpdate,
     events: Vec<UsageEvent>,
+    totals: Vec<Observation>,
     bytes: u64,
+    /// A document that was not complete JSON: nothing taken from it.
+    waiting: bool,
 }
 
 /// Scans every source and commits what is new. Fails only when the database cannot be written;
@@ -130,9 +143,18 @@ pub fn scan(
             let mut files = Vec::new();
             walk(&root, &mut files, &mut report.warnings, 0);
             for path in files {
-                if !source.accepts(&path) {
-                    continue;
-                }
+                let shape = match file_kind(source.as_ref(), &path) {
+                    FileKind::Log(shape) => shape,
+                    FileKind::Other => continue,
+                    FileKind::Unknown => {
+                        s.unknown_files += 1;
+                        if let Ok(m) = std::fs::metadata(&path) {
+                            let t = mtime_ns(&m) / 1_000_000;
+                            s.unknown_since_ms = Some(s.unknown_since_ms.map_or(t, |u| u.min(t)));
+                        }
+                        continue;
+                    }
+                };
                 let key = path.to_string_lossy().into_owned();
                 if !seen.insert(key.clone()) {
                     continue;
@@ -150,8 +172,7 @@ pub fn scan(
                     report.warnings.push(format!("skipped {}: not a regular file", path.display()));
                     continue;
                 }
-                let size = meta.len();
-                let mtime_ns = mtime_ns(&meta);
+                let (size, mtime_ns) = size_and_mtime(&path, &meta, shape);
                 let identity = identity(&meta);
                 let cursor = cursors.get(&key).cloned();
                 let from_start = match &cursor {
@@ -162,11 +183,13 @@ pub fn scan(
                         } else if c.size == size && c.mtime_ns == mtime_ns {
                             continue; // unchanged
                         } else {
-                            false
+                            // A document is always read whole; a database and a line file
+                            // resume from their state.
+                            shape == Shape::Document
                         }
                     }
                 };
-                jobs.push(Job { source: si, path, key, size, mtime_ns, identity, cursor, from_start });
+                jobs.push(Job { source: si, path, key, size, mtime_ns, identity, cursor, from_start, shape });
             }
             scanned_roots.push(root.clone());
             s.roots.push(root);
@@ -237,11 +260,17 @@ pub fn scan(
                     let s = &mut report.sources[done.source];
                     s.files_read += 1;
                     s.bytes_read += done.bytes;
-                    s.events += done.events.len();
                     s.skipped_lines += done.update.skipped;
                     bytes_done += done.bytes;
-                    batch.apply(&done.update, &done.events)?;
-                    pending_events += done.events.len();
+                    if done.waiting {
+                        s.waiting += 1;
+                        report.warnings.push(format!(
+                            "{}: not complete JSON (being written?); read again when it next changes",
+                            done.update.path
+                        ));
+                    }
+                    s.events += batch.apply(&done.update, &done.events, &done.totals)?;
+                    pending_events += done.events.len() + done.totals.len();
                     pending_files += 1;
                     if pending_events >= COMMIT_EVENTS || pending_files >= COMMIT_FILES {
                         batch.commit()?;
@@ -322,7 +351,107 @@ fn fingerprint(file: &mut File, version: i64, offset: u64) -> std::io::Result<(u
     Ok((head, tail))
 }
 
+/// What a file is: the source decides, but a database's companions and hidden files (editor
+/// swap files, `.DS_Store`) are never logs and never drift.
+fn file_kind(source: &dyn Source, path: &Path) -> FileKind {
+    if database::is_companion(path) || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    {
+        return FileKind::Other;
+    }
+    source.kind(path)
+}
+
+/// A database changes through its `-wal` while the main file stays as it was: both count.
+fn size_and_mtime(path: &Path, meta: &std::fs::Metadata, shape: Shape) -> (u64, i64) {
+    let (mut size, mut mtime) = (meta.len(), mtime_ns(meta));
+    if shape == Shape::Database {
+        let [wal, ..] = database::companions(path);
+        if let Ok(w) = std::fs::metadata(wal) {
+            size += w.len();
+            mtime = mtime.max(mtime_ns(&w));
+        }
+    }
+    (size, mtime)
+}
+
 fn read_file(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done, String> {
+    match job.shape {
+        Shape::Lines => read_lines(source, job, buf),
+        Shape::Document => read_document(source, job),
+        Shape::Database => read_database(source, job),
+    }
+}
+
+/// The cursor of a document or a database: it is read whole (or by its own state), so only its
+/// size and time say whether it changed.
+fn whole_file_update(source: &dyn Source, job: &Job, state: Option<String>, skipped: u64) -> FileUpdate {
+    FileUpdate {
+        source: source.id(),
+        path: job.key.clone(),
+        identity: job.identity.clone(),
+        size: job.size,
+        mtime_ns: job.mtime_ns,
+        offset: 0,
+        head_hash: 0,
+        tail_hash: 0,
+        fingerprint: hash::FINGERPRINT,
+        state,
+        skipped,
+        from_start: true,
+    }
+}
+
+fn done(job: &Job, update: FileUpdate, out: Output, bytes: u64, waiting: bool) -> Done {
+    Done {
+        source: job.source,
+        update,
+        events: dedupe_within_file(out.events),
+        totals: out.totals,
+        bytes,
+        waiting,
+    }
+}
+
+fn read_document(source: &dyn Source, job: &Job) -> Result<Done, String> {
+    let err = |e: std::io::Error| format!("cannot read {}: {e}", job.path.display());
+    let mut file = File::open(&job.path).map_err(err)?;
+    let len = file.metadata().map_err(err)?.len();
+    if len > MAX_DOCUMENT {
+        return Err(format!(
+            "skipped {}: {} MB is larger than any log document ({} MB at most)",
+            job.path.display(),
+            len >> 20,
+            MAX_DOCUMENT >> 20
+        ));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.read_to_end(&mut bytes).map_err(err)?;
+    let mut out = Output::default();
+    let outcome = source.document(&job.path, &bytes, &mut out);
+    let waiting = outcome == DocOutcome::Incomplete;
+    if waiting {
+        // Nothing is taken from a half-written document; its cursor notes the size and time
+        // seen, so it is read again when it next changes, and it counts as one unreadable
+        // record until then.
+        out = Output { unreadable: 1, ..Output::default() };
+    }
+    let update = whole_file_update(source, job, None, out.unreadable);
+    let n = bytes.len() as u64;
+    Ok(done(job, update, out, n, waiting))
+}
+
+fn read_database(source: &dyn Source, job: &Job) -> Result<Done, String> {
+    let db = database::open(&job.path)?;
+    let state = if job.from_start { None } else { job.cursor.as_ref().and_then(|c| c.state.as_deref()) };
+    let mut out = Output::default();
+    let state = source
+        .database(&job.path, &db.conn, state, &mut out)
+        .map_err(|e| database::describe(&job.path, &e))?;
+    let update = whole_file_update(source, job, state, out.unreadable);
+    Ok(done(job, update, out, job.size, false))
+}
+
+fn read_lines(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done, String> {
     let err = |e: std::io::Error| format!("cannot read {}: {e}", job.path.display());
     let mut file = File::open(&job.path).map_err(err)?;
     let mut from_start = job.from_start;
@@ -336,10 +465,10 @@ fn read_file(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done, 
         }
     }
     let state = if from_start { None } else { job.cursor.as_ref().and_then(|c| c.state.as_deref()) };
-    let mut parser = source.parser(&job.path, state);
+    let mut parser = source.lines(&job.path, state);
     file.seek(SeekFrom::Start(start)).map_err(err)?;
 
-    let mut events = Vec::new();
+    let mut out = Output::default();
     let mut skipped = 0u64;
     let mut consumed = start; // file offset just past the last complete line
                               // `buf[..filled]` holds bytes read but not yet consumed; a partial line moves to the front
@@ -362,7 +491,7 @@ fn read_file(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done, 
         let mut pos = 0;
         for nl in memchr::memchr_iter(b'\n', &buf[..=last_nl]) {
             let line = &buf[pos..nl];
-            if !line.is_empty() && parser.line(line, &mut events) == LineOutcome::Malformed {
+            if !line.is_empty() && parser.line(line, &mut out) == LineOutcome::Malformed {
                 skipped += 1;
             }
             pos = nl + 1;
@@ -384,10 +513,10 @@ fn read_file(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done, 
         tail_hash,
         fingerprint: hash::FINGERPRINT,
         state: parser.state(),
-        skipped,
+        skipped: skipped + out.unreadable,
         from_start,
     };
-    Ok(Done { source: job.source, update, events: dedupe_within_file(events), bytes: consumed - start })
+    Ok(done(job, update, out, consumed - start, false))
 }
 
 /// Collapses events of one file that share a key (Claude writes one response as several lines),

@@ -6,16 +6,16 @@
 
 pub mod config;
 pub mod dashboard;
-pub mod env;
 pub mod fmt;
 pub mod git;
 pub mod hash;
 pub mod ingest;
-pub mod model;
 pub mod outcomes;
 pub mod report;
-pub mod source;
 pub mod store;
 
-pub use env::Env;
-pub use model::{Tokens, UsageEvent};
+// The sources live in their own crate (`tokenworth-sources`), below this one: a tool's module
+// cannot reach into the store or the reports. Re-exported under their old paths.
+pub use tokenworth_sources as source;
+pub use tokenworth_sources::{env, model};
+pub use tokenworth_sources::{Env, Tokens, UsageEvent};

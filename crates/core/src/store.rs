@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::model::{Tokens, UsageEvent};
+use crate::model::{Observation, Tokens, UsageEvent};
 
 /// Width of a rollup bucket: 15 minutes, the finest granularity of any UTC offset in use, so a
 /// bucket never straddles a local midnight in any time zone.
@@ -149,6 +149,33 @@ CREATE TABLE commit_checks(
     // (`hash::fingerprint`). Cursors stored before keep function 1 until their file is read again.
     r#"
 ALTER TABLE files ADD COLUMN fingerprint INTEGER NOT NULL DEFAULT 1;
+"#,
+    // 4: running totals and format drift.
+    //
+    // `totals` holds the last observation of every running total a source reports (a Goose
+    // session row, a Droid settings file): the ledger stores each observation's delta as an event,
+    // so this row is what keeps a rescan, a restore or an import from counting a total twice.
+    // `resets` counts the times the counter went down (each starts a new run of deltas).
+    //
+    // `files.skipped_since` is the modification time of the file when a read first found records
+    // in it that could not be read (NULL while it has none): `sources` reports drift from it.
+    r#"
+CREATE TABLE totals(
+    source TEXT NOT NULL,
+    counter TEXT NOT NULL,
+    input INTEGER NOT NULL,
+    cw5m INTEGER NOT NULL,
+    cw1h INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL,
+    output INTEGER NOT NULL,
+    reasoning INTEGER NOT NULL,
+    logged_cost REAL,
+    resets INTEGER NOT NULL DEFAULT 0,
+    observed_ts INTEGER NOT NULL,
+    PRIMARY KEY(source, counter)
+) WITHOUT ROWID;
+ALTER TABLE files ADD COLUMN skipped_since INTEGER;
+UPDATE files SET skipped_since = mtime_ns / 1000000 WHERE skipped > 0;
 "#,
 ];
 
@@ -657,20 +684,120 @@ fn session_add(sessions: &mut BatchSessions, e: &UsageEvent) {
 }
 
 impl Batch<'_> {
-    /// Stores one file's new events and its cursor.
-    pub fn apply(&mut self, file: &FileUpdate, events: &[UsageEvent]) -> Result<(), StoreError> {
-        self.apply_inner(file, events).map_err(|e| StoreError::from_sqlite(&self.path, e))
+    /// Stores one file's new events, the deltas of its running totals, and its cursor. Returns
+    /// the number of events given to the ledger (requests and deltas).
+    pub fn apply(
+        &mut self,
+        file: &FileUpdate,
+        events: &[UsageEvent],
+        totals: &[Observation],
+    ) -> Result<usize, StoreError> {
+        let run = |b: &mut Self| -> rusqlite::Result<usize> {
+            let file_id = b.upsert_file(file)?;
+            b.insert_events(file_id, events)?;
+            let deltas = b.deltas(file, totals)?;
+            b.insert_events(file_id, &deltas)?;
+            Ok(events.len() + deltas.len())
+        };
+        run(self).map_err(|e| StoreError::from_sqlite(&self.path, e))
     }
 
-    fn apply_inner(&mut self, f: &FileUpdate, events: &[UsageEvent]) -> rusqlite::Result<()> {
-        let file_id: i64 = self.tx.prepare_cached(
-            "INSERT INTO files(source, path, identity, size, mtime_ns, offset, head_hash, tail_hash, state, skipped, missing, fingerprint)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?12)
+    /// Turns observations of running totals into delta events against the last observation of
+    /// each counter, and records them as the last observation.
+    fn deltas(&mut self, f: &FileUpdate, totals: &[Observation]) -> rusqlite::Result<Vec<UsageEvent>> {
+        let mut out = Vec::new();
+        for obs in totals {
+            let source = obs.event.source;
+            let last = self
+                .tx
+                .prepare_cached(
+                    "SELECT input, cw5m, cw1h, cache_read, output, reasoning, logged_cost, resets
+                     FROM totals WHERE source = ?1 AND counter = ?2",
+                )?
+                .query_row(params![source, obs.counter], |r| {
+                    Ok((tokens_at(r, 0)?, r.get::<_, Option<f64>>(6)?, r.get::<_, i64>(7)?))
+                })
+                .optional()?;
+            let cur = obs.event.tokens;
+            let cost = obs.event.logged_cost_usd;
+            let (delta, delta_cost, resets) = match last {
+                None => (cur, cost, 0),
+                Some((prev, prev_cost, resets)) => {
+                    let grew = cur.input >= prev.input
+                        && cur.cache_write_5m >= prev.cache_write_5m
+                        && cur.cache_write_1h >= prev.cache_write_1h
+                        && cur.cache_read >= prev.cache_read
+                        && cur.output >= prev.output
+                        && cur.reasoning >= prev.reasoning
+                        && cost.unwrap_or(0.0) >= prev_cost.unwrap_or(0.0);
+                    if grew {
+                        let d = Tokens {
+                            input: cur.input - prev.input,
+                            cache_write_5m: cur.cache_write_5m - prev.cache_write_5m,
+                            cache_write_1h: cur.cache_write_1h - prev.cache_write_1h,
+                            cache_read: cur.cache_read - prev.cache_read,
+                            output: cur.output - prev.output,
+                            reasoning: cur.reasoning - prev.reasoning,
+                        };
+                        let dc = cost.map(|c| c - prev_cost.unwrap_or(0.0));
+                        if d.is_zero() && dc.is_none_or(|c| c.abs() < 1e-12) {
+                            continue; // the same total seen again
+                        }
+                        (d, dc, resets)
+                    } else {
+                        // A counter that went down was reset: its value is what it counted since.
+                        (cur, cost, resets + 1)
+                    }
+                }
+            };
+            let ts = if obs.event.ts_ms > 0 { obs.event.ts_ms } else { f.mtime_ns.div_euclid(1_000_000) };
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO totals(source, counter, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost, resets, observed_ts)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                     ON CONFLICT(source, counter) DO UPDATE SET input = excluded.input, cw5m = excluded.cw5m,
+                        cw1h = excluded.cw1h, cache_read = excluded.cache_read, output = excluded.output,
+                        reasoning = excluded.reasoning, logged_cost = excluded.logged_cost,
+                        resets = excluded.resets, observed_ts = excluded.observed_ts",
+                )?
+                .execute(params![
+                    source,
+                    obs.counter,
+                    cur.input as i64,
+                    cur.cache_write_5m as i64,
+                    cur.cache_write_1h as i64,
+                    cur.cache_read as i64,
+                    cur.output as i64,
+                    cur.reasoning as i64,
+                    cost,
+                    resets,
+                    ts
+                ])?;
+            // Unique per observation: within one run of a counter its sum only grows.
+            let sum = cur.total() + cur.reasoning;
+            let cost_micro = cost.map_or(0, |c| (c * 1e6).round() as i64);
+            let mut e = obs.event.clone();
+            e.dedupe_key = format!("{source}/{}#{resets}#{sum}#{cost_micro}", obs.counter);
+            e.tokens = delta;
+            e.logged_cost_usd = delta_cost;
+            e.ts_ms = ts;
+            out.push(e);
+        }
+        Ok(out)
+    }
+
+    fn upsert_file(&mut self, f: &FileUpdate) -> rusqlite::Result<i64> {
+        self.tx.prepare_cached(
+            "INSERT INTO files(source, path, identity, size, mtime_ns, offset, head_hash, tail_hash, state, skipped, missing, fingerprint, skipped_since)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?12, CASE WHEN ?10 > 0 THEN ?5 / 1000000 END)
              ON CONFLICT(path) DO UPDATE SET source = excluded.source, identity = excluded.identity,
                 size = excluded.size, mtime_ns = excluded.mtime_ns, offset = excluded.offset,
                 head_hash = excluded.head_hash, tail_hash = excluded.tail_hash, fingerprint = excluded.fingerprint,
                 state = excluded.state,
                 skipped = CASE WHEN ?11 THEN excluded.skipped ELSE files.skipped + excluded.skipped END,
+                skipped_since = CASE
+                    WHEN (CASE WHEN ?11 THEN excluded.skipped ELSE files.skipped + excluded.skipped END) = 0 THEN NULL
+                    ELSE coalesce(files.skipped_since, ?5 / 1000000) END,
                 missing = 0
              RETURNING id",
         )?
@@ -690,7 +817,13 @@ impl Batch<'_> {
                 f.fingerprint
             ],
             |r| r.get(0),
-        )?;
+        )
+    }
+
+    fn insert_events(&mut self, file_id: i64, events: &[UsageEvent]) -> rusqlite::Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let Batch { tx, sidechain_groups, rollup, sessions, .. } = self;
         // Looked up once per file, not per event (the cache hashes the SQL text).
         let mut insert = tx.prepare_cached(

@@ -1,8 +1,14 @@
-//! Data-driven trap tests: every directory under `tests/fixtures/` holds a fake `home/` and an
-//! `expected.json` beside it (per UTC day and source: token totals; per source: events stored
-//! and lines skipped). Each case is checked three ways: one scan; a second scan that must change
-//! nothing; and the files fed in pieces cut mid-line with a scan after each piece, which must
+//! Data-driven trap tests: every directory under `tests/fixtures/` and every
+//! `crates/sources/fixtures/<source>/<case>/` holds a fake `home/` and an `expected.json` beside it
+//! (per UTC day and source: token totals; per source: events stored and lines skipped). Each case
+//! is checked three ways: one scan; a second scan that must change nothing; and the files fed in
+//! pieces cut mid-line (a line cut, a JSON document cut) with a scan after each piece, which must
 //! end at the same totals.
+//!
+//! A file named `<name>.db.sql` in a home is a SQL script that becomes the SQLite database
+//! `<name>` (another tool's database): in one scan it is written and closed (no `-wal`); fed in
+//! pieces, its statements run a few at a time on a connection that stays open in WAL mode with
+//! no checkpoint, so the scans read rows committed in the WAL only.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,10 +27,24 @@ fn copy_dir(from: &Path, to: &Path) {
         let dst = to.join(e.file_name());
         if e.file_type().unwrap().is_dir() {
             copy_dir(&e.path(), &dst);
+        } else if let Some(db) = database_of(&dst) {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            conn.execute_batch(&std::fs::read_to_string(e.path()).unwrap()).unwrap();
         } else {
             std::fs::copy(e.path(), dst).unwrap();
         }
     }
+}
+
+/// `x.db.sql` → `x.db`.
+fn database_of(path: &Path) -> Option<PathBuf> {
+    let s = path.to_str()?;
+    s.strip_suffix(".sql").filter(|d| d.ends_with(".db") || d.ends_with(".sqlite")).map(PathBuf::from)
+}
+
+/// The statements of a SQL script, in order (split at `;` ending a line).
+fn statements(sql: &str) -> Vec<String> {
+    sql.split_inclusive(";\n").map(str::to_owned).filter(|s| !s.trim().is_empty()).collect()
 }
 
 fn files_below(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -92,11 +112,26 @@ fn scan(store: &mut Store, env: &Env) {
     assert!(report.warnings.is_empty(), "warnings: {:?}", report.warnings);
 }
 
+/// A scan of files being written: a document cut mid-write waits (and says so), nothing else.
+fn scan_mid_write(store: &mut Store, env: &Env) {
+    let report = ingest::scan(store, env, &source::all(), &ScanOptions::default()).unwrap();
+    let other: Vec<&String> = report.warnings.iter().filter(|w| !w.contains("not complete JSON")).collect();
+    assert!(other.is_empty(), "warnings: {other:?}");
+}
+
+fn dirs_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    out.sort();
+    out
+}
+
 fn cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let mut cases: Vec<PathBuf> =
-        std::fs::read_dir(root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
-    cases.sort();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cases = dirs_in(&manifest.join("tests/fixtures"));
+    for source in dirs_in(&manifest.join("../sources/fixtures")) {
+        cases.extend(dirs_in(&source));
+    }
     assert!(cases.len() >= 15, "fixture cases missing");
     cases
 }
@@ -156,14 +191,33 @@ fn every_fixture_fed_in_pieces_cut_mid_line() {
         let env = env_for(&home, &expected);
         let mut files = Vec::new();
         files_below(&src, &mut files);
+        let (sql, files): (Vec<PathBuf>, Vec<PathBuf>) =
+            files.into_iter().partition(|f| database_of(f).is_some());
         let contents: Vec<(PathBuf, Vec<u8>)> = files
             .iter()
             .map(|f| (home.join(f.strip_prefix(&src).unwrap()), std::fs::read(f).unwrap()))
+            .collect();
+        // Databases: a writer that stays open, in WAL mode, never checkpointing.
+        let databases: Vec<(rusqlite::Connection, Vec<String>)> = sql
+            .iter()
+            .map(|f| {
+                let db = database_of(&home.join(f.strip_prefix(&src).unwrap())).unwrap();
+                std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+                let conn = rusqlite::Connection::open(&db).unwrap();
+                conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;").unwrap();
+                (conn, statements(&std::fs::read_to_string(f).unwrap()))
+            })
             .collect();
         let mut store = Store::open(&tmp.path().join("data/ledger.db")).unwrap();
         // Seven pieces per file, at cut points that land inside lines.
         let pieces = 7;
         for step in 1..=pieces {
+            for (conn, stmts) in &databases {
+                let (from, to) = (stmts.len() * (step - 1) / pieces, stmts.len() * step / pieces);
+                for st in &stmts[from..to] {
+                    conn.execute_batch(st).unwrap();
+                }
+            }
             for (i, (path, bytes)) in contents.iter().enumerate() {
                 let cut = if step == pieces {
                     bytes.len()
@@ -178,7 +232,7 @@ fn every_fixture_fed_in_pieces_cut_mid_line() {
                     f.write_all(&bytes[have..cut]).unwrap();
                 }
             }
-            scan(&mut store, &env);
+            scan_mid_write(&mut store, &env);
         }
         check(&case, &observed(&store, &table), &expected, "fed in pieces");
     }

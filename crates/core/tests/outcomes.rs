@@ -641,7 +641,11 @@ fn cursors_stored_before_schema_3_keep_their_fingerprints() {
         let h = if honest { h } else { h ^ 1 };
         let c = rusqlite::Connection::open(&w.db).unwrap();
         c.execute("UPDATE files SET head_hash = ?1, tail_hash = ?1", [h]).unwrap();
-        c.execute_batch("ALTER TABLE files DROP COLUMN fingerprint; PRAGMA user_version = 2;").unwrap();
+        c.execute_batch(
+            "DROP TABLE totals; ALTER TABLE files DROP COLUMN skipped_since;
+             ALTER TABLE files DROP COLUMN fingerprint; PRAGMA user_version = 2;",
+        )
+        .unwrap();
     };
     let scan = || {
         let mut store = Store::open(&w.db).unwrap();
@@ -676,6 +680,7 @@ fn a_schema_1_ledger_gets_its_sessions_from_stored_events() {
         let c = rusqlite::Connection::open(&w.db).unwrap();
         c.execute_batch(
             "DROP TABLE sessions; DROP TABLE tags; DROP TABLE session_commits; DROP TABLE commit_checks;
+             DROP TABLE totals; ALTER TABLE files DROP COLUMN skipped_since;
              ALTER TABLE files DROP COLUMN fingerprint; PRAGMA user_version = 1;",
         )
         .unwrap();

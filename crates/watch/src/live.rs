@@ -191,7 +191,7 @@ impl Worker {
                 continue;
             }
             let Some(root) = self.watches.roots.iter().find(|r| r.contains(path)) else { continue };
-            if self.sources[root.source].accepts(path) {
+            if tokenworth_core::source::is_log(self.sources[root.source].as_ref(), path) {
                 burst.scan = true;
                 continue;
             }

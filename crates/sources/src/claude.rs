@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 use memchr::memmem;
 use serde::Deserialize;
 
-use super::json::{count, lenient_str, parse_line, parse_ts_ms, u64_or_null};
-use super::skim::{first, Skim};
-use super::{looks_like_object, LineOutcome, LineParser, Source};
 use crate::env::Env;
+use crate::json::{count, lenient_str, parse_line, parse_ts_ms, u64_or_null};
 use crate::model::{Tokens, UsageEvent};
+use crate::skim::{first, Skim};
+use crate::{looks_like_object, FileKind, LineOutcome, LineParser, Output, Shape, Source};
 
 pub const ID: &str = "claude-code";
 
@@ -32,6 +32,10 @@ pub struct ClaudeCode;
 impl Source for ClaudeCode {
     fn id(&self) -> &'static str {
         ID
+    }
+
+    fn name(&self) -> &'static str {
+        "Claude Code"
     }
 
     fn roots(&self, env: &Env) -> Vec<PathBuf> {
@@ -49,11 +53,15 @@ impl Source for ClaudeCode {
         roots
     }
 
-    fn accepts(&self, path: &Path) -> bool {
-        path.extension().is_some_and(|e| e == "jsonl")
+    fn kind(&self, path: &Path) -> FileKind {
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            FileKind::Log(Shape::Lines)
+        } else {
+            FileKind::Unknown
+        }
     }
 
-    fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
+    fn lines(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
         let (session, encoded_project) = session_from_path(path);
         let lineage: Lineage = state.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
         Box::new(ClaudeParser {
@@ -277,7 +285,7 @@ fn skim_usage(k: &mut Skim) -> Option<Usage> {
 }
 
 impl LineParser for ClaudeParser {
-    fn line(&mut self, line: &[u8], out: &mut Vec<UsageEvent>) -> LineOutcome {
+    fn line(&mut self, line: &[u8], out: &mut Output) -> LineOutcome {
         if !looks_like_object(line) {
             return LineOutcome::Malformed;
         }
@@ -364,7 +372,7 @@ impl LineParser for ClaudeParser {
         // Must be the prefix of the message's `cc:{id}:{request}` keys (see `store`); every key
         // built from a message id starts with `cc:{id}`.
         let group_key = msg_id.map(|m| dedupe_key[..3 + m.len()].to_string());
-        out.push(UsageEvent {
+        out.events.push(UsageEvent {
             source: ID,
             session_id: session,
             project,
@@ -392,7 +400,7 @@ impl LineParser for ClaudeParser {
 #[cfg(test)]
 mod tests {
     use super::skim_line;
-    use crate::source::json::skim_agrees;
+    use crate::json::skim_agrees;
 
     /// The skim path may give up, but when it answers it answers what serde answers.
     fn agree(line: &[u8]) -> bool {

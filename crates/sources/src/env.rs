@@ -68,6 +68,33 @@ impl Env {
         }
     }
 
+    /// `~/.local/share` or `$XDG_DATA_HOME` (an absolute one).
+    pub fn xdg_data_home(&self) -> PathBuf {
+        match self.var("XDG_DATA_HOME") {
+            Some(p) if Path::new(p).is_absolute() => PathBuf::from(p),
+            _ => self.home.join(".local/share"),
+        }
+    }
+
+    /// Where desktop applications keep their per-user data: `~/.config` (or `$XDG_CONFIG_HOME`)
+    /// on Linux, `~/Library/Application Support` on macOS, `%APPDATA%` on Windows. VS Code and
+    /// its forks keep `User/globalStorage` here.
+    pub fn app_data_dir(&self) -> PathBuf {
+        match self.os {
+            Os::Linux => self.xdg_config_home(),
+            Os::MacOs => self.home.join("Library/Application Support"),
+            Os::Windows => match self.var("APPDATA") {
+                Some(p) => PathBuf::from(p),
+                None => self.home.join("AppData").join("Roaming"),
+            },
+        }
+    }
+
+    /// A variable naming one directory (`~` expanded), if set.
+    pub fn dir_var(&self, name: &str) -> Option<PathBuf> {
+        self.var(name).map(|v| expand_tilde(v.trim(), &self.home))
+    }
+
     /// The default data directory, per OS convention.
     pub fn default_data_dir(&self) -> PathBuf {
         match self.os {

@@ -21,11 +21,11 @@ use std::path::{Path, PathBuf};
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
-use super::json::{count, lenient_str, parse_line, parse_ts_ms, u64_or_null};
-use super::skim::{first, Skim};
-use super::{looks_like_object, LineOutcome, LineParser, Source};
 use crate::env::Env;
+use crate::json::{count, lenient_str, parse_line, parse_ts_ms, u64_or_null};
 use crate::model::{Tokens, UsageEvent};
+use crate::skim::{first, Skim};
+use crate::{looks_like_object, FileKind, LineOutcome, LineParser, Output, Shape, Source};
 
 pub const ID: &str = "codex";
 /// The model assumed for rollouts that name none, as other trackers do.
@@ -38,6 +38,10 @@ impl Source for Codex {
         ID
     }
 
+    fn name(&self) -> &'static str {
+        "Codex CLI"
+    }
+
     fn roots(&self, env: &Env) -> Vec<PathBuf> {
         let mut homes = env.path_list("CODEX_HOME");
         if homes.is_empty() {
@@ -46,12 +50,17 @@ impl Source for Codex {
         homes.into_iter().flat_map(|h| [h.join("sessions"), h.join("archived_sessions")]).collect()
     }
 
-    fn accepts(&self, path: &Path) -> bool {
-        path.extension().is_some_and(|e| e == "jsonl")
+    fn kind(&self, path: &Path) -> FileKind {
+        if path.extension().is_some_and(|e| e == "jsonl")
             && path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("rollout-"))
+        {
+            FileKind::Log(Shape::Lines)
+        } else {
+            FileKind::Unknown
+        }
     }
 
-    fn parser(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
+    fn lines(&self, path: &Path, state: Option<&str>) -> Box<dyn LineParser> {
         let mut st: State = state.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
         if st.session.is_empty() {
             st.session = session_from_file_name(path);
@@ -317,7 +326,7 @@ impl CodexParser {
 }
 
 impl LineParser for CodexParser {
-    fn line(&mut self, line: &[u8], out: &mut Vec<UsageEvent>) -> LineOutcome {
+    fn line(&mut self, line: &[u8], out: &mut Output) -> LineOutcome {
         if !looks_like_object(line) {
             return LineOutcome::Malformed;
         }
@@ -410,7 +419,7 @@ impl LineParser for CodexParser {
                     (Some(p), true) => (p.clone(), None, None),
                     (p, _) => (self.st.session.clone(), p.clone(), self.st.branch.clone()),
                 };
-                out.push(UsageEvent {
+                out.events.push(UsageEvent {
                     source: ID,
                     session_id,
                     project: self.st.cwd.clone(),
@@ -442,7 +451,7 @@ impl LineParser for CodexParser {
 #[cfg(test)]
 mod tests {
     use super::skim_line;
-    use crate::source::json::skim_agrees;
+    use crate::json::skim_agrees;
 
     fn agree(line: &[u8]) -> bool {
         skim_agrees(line, &mut String::new(), skim_line)

@@ -64,3 +64,31 @@ pub struct UsageEvent {
     /// (same source). Stored per session, never used to count.
     pub parent_session: Option<String>,
 }
+
+/// A running total read from a log that keeps cumulative counters (a Goose session row, a Droid
+/// `settings.json`, Copilot CLI's shutdown metrics). The ledger turns it into the delta since
+/// the last observation of the same counter: a session that spans days has its spend on the
+/// days it happened. A counter that goes down is a reset (its new value is the delta), never a
+/// negative.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Identifies the counter across observations and files, within the source: e.g. the
+    /// session id, or session id + model when a log keeps a total per model.
+    pub counter: String,
+    /// The delta's event: `tokens` and `logged_cost_usd` hold the cumulative values here;
+    /// `ts_ms` is the log's own last-update time for this total, or 0 when it has none (the
+    /// file's modification time is used); `dedupe_key` is made by the ledger and ignored here.
+    pub event: UsageEvent,
+}
+
+/// What a parser produced from the lines, document or rows it was given.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Billed requests, each with its own dedupe key.
+    pub events: Vec<UsageEvent>,
+    /// Running totals, turned into deltas by the ledger.
+    pub totals: Vec<Observation>,
+    /// Records that looked like usage but could not be read (a document's or a database's;
+    /// line files count theirs per line through `LineOutcome::Malformed`).
+    pub unreadable: u64,
+}

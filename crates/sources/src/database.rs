@@ -1,0 +1,120 @@
+//! Reading another tool's SQLite database without ever writing beside it: no write lock taken,
+//! no file created, changed or removed next to it.
+//!
+//! - `-wal` and `-shm` both exist (the tool is running, or left them): opened `mode=ro`, so rows
+//!   committed in the WAL but not yet checkpointed are read through the tool's own WAL index.
+//! - Neither exists (nothing is writing): opened `immutable=1`: no locks and no `-shm` or
+//!   `-journal` created.
+//! - Any other case (a `-wal` without its `-shm`, a hot rollback journal): the files are copied to
+//!   a temporary directory and the copy is opened, so SQLite's recovery runs on the copy.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+/// An open read-only view of a tool's database (and the temporary copy it may live in).
+pub struct Db {
+    pub conn: Connection,
+    /// How it was opened, for messages and tests.
+    pub mode: OpenMode,
+    _copy: Option<tempfile::TempDir>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    ReadOnly,
+    Immutable,
+    Copy,
+}
+
+/// The files SQLite may keep beside a database.
+pub fn companions(path: &Path) -> [PathBuf; 3] {
+    let s = path.as_os_str().to_owned();
+    let with = |suffix: &str| {
+        let mut p = s.clone();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    [with("-wal"), with("-shm"), with("-journal")]
+}
+
+/// Whether a file is a companion (`-wal`, `-shm`, `-journal`) of a database beside it.
+pub fn is_companion(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    ["-wal", "-shm", "-journal"].iter().any(|s| name.ends_with(s))
+}
+
+/// How long a read waits for the tool's own write lock (only `mode=ro` can meet one).
+const BUSY: std::time::Duration = std::time::Duration::from_millis(2000);
+
+/// Opens `path` read-only by the rules above and checks it is a readable SQLite database.
+/// The error is a sentence naming the file.
+pub fn open(path: &Path) -> Result<Db, String> {
+    let [wal, shm, journal] = companions(path);
+    let (wal, shm, journal) = (wal.exists(), shm.exists(), journal.exists());
+    let (conn, mode, copy) = if wal && shm && !journal {
+        (open_uri(path, "mode=ro")?, OpenMode::ReadOnly, None)
+    } else if !wal && !shm && !journal {
+        (open_uri(path, "immutable=1")?, OpenMode::Immutable, None)
+    } else {
+        let dir = tempfile::Builder::new()
+            .prefix("tokenworth-db-")
+            .tempdir()
+            .map_err(|e| format!("cannot copy {}: {e}", path.display()))?;
+        let name = path.file_name().unwrap_or_default();
+        let dst = dir.path().join(name);
+        std::fs::copy(path, &dst).map_err(|e| format!("cannot copy {}: {e}", path.display()))?;
+        for (src, dst) in companions(path).iter().zip(companions(&dst).iter()) {
+            if src.exists() && !src.to_string_lossy().ends_with("-shm") {
+                std::fs::copy(src, dst).map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
+            }
+        }
+        let conn = Connection::open(&dst).map_err(|e| describe(path, &e))?;
+        (conn, OpenMode::Copy, Some(dir))
+    };
+    conn.busy_timeout(BUSY).map_err(|e| describe(path, &e))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .map_err(|e| describe(path, &e))?;
+    Ok(Db { conn, mode, _copy: copy })
+}
+
+fn open_uri(path: &Path, query: &str) -> Result<Connection, String> {
+    let uri = format!("file:{}?{query}", encode(path));
+    Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| describe(path, &e))
+}
+
+/// Percent-encodes what a URI filename cannot hold literally.
+fn encode(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' | '?' | '#' | ' ' => out.push_str(&format!("%{:02X}", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    if cfg!(windows) && !out.starts_with('/') {
+        out.insert(0, '/');
+    }
+    out
+}
+
+/// A sentence for a database that could not be read.
+pub fn describe(path: &Path, e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => format!(
+            "{} is not a SQLite database (or is encrypted); skipped, nothing else is affected",
+            path.display()
+        ),
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            format!("{} is locked by its tool; it will be read at its next change", path.display())
+        }
+        Some(ErrorCode::DatabaseCorrupt) => format!("{} is corrupt; skipped", path.display()),
+        _ => format!("cannot read database {}: {e}", path.display()),
+    }
+}
