@@ -80,18 +80,23 @@ pub fn sources(state: State<'_, AppState>) -> Res {
 
 fn sources_value(state: &AppState) -> Res {
     let mut v = state.read(|store, pricer, _tz| {
+        let settings = state.data.source_settings(&state.env).map_err(|e| e.to_string())?;
+        let known = settings.all();
         let stats = ingest::stored_source_stats(store).map_err(|e| e.to_string())?;
+        let drift = ingest::drift(store, &state.env, &known).map_err(|e| e.to_string())?;
         let unpriced = report::unpriced_models(store, pricer).map_err(|e| e.to_string())?;
         let table_version = state.data.price_table().map_err(|e| e.to_string())?.version().to_string();
-        Ok(report::sources_json(
-            &source::all(),
-            &state.env,
-            &stats,
-            &unpriced,
-            &state.data.root,
-            &state.data.db(),
-            &table_version,
-        ))
+        Ok(report::sources_json(&report::SourcesView {
+            sources: &known,
+            settings: &settings,
+            env: &state.env,
+            stats: &stats,
+            drift: &drift,
+            unpriced: &unpriced,
+            data_dir: &state.data.root,
+            db: &state.data.db(),
+            price_version: &table_version,
+        }))
     })?;
     let supported: Vec<&str> = source::all().iter().map(|s| s.id()).collect();
     if let Value::Object(o) = &mut v {
@@ -185,6 +190,25 @@ pub fn set_paused(app: AppHandle, state: State<'_, AppState>, paused: bool) -> R
     }
     crate::tray::refresh(&app);
     let _ = app.emit("watcher-changed", json!({"paused": paused}));
+    sources_value(&state)
+}
+
+/// Turns a source on or off and sets its extra log folders (config.toml), then restarts the
+/// watcher on the new set of sources.
+#[tauri::command]
+pub fn set_source(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    enabled: bool,
+    paths: Vec<String>,
+) -> Res {
+    state.data.set_source(&id, enabled, &paths).map_err(|e| e.to_string())?;
+    if let Some(live) = state.take_live() {
+        live.stop();
+    }
+    crate::start_watching(&app);
+    crate::usage_changed(&app, 0);
     sources_value(&state)
 }
 

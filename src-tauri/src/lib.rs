@@ -67,6 +67,7 @@ pub fn run() -> i32 {
             commands::sessions,
             commands::session_requests,
             commands::sources,
+            commands::set_source,
             commands::settings,
             commands::set_timezone,
             commands::set_autostart,
@@ -206,9 +207,16 @@ fn url_component(s: &str) -> String {
 }
 
 /// Starts the watcher; its events update the tray and tell the dashboard to re-query.
-fn start_watching(app: &tauri::AppHandle) {
+pub(crate) fn start_watching(app: &tauri::AppHandle) {
     let st = app.state::<AppState>();
-    let cfg = LiveConfig::new(st.env.clone(), st.data.db());
+    let mut cfg = LiveConfig::new(st.env.clone(), st.data.db());
+    // `[sources.<id>]` in config.toml: sources turned off are not watched; extra folders are.
+    match st.data.source_settings(&st.env) {
+        Ok(settings) => cfg.sources = settings.enabled(),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "tokenworth-app: {e}; every source is watched");
+        }
+    }
     let handle = app.clone();
     let result = Live::start(cfg, move |ev| on_live_event(&handle, ev));
     // Commits by other processes (the CLI scanning or tagging beside the app) show up too.

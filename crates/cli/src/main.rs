@@ -155,10 +155,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let o = cli.opts;
     let command = cli.command.unwrap_or(Command::Daily);
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let sources = source::all();
     if let Some(s) = &o.source {
-        if !sources.iter().any(|x| x.id() == s) {
-            let known: Vec<&str> = sources.iter().map(|x| x.id()).collect();
+        let known = source::all();
+        if !known.iter().any(|x| x.id() == s) {
+            let known: Vec<&str> = known.iter().map(|x| x.id()).collect();
             return Err(UsageError(format!("unknown source '{s}' (known: {})", known.join(", "))).into());
         }
     }
@@ -171,6 +171,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         })?;
     let data = DataDir::resolve(o.data_dir.clone(), &env);
     let (data_dir, db_path) = (data.root.clone(), data.db());
+    // `[sources.<id>]` in config.toml: which are off, and their extra folders.
+    let settings = data.source_settings(&env)?;
+    let sources = settings.enabled();
     let mut store = Store::open(&db_path)?;
     // Joined before `store` closes (the scope ends first).
     std::thread::scope(|threads| -> anyhow::Result<()> {
@@ -264,17 +267,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             Command::Sources => {
+                let known = settings.all();
                 let stats = ingest::stored_source_stats(&store)?;
+                let drift = ingest::drift(&store, &env, &known)?;
                 let unpriced = report::unpriced_models(&store, &pricer)?;
-                let v = report::sources_json(
-                    &sources,
-                    &env,
-                    &stats,
-                    &unpriced,
-                    &data_dir,
-                    &db_path,
-                    table.version(),
-                );
+                let v = report::sources_json(&report::SourcesView {
+                    sources: &known,
+                    settings: &settings,
+                    env: &env,
+                    stats: &stats,
+                    drift: &drift,
+                    unpriced: &unpriced,
+                    data_dir: &data_dir,
+                    db: &db_path,
+                    price_version: table.version(),
+                });
                 if o.json {
                     render::json(&mut out, &v)?;
                 } else {

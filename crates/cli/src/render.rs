@@ -331,7 +331,23 @@ pub fn scan_table(out: &mut impl Write, r: &ScanReport, color: bool) -> std::io:
 
 pub fn sources_table(out: &mut impl Write, v: &Value, color: bool) -> std::io::Result<()> {
     for s in v["sources"].as_array().into_iter().flatten() {
-        writeln!(out, "{}", bold(s["id"].as_str().unwrap_or(""), color))?;
+        let mut head = bold(s["id"].as_str().unwrap_or(""), color);
+        if s["enabled"] == false {
+            head.push_str(&dim("  (turned off in config.toml)", color));
+        }
+        writeln!(out, "{head}")?;
+        if s["readable"] == false {
+            writeln!(out, "  {}", dim("its local logs hold no token counts: not readable offline", color))?;
+        }
+        if let Some(d) = s["drift"].as_object() {
+            writeln!(
+                out,
+                "  format may have changed: {} unreadable records, {} unknown files (since {})",
+                d["unreadable_records"],
+                d["unknown_files"],
+                d["since"].as_str().unwrap_or("?")
+            )?;
+        }
         for p in s["paths"].as_array().into_iter().flatten() {
             writeln!(out, "  found      {}", p.as_str().unwrap_or(""))?;
         }

@@ -8,15 +8,51 @@
 //! [pricing.models."my-local-model"]   # USD per million tokens
 //! input = 1.0
 //! output = 2.0
+//! [sources.gemini-cli]                # per source, both optional
+//! enabled = false                     # not scanned, not watched (its stored history stays)
+//! paths = ["~/work/gemini-logs"]      # more folders of its logs, beside the default ones
 //! ```
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 use tokenworth_pricing::PriceTable;
 
 use crate::env::Env;
+use crate::source::{self, Configured, Source};
+
+/// The user's settings of the sources (`[sources.<id>]` in config.toml).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceSettings {
+    /// Ids turned off with `enabled = false`.
+    pub disabled: BTreeSet<String>,
+    /// Extra log folders per id, `~` expanded.
+    pub paths: BTreeMap<String, Vec<PathBuf>>,
+}
+
+impl SourceSettings {
+    /// Every known source, with the user's extra folders.
+    pub fn all(&self) -> Vec<Box<dyn Source>> {
+        source::all()
+            .into_iter()
+            .map(|s| {
+                let extra = self.paths.get(s.id()).cloned().unwrap_or_default();
+                Box::new(Configured::new(s, extra)) as Box<dyn Source>
+            })
+            .collect()
+    }
+
+    /// The sources to scan and watch: every known one that is not turned off.
+    pub fn enabled(&self) -> Vec<Box<dyn Source>> {
+        self.all().into_iter().filter(|s| self.is_enabled(s.id())).collect()
+    }
+
+    pub fn is_enabled(&self, id: &str) -> bool {
+        !self.disabled.contains(id)
+    }
+}
 
 /// Price fields of an override, USD per million tokens (the `[pricing.models."…"]` keys).
 /// One model's override: field name → USD per million tokens, in file order.
@@ -172,6 +208,93 @@ impl DataDir {
         })
     }
 
+    /// `[sources.<id>]`: which sources are off, and the extra folders of each. An unknown id
+    /// or a value of the wrong type is an error naming it.
+    pub fn source_settings(&self, env: &Env) -> Result<SourceSettings, ConfigError> {
+        let doc = self.parse()?;
+        let invalid = |m: String| ConfigError::Invalid(self.config(), m);
+        let mut out = SourceSettings::default();
+        let Some(item) = doc.get("sources") else { return Ok(out) };
+        let table = item.as_table_like().ok_or_else(|| invalid("`sources` must be a table".into()))?;
+        let known: Vec<&str> = source::all().iter().map(|s| s.id()).collect();
+        for (id, v) in table.iter() {
+            if !known.contains(&id) {
+                return Err(invalid(format!(
+                    "unknown source `{id}` in [sources] (known: {})",
+                    known.join(", ")
+                )));
+            }
+            let t = v.as_table_like().ok_or_else(|| invalid(format!("`sources.{id}` must be a table")))?;
+            for (k, x) in t.iter() {
+                match k {
+                    "enabled" => {
+                        let on = x.as_bool().ok_or_else(|| {
+                            invalid(format!("`sources.{id}.enabled` must be true or false"))
+                        })?;
+                        if !on {
+                            out.disabled.insert(id.to_string());
+                        }
+                    }
+                    "paths" => {
+                        let list = x.as_array().ok_or_else(|| {
+                            invalid(format!("`sources.{id}.paths` must be a list of folders"))
+                        })?;
+                        let mut paths = Vec::new();
+                        for p in list.iter() {
+                            let p = p.as_str().ok_or_else(|| {
+                                invalid(format!("`sources.{id}.paths` must be a list of folders"))
+                            })?;
+                            paths.push(expand_path(p, &env.home));
+                        }
+                        out.paths.insert(id.to_string(), paths);
+                    }
+                    _ => return Err(invalid(format!("unknown setting `sources.{id}.{k}` (enabled, paths)"))),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets one source's `enabled` and `paths` in config.toml (an enabled source without paths
+    /// loses its table), keeping everything else.
+    pub fn set_source(&self, id: &str, enabled: bool, paths: &[String]) -> Result<(), ConfigError> {
+        if !source::all().iter().any(|s| s.id() == id) {
+            return Err(ConfigError::Invalid(self.config(), format!("unknown source `{id}`")));
+        }
+        let paths: Vec<&str> = paths.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect();
+        self.edit(|doc| {
+            if !doc.contains_key("sources") {
+                let mut t = toml_edit::Table::new();
+                t.set_implicit(true);
+                doc["sources"] = toml_edit::Item::Table(t);
+            }
+            let sources = doc["sources"].as_table_mut().ok_or("`sources` must be a table")?;
+            if enabled && paths.is_empty() {
+                sources.remove(id);
+                return Ok(());
+            }
+            if !sources.contains_key(id) {
+                sources[id] = toml_edit::Item::Table(toml_edit::Table::new());
+            }
+            let t = sources[id].as_table_mut().ok_or_else(|| format!("`sources.{id}` must be a table"))?;
+            if enabled {
+                t.remove("enabled");
+            } else {
+                t["enabled"] = toml_edit::value(false);
+            }
+            if paths.is_empty() {
+                t.remove("paths");
+            } else {
+                let mut a = toml_edit::Array::new();
+                for p in &paths {
+                    a.push(*p);
+                }
+                t["paths"] = toml_edit::value(a);
+            }
+            Ok(())
+        })
+    }
+
     fn parse(&self) -> Result<toml_edit::DocumentMut, ConfigError> {
         self.config_text()?
             .parse::<toml_edit::DocumentMut>()
@@ -194,6 +317,17 @@ impl DataDir {
         let tmp = self.root.join(".config.toml.tmp");
         std::fs::write(&tmp, text).map_err(|e| ConfigError::Io(tmp.clone(), e))?;
         std::fs::rename(&tmp, self.config()).map_err(|e| ConfigError::Io(self.config(), e))
+    }
+}
+
+fn expand_path(p: &str, home: &Path) -> PathBuf {
+    let p = p.trim();
+    if p == "~" {
+        home.to_path_buf()
+    } else if let Some(rest) = p.strip_prefix("~/") {
+        home.join(rest)
+    } else {
+        PathBuf::from(p)
     }
 }
 
@@ -246,6 +380,36 @@ mod tests {
         d.set_timezone(None).unwrap();
         assert_eq!(d.price_overrides().unwrap().len(), 1);
         assert_eq!(d.configured_timezone().unwrap(), None);
+    }
+
+    #[test]
+    fn sources_are_turned_off_and_given_folders() {
+        let (t, d) = dir();
+        let env = Env::with_home(t.path());
+        assert_eq!(d.source_settings(&env).unwrap(), SourceSettings::default());
+        std::fs::create_dir_all(&d.root).unwrap();
+        std::fs::write(d.config(), "# keep me\ntimezone = \"UTC\"\n").unwrap();
+        d.set_source("codex", false, &["~/more".into(), " ".into()]).unwrap();
+        let s = d.source_settings(&env).unwrap();
+        assert!(!s.is_enabled("codex") && s.is_enabled("claude-code"));
+        assert_eq!(s.paths["codex"], vec![t.path().join("more")]);
+        assert!(s.enabled().iter().all(|x| x.id() != "codex"));
+        let codex = s.all().into_iter().find(|x| x.id() == "codex").unwrap();
+        assert!(codex.roots(&env).contains(&t.path().join("more")));
+        assert!(d.config_text().unwrap().contains("# keep me"));
+        d.set_source("codex", true, &[]).unwrap();
+        assert_eq!(d.source_settings(&env).unwrap(), SourceSettings::default());
+        assert!(d.set_source("nope", false, &[]).is_err());
+        for bad in [
+            "[sources.nope]\nenabled = false\n",
+            "[sources.codex]\nenabled = \"no\"\n",
+            "[sources.codex]\npaths = \"/x\"\n",
+            "[sources.codex]\nenable = false\n",
+        ] {
+            std::fs::write(d.config(), bad).unwrap();
+            let e = d.source_settings(&env).unwrap_err().to_string();
+            assert!(e.contains("sources"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -134,66 +134,53 @@ pub fn scan(
     let mut scanned_roots: Vec<PathBuf> = Vec::new();
 
     for (si, source) in sources.iter().enumerate() {
-        let mut s = SourceScan { id: source.id(), ..Default::default() };
-        for root in source.roots(env) {
-            if !root.is_dir() {
-                s.missing_roots.push(root);
+        let found = discover(source.as_ref(), env, &mut report.warnings);
+        let mut s = SourceScan {
+            id: source.id(),
+            missing_roots: found.missing_roots,
+            unknown_files: found.unknown_files,
+            unknown_since_ms: found.unknown_since_ms,
+            ..Default::default()
+        };
+        for (path, shape) in found.logs {
+            let key = path.to_string_lossy().into_owned();
+            if !seen.insert(key.clone()) {
                 continue;
             }
-            let mut files = Vec::new();
-            walk(&root, &mut files, &mut report.warnings, 0);
-            for path in files {
-                let shape = match file_kind(source.as_ref(), &path) {
-                    FileKind::Log(shape) => shape,
-                    FileKind::Other => continue,
-                    FileKind::Unknown => {
-                        s.unknown_files += 1;
-                        if let Ok(m) = std::fs::metadata(&path) {
-                            let t = mtime_ns(&m) / 1_000_000;
-                            s.unknown_since_ms = Some(s.unknown_since_ms.map_or(t, |u| u.min(t)));
-                        }
-                        continue;
-                    }
-                };
-                let key = path.to_string_lossy().into_owned();
-                if !seen.insert(key.clone()) {
+            s.files += 1;
+            let meta = match std::fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) => {
+                    report.warnings.push(format!("cannot read {}: {e}", path.display()));
                     continue;
                 }
-                s.files += 1;
-                let meta = match std::fs::metadata(&path) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        report.warnings.push(format!("cannot read {}: {e}", path.display()));
-                        continue;
-                    }
-                };
-                if !meta.is_file() {
-                    // A named pipe or device would block the read or never end.
-                    report.warnings.push(format!("skipped {}: not a regular file", path.display()));
-                    continue;
-                }
-                let (size, mtime_ns) = size_and_mtime(&path, &meta, shape);
-                let identity = identity(&meta);
-                let cursor = cursors.get(&key).cloned();
-                let from_start = match &cursor {
-                    None => true,
-                    Some(c) => {
-                        if c.source != source.id() || c.identity != identity || size < c.offset || c.missing {
-                            true
-                        } else if c.size == size && c.mtime_ns == mtime_ns {
-                            continue; // unchanged
-                        } else {
-                            // A document is always read whole; a database and a line file
-                            // resume from their state.
-                            shape == Shape::Document
-                        }
-                    }
-                };
-                jobs.push(Job { source: si, path, key, size, mtime_ns, identity, cursor, from_start, shape });
+            };
+            if !meta.is_file() {
+                // A named pipe or device would block the read or never end.
+                report.warnings.push(format!("skipped {}: not a regular file", path.display()));
+                continue;
             }
-            scanned_roots.push(root.clone());
-            s.roots.push(root);
+            let (size, mtime_ns) = size_and_mtime(&path, &meta, shape);
+            let identity = identity(&meta);
+            let cursor = cursors.get(&key).cloned();
+            let from_start = match &cursor {
+                None => true,
+                Some(c) => {
+                    if c.source != source.id() || c.identity != identity || size < c.offset || c.missing {
+                        true
+                    } else if c.size == size && c.mtime_ns == mtime_ns {
+                        continue; // unchanged
+                    } else {
+                        // A document is always read whole; a database and a line file
+                        // resume from their state.
+                        shape == Shape::Document
+                    }
+                }
+            };
+            jobs.push(Job { source: si, path, key, size, mtime_ns, identity, cursor, from_start, shape });
         }
+        scanned_roots.extend(found.roots.iter().cloned());
+        s.roots = found.roots;
         report.sources.push(s);
     }
 
@@ -289,6 +276,50 @@ pub fn scan(
     result?;
     report.duration = started.elapsed();
     Ok(report)
+}
+
+/// What one source's roots hold now.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Roots that exist.
+    pub roots: Vec<PathBuf>,
+    /// Roots looked at that do not exist.
+    pub missing_roots: Vec<PathBuf>,
+    /// The source's logs, with their shapes.
+    pub logs: Vec<(PathBuf, Shape)>,
+    /// Files under a root the source did not recognise (possible format drift).
+    pub unknown_files: usize,
+    /// The oldest modification time among them (ms since the epoch).
+    pub unknown_since_ms: Option<i64>,
+}
+
+/// Walks a source's roots and sorts what is there into logs, the tool's other files (left
+/// alone) and files the source does not recognise.
+pub fn discover(source: &dyn Source, env: &Env, warnings: &mut Vec<String>) -> Discovery {
+    let mut d = Discovery::default();
+    for root in source.roots(env) {
+        if !root.is_dir() {
+            d.missing_roots.push(root);
+            continue;
+        }
+        let mut files = Vec::new();
+        walk(&root, &mut files, warnings, 0);
+        for path in files {
+            match file_kind(source, &path) {
+                FileKind::Log(shape) => d.logs.push((path, shape)),
+                FileKind::Other => {}
+                FileKind::Unknown => {
+                    d.unknown_files += 1;
+                    if let Ok(m) = std::fs::metadata(&path) {
+                        let t = mtime_ns(&m).div_euclid(1_000_000);
+                        d.unknown_since_ms = Some(d.unknown_since_ms.map_or(t, |u| u.min(t)));
+                    }
+                }
+            }
+        }
+        d.roots.push(root);
+    }
+    d
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, warnings: &mut Vec<String>, depth: usize) {
@@ -544,6 +575,49 @@ fn dedupe_within_file(events: Vec<UsageEvent>) -> Vec<UsageEvent> {
     }
     drop(index);
     events.into_iter().zip(keep).filter_map(|(e, k)| k.then_some(e)).collect()
+}
+
+/// Signs that a source's format may have changed: records that looked like usage but could not
+/// be read (stored per file), files under its roots it did not recognise (found now), and since
+/// when (the earliest of the first unreadable record's file time and the oldest unknown file).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Drift {
+    pub unreadable_records: u64,
+    pub unknown_files: usize,
+    pub since_ms: Option<i64>,
+}
+
+/// Drift per source id, for the sources given (only those with something to report).
+pub fn drift(
+    store: &Store,
+    env: &Env,
+    sources: &[Box<dyn Source>],
+) -> Result<HashMap<String, Drift>, StoreError> {
+    let mut out: HashMap<String, Drift> = HashMap::new();
+    let run = || -> rusqlite::Result<Vec<(String, i64, Option<i64>)>> {
+        let mut stmt = store.conn().prepare(
+            "SELECT source, sum(skipped), min(skipped_since) FROM files WHERE skipped > 0 GROUP BY source",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect()
+    };
+    for (id, n, since) in run().map_err(|e| store.err(e))? {
+        out.insert(id, Drift { unreadable_records: n.max(0) as u64, unknown_files: 0, since_ms: since });
+    }
+    let mut ignored = Vec::new();
+    for s in sources {
+        let found = discover(s.as_ref(), env, &mut ignored);
+        if found.unknown_files == 0 {
+            continue;
+        }
+        let d = out.entry(s.id().to_string()).or_default();
+        d.unknown_files = found.unknown_files;
+        d.since_ms = match (d.since_ms, found.unknown_since_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(out)
 }
 
 /// Per-source totals kept in the database (files, events, skipped lines), for `sources`.

@@ -669,39 +669,60 @@ pub fn period_json(report: &PeriodReport, period: Period, breakdown: bool) -> se
     serde_json::json!({ list: rows, "total": report.total })
 }
 
+/// What `sources` shows beside the stored totals.
+pub struct SourcesView<'a> {
+    /// Every known source (with the user's extra folders).
+    pub sources: &'a [Box<dyn crate::source::Source>],
+    pub settings: &'a crate::config::SourceSettings,
+    pub env: &'a crate::Env,
+    pub stats: &'a std::collections::HashMap<String, (u64, u64, u64)>,
+    pub drift: &'a std::collections::HashMap<String, crate::ingest::Drift>,
+    pub unpriced: &'a std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    pub data_dir: &'a std::path::Path,
+    pub db: &'a std::path::Path,
+    pub price_version: &'a str,
+}
+
 /// The JSON contract of `sources`: per tool, where logs were looked for, files, events, skipped
-/// lines and unpriced models; plus the data dir, database and price-table version.
-pub fn sources_json(
-    sources: &[Box<dyn crate::source::Source>],
-    env: &crate::Env,
-    stats: &std::collections::HashMap<String, (u64, u64, u64)>,
-    unpriced: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
-    data_dir: &std::path::Path,
-    db: &std::path::Path,
-    price_version: &str,
-) -> serde_json::Value {
-    let list: Vec<serde_json::Value> = sources
+/// lines, unpriced models, whether it is readable and enabled, and format drift; plus the data
+/// dir, database and price-table version.
+pub fn sources_json(v: &SourcesView) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = v
+        .sources
         .iter()
         .map(|s| {
-            let roots = s.roots(env);
+            let roots = s.roots(v.env);
             let (found, missing): (Vec<_>, Vec<_>) = roots.iter().partition(|r| r.is_dir());
-            let (files, events, skipped) = stats.get(s.id()).copied().unwrap_or_default();
+            let (files, events, skipped) = v.stats.get(s.id()).copied().unwrap_or_default();
+            let drift = v.drift.get(s.id()).map(|d| {
+                serde_json::json!({
+                    "unreadable_records": d.unreadable_records,
+                    "unknown_files": d.unknown_files,
+                    "since": d.since_ms.and_then(chrono::DateTime::from_timestamp_millis)
+                        .map(|t| t.date_naive().format("%Y-%m-%d").to_string()),
+                })
+            });
             serde_json::json!({
                 "id": s.id(),
+                "name": s.name(),
+                "readable": s.readable(),
+                "enabled": v.settings.is_enabled(s.id()),
                 "paths": found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
                 "paths_not_found": missing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "extra_paths": v.settings.paths.get(s.id()).map(|p| p.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()).unwrap_or_default(),
                 "files": files,
                 "events": events,
                 "skipped_lines": skipped,
-                "unpriced_models": unpriced.get(s.id()).cloned().unwrap_or_default(),
+                "unpriced_models": v.unpriced.get(s.id()).cloned().unwrap_or_default(),
+                "drift": drift,
             })
         })
         .collect();
     serde_json::json!({
         "sources": list,
-        "data_dir": data_dir.display().to_string(),
-        "database": db.display().to_string(),
-        "price_table": price_version,
+        "data_dir": v.data_dir.display().to_string(),
+        "database": v.db.display().to_string(),
+        "price_table": v.price_version,
     })
 }
 
