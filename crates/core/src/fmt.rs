@@ -30,6 +30,15 @@ pub fn usd(c: f64) -> String {
     }
 }
 
+/// Milliseconds since the epoch as an ISO 8601 UTC time with milliseconds
+/// (`2026-03-02T10:00:00.000Z`), the form of every time in the JSON contracts.
+pub fn iso_utc(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -14,17 +14,20 @@
 //!   [`RECHECK_MS`]; one git log per repository per run, bounded by [`MAX_SESSIONS_PER_RUN`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::env::Env;
+use crate::fmt::iso_utc;
 use crate::git::{Git, GitError};
-use crate::report::{self, iso_utc, Filter, Pricer, SessionRow};
+use crate::report::{self, Filter, Pricer, SessionRow};
+pub use crate::report::{is_heavy, IDLE_BURN_COST_USD, IDLE_BURN_UNPRICED_TOKENS};
 use crate::store::{Store, StoreError};
+pub use crate::tags::{
+    session_extras, CommitRow, Outcome, SessionExtras, SessionKey, SessionRef, Tag, TagError, MAX_NOTE_CHARS,
+};
 
 /// Commits up to this long after a session's last request still count as its work.
 pub const GRACE_MS: i64 = 30 * 60 * 1000;
@@ -34,139 +37,10 @@ pub const RECHECK_MS: i64 = 60 * 1000;
 pub const RETRY_MS: i64 = 60 * 60 * 1000;
 /// Most sessions one `link_commits` call checks; the rest wait for the next call.
 pub const MAX_SESSIONS_PER_RUN: usize = 2000;
-/// Longest note, in characters.
-pub const MAX_NOTE_CHARS: usize = 10_000;
 /// Longest link, in characters.
 pub const MAX_LINK_CHARS: usize = 2_048;
-/// A session is heavy (a candidate for "idle burn") from this cost on…
-pub const IDLE_BURN_COST_USD: f64 = 5.0;
-/// …or, when its models have no price, from this many unpriced tokens.
-pub const IDLE_BURN_UNPRICED_TOKENS: u64 = 1_000_000;
 /// How many untagged sessions the worth-it report lists for review.
 pub const REVIEW_LIMIT: usize = 10;
-
-/// What a session was worth, as its user judged it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Shipped,
-    Fixed,
-    Explored,
-    Abandoned,
-    Wasted,
-}
-
-impl Outcome {
-    /// Every outcome, in the fixed order of reports.
-    pub const ALL: [Outcome; 5] =
-        [Outcome::Shipped, Outcome::Fixed, Outcome::Explored, Outcome::Abandoned, Outcome::Wasted];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Shipped => "shipped",
-            Outcome::Fixed => "fixed",
-            Outcome::Explored => "explored",
-            Outcome::Abandoned => "abandoned",
-            Outcome::Wasted => "wasted",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Outcome {
-    type Err = TagError;
-    fn from_str(s: &str) -> Result<Outcome, TagError> {
-        let t = s.trim();
-        Outcome::ALL
-            .into_iter()
-            .find(|o| o.as_str().eq_ignore_ascii_case(t))
-            .ok_or_else(|| TagError::UnknownOutcome(s.to_string()))
-    }
-}
-
-/// A session's identity.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct SessionKey {
-    pub source: String,
-    pub session_id: String,
-}
-
-/// A session as the `sessions` table knows it (no token sums: those come from events).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SessionRef {
-    pub source: String,
-    pub session_id: String,
-    pub project: String,
-    pub start: String,
-    pub end: String,
-    pub outcome: Option<Outcome>,
-}
-
-/// Why tagging failed. Nothing was stored.
-#[derive(Debug)]
-pub enum TagError {
-    UnknownOutcome(String),
-    NoSessions,
-    UnknownSession(String),
-    AmbiguousSession { prefix: String, candidates: Vec<SessionRef>, more: bool },
-    NoteTooLong { chars: usize },
-    BadLink { link: String, reason: String },
-    Store(StoreError),
-}
-
-impl TagError {
-    /// True for mistakes in the request (as opposed to a database that cannot be used).
-    pub fn is_usage(&self) -> bool {
-        !matches!(self, TagError::Store(_))
-    }
-}
-
-impl fmt::Display for TagError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TagError::UnknownOutcome(s) => {
-                let all: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
-                write!(f, "unknown outcome '{s}' (one of: {})", all.join(", "))
-            }
-            TagError::NoSessions => f.write_str("no session id given"),
-            TagError::UnknownSession(s) => write!(
-                f,
-                "no session with id or id prefix '{s}' in the ledger (`tokenworth session` lists them)"
-            ),
-            TagError::AmbiguousSession { prefix, candidates, more } => {
-                write!(f, "session id prefix '{prefix}' matches several sessions:")?;
-                for c in candidates {
-                    write!(f, "\n  {} {} ({}, {})", c.source, c.session_id, c.project, c.start)?;
-                }
-                if *more {
-                    write!(f, "\n  …")?;
-                }
-                write!(f, "\ngive more of the id, or --source")
-            }
-            TagError::NoteTooLong { chars } => {
-                write!(f, "note is {chars} characters long; at most {MAX_NOTE_CHARS} are kept")
-            }
-            TagError::BadLink { link, reason } => {
-                let shown: String = link.chars().take(80).collect();
-                write!(f, "link '{shown}' is not an http(s) URL: {reason}")
-            }
-            TagError::Store(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for TagError {}
-
-impl From<StoreError> for TagError {
-    fn from(e: StoreError) -> TagError {
-        TagError::Store(e)
-    }
-}
 
 /// Checks a link: an absolute http(s) URL with a host. Returns it normalised.
 pub fn check_link(link: &str) -> Result<String, TagError> {
@@ -381,86 +255,6 @@ pub fn last_session(store: &Store) -> Result<Option<SessionRef>, StoreError> {
 
 // ---------------------------------------------------------------------------------------------
 // What reports attach to a session
-
-/// A session's tag.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tag {
-    pub outcome: Outcome,
-    pub note: Option<String>,
-    pub link: Option<String>,
-}
-
-/// A commit linked to a session.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CommitRow {
-    pub hash: String,
-    /// The subject line.
-    pub message: String,
-    pub lines_added: u64,
-    pub lines_removed: u64,
-    pub files_changed: u64,
-    /// Author date, UTC.
-    pub time: String,
-    /// The work tree it was found in.
-    pub repo: String,
-}
-
-/// What the ledger knows of sessions beyond their events: branch, parent, tag, commits.
-#[derive(Debug, Default)]
-pub struct SessionExtras {
-    pub meta: HashMap<SessionKey, (Option<String>, Option<String>)>,
-    pub tags: HashMap<SessionKey, Tag>,
-    pub commits: HashMap<SessionKey, Vec<CommitRow>>,
-}
-
-/// Loads branch/parent, tags and commits of every session (small tables, read whole).
-pub fn session_extras(store: &Store) -> Result<SessionExtras, StoreError> {
-    let run = || -> rusqlite::Result<SessionExtras> {
-        let c = store.conn();
-        let mut x = SessionExtras::default();
-        let key = |r: &rusqlite::Row| -> rusqlite::Result<SessionKey> {
-            Ok(SessionKey { source: r.get(0)?, session_id: r.get(1)? })
-        };
-        let mut stmt = c.prepare(
-            "SELECT source, session_id, git_branch, parent_session FROM sessions
-             WHERE git_branch IS NOT NULL OR parent_session IS NOT NULL",
-        )?;
-        let mut q = stmt.query([])?;
-        while let Some(r) = q.next()? {
-            x.meta.insert(key(r)?, (r.get(2)?, r.get(3)?));
-        }
-        let mut stmt = c.prepare("SELECT source, session_id, outcome, note, link FROM tags")?;
-        let mut q = stmt.query([])?;
-        while let Some(r) = q.next()? {
-            let Some(outcome) = r.get::<_, String>(2)?.parse().ok() else { continue };
-            x.tags.insert(key(r)?, Tag { outcome, note: r.get(3)?, link: r.get(4)? });
-        }
-        let mut stmt = c.prepare(
-            "SELECT source, session_id, hash, message, lines_added, lines_removed, files_changed, author_ts, repo
-             FROM session_commits ORDER BY author_ts, hash",
-        )?;
-        let mut q = stmt.query([])?;
-        while let Some(r) = q.next()? {
-            x.commits.entry(key(r)?).or_default().push(CommitRow {
-                hash: r.get(2)?,
-                message: r.get(3)?,
-                lines_added: r.get::<_, i64>(4)?.max(0) as u64,
-                lines_removed: r.get::<_, i64>(5)?.max(0) as u64,
-                files_changed: r.get::<_, i64>(6)?.max(0) as u64,
-                time: iso_utc(r.get(7)?),
-                repo: r.get(8)?,
-            });
-        }
-        Ok(x)
-    };
-    run().map_err(|e| store.err(e))
-}
-
-/// Heavy use: cost ≥ [`IDLE_BURN_COST_USD`], or ≥ [`IDLE_BURN_UNPRICED_TOKENS`] tokens of
-/// models without a price. (Not total tokens: cache reads make a million tokens cheap.)
-pub fn is_heavy(t: &report::Totals) -> bool {
-    t.cost_usd >= IDLE_BURN_COST_USD || t.unpriced_tokens >= IDLE_BURN_UNPRICED_TOKENS
-}
 
 // ---------------------------------------------------------------------------------------------
 // Git linkage

@@ -14,9 +14,10 @@ use rusqlite::types::Value;
 use serde::Serialize;
 use tokenworth_pricing::{ModelPrice, PriceTable};
 
+pub use crate::fmt::iso_utc;
 use crate::model::Tokens;
-use crate::outcomes::{self, CommitRow, Outcome, SessionKey};
 use crate::store::{tokens_at, Store, StoreError, BUCKET_MS};
+use crate::tags::{self, CommitRow, Outcome, SessionKey};
 
 /// Token totals and cost, as every report prints them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -197,11 +198,15 @@ pub fn local_date(tz: Tz, ms: i64) -> NaiveDate {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().with_timezone(&tz).date_naive()
 }
 
-pub fn iso_utc(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+/// A session is heavy (a candidate for "idle burn") from this cost on…
+pub const IDLE_BURN_COST_USD: f64 = 5.0;
+/// …or, when its models have no price, from this many unpriced tokens.
+pub const IDLE_BURN_UNPRICED_TOKENS: u64 = 1_000_000;
+
+/// Heavy use: cost ≥ [`IDLE_BURN_COST_USD`], or ≥ [`IDLE_BURN_UNPRICED_TOKENS`] tokens of
+/// models without a price. (Not total tokens: cache reads make a million tokens cheap.)
+pub fn is_heavy(t: &Totals) -> bool {
+    t.cost_usd >= IDLE_BURN_COST_USD || t.unpriced_tokens >= IDLE_BURN_UNPRICED_TOKENS
 }
 
 /// Which calendar period a report groups by.
@@ -333,7 +338,7 @@ pub struct SessionRow {
     pub commits: Vec<CommitRow>,
     /// `shipped` for an untagged session with commits; never applied by itself.
     pub suggested_outcome: Option<Outcome>,
-    /// Heavy use (see `outcomes::is_heavy`), no commits and no tag.
+    /// Heavy use (see [`is_heavy`]), no commits and no tag.
     pub idle_burn: bool,
 }
 
@@ -407,7 +412,7 @@ pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Sessi
     };
     run().map_err(|e| store.err(e))?;
     let active = active_ms(store, filter)?;
-    let mut extras = outcomes::session_extras(store)?;
+    let mut extras = tags::session_extras(store)?;
     let mut sessions: Vec<SessionRow> = map.into_values().collect();
     let mut total = Totals::default();
     for s in &mut sessions {
@@ -430,7 +435,7 @@ pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Sessi
         if s.outcome.is_none() && !s.commits.is_empty() {
             s.suggested_outcome = Some(Outcome::Shipped);
         }
-        s.idle_burn = s.outcome.is_none() && s.commits.is_empty() && outcomes::is_heavy(&s.totals);
+        s.idle_burn = s.outcome.is_none() && s.commits.is_empty() && is_heavy(&s.totals);
     }
     order_by_family(&mut sessions);
     Ok(SessionReport { sessions, total })

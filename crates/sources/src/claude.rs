@@ -67,7 +67,9 @@ impl Source for ClaudeCode {
         Box::new(ClaudeParser {
             session,
             encoded_project,
-            finder: memmem::Finder::new(b"\"usage\""),
+            // `"usage` without its closing quote: a renamed field (`"usage_v2"`) still reaches
+            // the parser, which counts it as unreadable instead of skipping it silently.
+            finder: memmem::Finder::new(b"\"usage"),
             lineage,
         })
     }
@@ -301,7 +303,12 @@ impl LineParser for ClaudeParser {
             },
         };
         let Some(msg) = parsed.message else { return LineOutcome::Ignored };
-        let Some(usage) = msg.usage else { return LineOutcome::Ignored };
+        let Some(usage) = msg.usage else {
+            // A model's message without its usage: the field was renamed or moved (format
+            // drift), not a message without cost. (Lines that only mention usage in their text
+            // have no model.)
+            return if msg.model.is_some() { LineOutcome::Malformed } else { LineOutcome::Ignored };
+        };
         let model = msg.model.as_deref().unwrap_or("").trim();
         if model == "<synthetic>" {
             return LineOutcome::Used;
@@ -524,5 +531,21 @@ mod tests {
         }
         // Most mutations land in content the skim steps over.
         assert!(answered > total / 4, "skim answered only {answered} of {total}");
+    }
+
+    /// Format drift: a model's message whose usage field was renamed is counted unreadable,
+    /// not skipped as a line without cost.
+    #[test]
+    fn a_renamed_usage_field_is_unreadable_not_zero() {
+        use crate::{LineOutcome, Output, Source};
+        let path = std::path::Path::new("/h/.claude/projects/-home-dev-app/s-1.jsonl");
+        let mut p = super::ClaudeCode.lines(path, None);
+        let mut out = Output::default();
+        assert_eq!(p.line(ASSISTANT.as_bytes(), &mut out), LineOutcome::Used);
+        assert_eq!(out.events.len(), 1);
+        let renamed = ASSISTANT.replace(r#""usage":{"input_tokens""#, r#""usage_v2":{"input_tokens""#);
+        let mut out = Output::default();
+        assert_eq!(p.line(renamed.as_bytes(), &mut out), LineOutcome::Malformed);
+        assert!(out.events.is_empty());
     }
 }

@@ -395,7 +395,11 @@ impl LineParser for CodexParser {
                         // Totals that went backwards (a reset): trust the request's own usage.
                         d.or(info.last_token_usage)
                     }
-                    (None, _) => info.last_token_usage,
+                    (None, _) => match info.last_token_usage {
+                        Some(u) => Some(u),
+                        // Usage info holding neither total: its fields were renamed (drift).
+                        None => return LineOutcome::Malformed,
+                    },
                 };
                 let Some(d) = delta.filter(Usage::is_billable) else { return LineOutcome::Used };
                 let model =
@@ -511,5 +515,26 @@ mod tests {
                 agree(&line);
             }
         }
+    }
+
+    /// Format drift: a token count whose totals were renamed is counted unreadable, not read
+    /// as a request without tokens.
+    #[test]
+    fn a_renamed_usage_field_is_unreadable_not_zero() {
+        use crate::{LineOutcome, Output, Source};
+        let path =
+            std::path::Path::new("/h/.codex/sessions/2026/03/02/rollout-2026-03-02T10-15-30-0199a.jsonl");
+        let mut p = super::Codex.lines(path, None);
+        let mut out = Output::default();
+        assert_eq!(p.line(TOKEN_COUNT.as_bytes(), &mut out), LineOutcome::Used);
+        assert_eq!(out.events.len(), 1);
+        let renamed = TOKEN_COUNT
+            .replace("total_token_usage", "totalTokenUsage")
+            .replace("last_token_usage", "lastTokenUsage")
+            .replace("10:15:31", "10:16:31");
+        let mut p = super::Codex.lines(path, None);
+        let mut out = Output::default();
+        assert_eq!(p.line(renamed.as_bytes(), &mut out), LineOutcome::Malformed);
+        assert!(out.events.is_empty());
     }
 }
