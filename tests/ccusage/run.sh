@@ -89,6 +89,12 @@ echo "== corpus 'full' ($SIZE, seed $SEED, all traps)"
 python3 "$ROOT/tests/ccusage/compare.py" --home "$WORK/full" "${TW_ARGS[@]}" \
     --ccusage "$CCUSAGE" --zones "$ZONES" --ccusage-informational || { rc=$?; [ "$rc" -gt "$status" ] && status=$rc; }
 
+if [ "$CCUSAGE_ONLY" = 0 ] && ls "$ROOT"/tests/ccusage/gen/*.py >/dev/null 2>&1; then
+    echo "== the other tools ccusage reads (tests/ccusage/gen/*.py, UTC days)"
+    python3 "$ROOT/tests/ccusage/tools.py" --tokenworth "$TOKENWORTH" --ccusage "$CCUSAGE" \
+        || { rc=$?; [ "$rc" -gt "$status" ] && status=$rc; }
+fi
+
 if [ "$status" = 0 ]; then
     echo "== all comparisons passed"
 else
