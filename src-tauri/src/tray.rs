@@ -6,7 +6,7 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Emitter, Manager, Wry};
 use tokenworth_core::fmt::{tokens, usd};
-use tokenworth_core::{dashboard, source};
+use tokenworth_core::{dashboard, ingest, source};
 
 use crate::state::{now_ms, AppState};
 
@@ -17,13 +17,19 @@ pub struct TrayItems {
     tray: TrayIcon<Wry>,
     today: MenuItem<Wry>,
     per_source: Vec<(&'static str, MenuItem<Wry>)>,
+    /// "Format may have changed" for sources with unreadable records, else that all are read.
+    drift: MenuItem<Wry>,
     pause: MenuItem<Wry>,
 }
 
 pub fn build(app: &AppHandle) -> tauri::Result<()> {
     let today = MenuItem::with_id(app, "today", "Today: reading logs…", false, None::<&str>)?;
-    let per_source: Vec<(&'static str, MenuItem<Wry>)> = source::all()
+    // One line per source that is turned on and can be read (Cursor's logs hold no tokens).
+    let st = app.state::<AppState>();
+    let sources = st.data.source_settings(&st.env).map(|s| s.enabled()).unwrap_or_else(|_| source::all());
+    let per_source: Vec<(&'static str, MenuItem<Wry>)> = sources
         .iter()
+        .filter(|s| s.readable())
         .map(|s| {
             let item = MenuItem::with_id(
                 app,
@@ -37,6 +43,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
         .collect::<tauri::Result<_>>()?;
     let open = MenuItem::with_id(app, "open", "Open dashboard", true, None::<&str>)?;
     let tag = MenuItem::with_id(app, "tag-last", "Tag last session…", true, None::<&str>)?;
+    let drift = MenuItem::with_id(app, "drift", "Every log format recognised", false, None::<&str>)?;
     let pause = MenuItem::with_id(app, "pause", "Pause watching", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
     let sep1 = PredefinedMenuItem::separator(app)?;
@@ -45,6 +52,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
     for (_, i) in &per_source {
         items.push(i);
     }
+    items.push(&drift);
     items.extend([&sep1 as &dyn tauri::menu::IsMenuItem<Wry>, &open, &tag, &pause, &sep2, &quit]);
     let menu = Menu::with_items(app, &items)?;
     let icon = Image::from_bytes(include_bytes!("../icons/tray.png"))?;
@@ -67,7 +75,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
             _ => {}
         })
         .build(app)?;
-    app.manage(TrayItems { tray, today, per_source, pause });
+    app.manage(TrayItems { tray, today, per_source, drift, pause });
     Ok(())
 }
 
@@ -99,8 +107,24 @@ pub fn refresh(app: &AppHandle) {
                 let _ = item.set_text(text);
             }
             let suffix = if paused { " (paused)" } else { "" };
+            // Sources whose records could not be read: their figures may be low.
+            let drift = st.read(|store, _, _| ingest::stored_drift(store).map_err(|e| e.to_string()));
+            let mut drifted: Vec<String> = drift
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(id, d)| format!("{id} ({} unreadable)", d.unreadable_records))
+                .collect();
+            drifted.sort();
+            let warning = if drifted.is_empty() {
+                let _ = items.drift.set_text("Every log format recognised");
+                String::new()
+            } else {
+                let text = format!("⚠ Format may have changed: {}", drifted.join(", "));
+                let _ = items.drift.set_text(&text);
+                format!("\n{text}")
+            };
             let _ = items.tray.set_title(Some(format!("{}{suffix}", usd(t.cost_usd))));
-            let _ = items.tray.set_tooltip(Some(format!("Tokenworth — {line}{suffix}")));
+            let _ = items.tray.set_tooltip(Some(format!("Tokenworth — {line}{suffix}{warning}")));
         }
         Err(e) => {
             let _ = items.today.set_text(format!("⚠ {e}"));

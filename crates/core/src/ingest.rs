@@ -604,19 +604,6 @@ pub fn drift(
     for (id, n, since) in run().map_err(|e| store.err(e))? {
         out.insert(id, Drift { unreadable_records: n.max(0) as u64, unknown_files: 0, since_ms: since });
     }
-    let mut ignored = Vec::new();
-    for s in sources {
-        let found = discover(s.as_ref(), env, &mut ignored);
-        if found.unknown_files == 0 {
-            continue;
-        }
-        let d = out.entry(s.id().to_string()).or_default();
-        d.unknown_files = found.unknown_files;
-        d.since_ms = match (d.since_ms, found.unknown_since_ms) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
     Ok(out)
 }
 
