@@ -3,8 +3,9 @@
 //! than parsing the 3 MB JSON.
 //!
 //! ```text
-//! tokenworth-prices 1
-//! E <tier> <key> <input> <output> <cw5m> <cw1h> <cr> <in_long> <out_long> <cw5m_long> <cw1h_long> <cr_long>
+//! tokenworth-prices 2
+//! V <version>                     (optional)
+//! E <tier> <key> <input> <output> <cw5m> <cw1h> <cr> <in_long> <out_long> <cw5m_long> <cw1h_long> <cr_long> <fast>
 //! N <record> <normalised name>     (longest first)
 //! D <record> <normalised name-YYYYMMDD>
 //! ```
@@ -18,7 +19,7 @@ use std::fmt::Write as _;
 use crate::grouping::{Groups, Record};
 use crate::ModelPrice;
 
-const HEADER: &str = "tokenworth-prices 1";
+const HEADER: &str = "tokenworth-prices 2";
 
 /// True when `key` can be stored (no tab or line break).
 #[allow(dead_code)] // used by build.rs
@@ -28,9 +29,18 @@ pub(crate) fn storable(key: &str) -> bool {
 
 #[allow(dead_code)] // used by build.rs and tests
 pub(crate) fn write(records: &[Record], groups: &Groups) -> String {
+    write_versioned(records, groups, None)
+}
+
+/// [`write`], with a `V <version>` line after the header when `version` is given (and
+/// storable).
+pub(crate) fn write_versioned(records: &[Record], groups: &Groups, version: Option<&str>) -> String {
     let mut out = String::with_capacity(records.len() * 96);
     out.push_str(HEADER);
     out.push('\n');
+    if let Some(v) = version.filter(|v| storable(v)) {
+        let _ = writeln!(out, "V\t{v}");
+    }
     for r in records {
         let p = &r.price;
         let _ = write!(
@@ -38,9 +48,14 @@ pub(crate) fn write(records: &[Record], groups: &Groups) -> String {
             "E\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             r.tier, r.key, p.input, p.output, p.cache_write_5m, p.cache_write_1h, p.cache_read
         );
-        for long in
-            [p.input_long, p.output_long, p.cache_write_5m_long, p.cache_write_1h_long, p.cache_read_long]
-        {
+        for long in [
+            p.input_long,
+            p.output_long,
+            p.cache_write_5m_long,
+            p.cache_write_1h_long,
+            p.cache_read_long,
+            r.fast,
+        ] {
             out.push('\t');
             if let Some(v) = long {
                 let _ = write!(out, "{v}");
@@ -56,7 +71,17 @@ pub(crate) fn write(records: &[Record], groups: &Groups) -> String {
     out
 }
 
-/// Parse what [`write`] produced; `None` on any malformed line.
+/// The version a [`write_versioned`] text carries.
+pub(crate) fn read_version(text: &str) -> Option<&str> {
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    lines.next()?.strip_prefix("V\t")
+}
+
+/// Parse what [`write`] produced; `None` on any malformed line (or on the text of an
+/// older format version).
 pub(crate) fn read(text: &str) -> Option<(Vec<Record>, Groups)> {
     let mut lines = text.lines();
     if lines.next()? != HEADER {
@@ -67,6 +92,7 @@ pub(crate) fn read(text: &str) -> Option<(Vec<Record>, Groups)> {
     for line in lines {
         let mut f = line.split('\t');
         match f.next()? {
+            "V" => {}
             "E" => {
                 let tier = f.next()?.parse().ok()?;
                 let key = f.next()?.to_owned();
@@ -90,7 +116,11 @@ pub(crate) fn read(text: &str) -> Option<(Vec<Record>, Groups)> {
                     cache_write_1h_long: opt()?,
                     cache_read_long: opt()?,
                 };
-                records.push(Record { key, price, tier });
+                let fast = opt()?;
+                if f.next().is_some() {
+                    return None;
+                }
+                records.push(Record { key, price, tier, fast });
             }
             tag @ ("N" | "D") => {
                 let i: usize = f.next()?.parse().ok()?;

@@ -16,6 +16,9 @@ pub(crate) struct Record {
     pub price: ModelPrice,
     /// See [`provider_tier`].
     pub tier: u8,
+    /// Fast-mode multiplier on every price (`provider_specific_entry.fast`), if the
+    /// table gives one.
+    pub fast: Option<f64>,
 }
 
 /// Normalised names → index of the chosen record.

@@ -4,6 +4,7 @@
 //! building values. A field of an unexpected type (string, object, null…) is treated as
 //! absent instead of failing the whole table, and a non-object top-level value is skipped.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -26,6 +27,8 @@ struct RawEntry {
     cache_creation_input_token_cost_above_1hr_above_200k_tokens: Option<f64>,
     cache_read_input_token_cost_above_200k_tokens: Option<f64>,
     litellm_provider: Option<String>,
+    /// `provider_specific_entry.fast`: the fast-mode multiplier on the whole price.
+    fast: Option<f64>,
 }
 
 /// Field names we read; everything else is `Other` and skipped.
@@ -41,6 +44,7 @@ enum Field {
     CacheWrite1hLong,
     CacheReadLong,
     Provider,
+    ProviderSpecific,
     Other,
 }
 
@@ -65,6 +69,7 @@ impl<'de> Deserialize<'de> for Field {
                     "cache_creation_input_token_cost_above_1hr_above_200k_tokens" => Field::CacheWrite1hLong,
                     "cache_read_input_token_cost_above_200k_tokens" => Field::CacheReadLong,
                     "litellm_provider" => Field::Provider,
+                    "provider_specific_entry" => Field::ProviderSpecific,
                     _ => Field::Other,
                 })
             }
@@ -92,6 +97,10 @@ fn read_entry<'de, A: MapAccess<'de>>(mut map: A) -> Result<RawEntry, A::Error> 
                 e.litellm_provider = map.next_value::<LenientString>()?.0;
                 continue;
             }
+            Field::ProviderSpecific => {
+                e.fast = map.next_value::<ProviderSpecific>()?.fast;
+                continue;
+            }
             Field::Other => {
                 map.next_value::<IgnoredAny>()?;
                 continue;
@@ -114,7 +123,7 @@ pub(crate) fn parse_table(json: &str) -> Result<Vec<Record>, serde_json::Error> 
         let Some(e) = entry.0 else { continue };
         if let Some(price) = to_price(&e) {
             let tier = provider_tier(e.litellm_provider.as_deref().unwrap_or(""));
-            out.push(Record { key, price, tier });
+            out.push(Record { key, price, tier, fast: valid_multiplier(e.fast) });
         }
     }
     out.sort_unstable_by(|a, b| a.key.cmp(&b.key));
@@ -124,6 +133,11 @@ pub(crate) fn parse_table(json: &str) -> Result<Vec<Record>, serde_json::Error> 
 /// A usable price: finite and non-negative.
 fn valid(x: Option<f64>) -> Option<f64> {
     x.filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+/// A usable multiplier: finite and positive.
+pub(crate) fn valid_multiplier(x: Option<f64>) -> Option<f64> {
+    x.filter(|v| v.is_finite() && *v > 0.0)
 }
 
 fn to_price(e: &RawEntry) -> Option<ModelPrice> {
@@ -180,6 +194,59 @@ impl<'de> Deserialize<'de> for MaybeEntry {
             }
             fn visit_unit<E>(self) -> Result<MaybeEntry, E> {
                 Ok(MaybeEntry(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `provider_specific_entry`: only its `fast` multiplier is read; a value that is not an
+/// object, or a `fast` that is not a number, is absent.
+#[derive(Default)]
+struct ProviderSpecific {
+    fast: Option<f64>,
+}
+
+impl<'de> Deserialize<'de> for ProviderSpecific {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ProviderSpecific;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("provider-specific settings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ProviderSpecific, A::Error> {
+                let mut p = ProviderSpecific::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "fast" {
+                        p.fast = map.next_value::<LenientF64>()?.0;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(p)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ProviderSpecific, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ProviderSpecific::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<ProviderSpecific, E> {
+                Ok(ProviderSpecific::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<ProviderSpecific, E> {
+                Ok(ProviderSpecific::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<ProviderSpecific, E> {
+                Ok(ProviderSpecific::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<ProviderSpecific, E> {
+                Ok(ProviderSpecific::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<ProviderSpecific, E> {
+                Ok(ProviderSpecific::default())
+            }
+            fn visit_unit<E>(self) -> Result<ProviderSpecific, E> {
+                Ok(ProviderSpecific::default())
             }
         }
         d.deserialize_any(V)

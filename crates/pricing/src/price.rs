@@ -88,6 +88,23 @@ impl ModelPrice {
         self.cost(t, is_long_context(t))
     }
 
+    /// Every price (long-context ones included) times `m`, e.g. a fast-mode multiplier.
+    pub fn scaled(&self, m: f64) -> ModelPrice {
+        let s = |x: f64| x * m;
+        ModelPrice {
+            input: s(self.input),
+            output: s(self.output),
+            cache_write_5m: s(self.cache_write_5m),
+            cache_write_1h: s(self.cache_write_1h),
+            cache_read: s(self.cache_read),
+            input_long: self.input_long.map(s),
+            output_long: self.output_long.map(s),
+            cache_write_5m_long: self.cache_write_5m_long.map(s),
+            cache_write_1h_long: self.cache_write_1h_long.map(s),
+            cache_read_long: self.cache_read_long.map(s),
+        }
+    }
+
     /// Whether any long-context price is set.
     pub fn has_long_context_prices(&self) -> bool {
         self.input_long.is_some()

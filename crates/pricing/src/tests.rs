@@ -442,3 +442,122 @@ fn override_errors_are_clear() {
     assert!(err.to_string().contains("line 2"), "{err}");
     assert!(std::error::Error::source(&err).is_some());
 }
+
+// ---------------------------------------------------------------------------------
+// Fast mode
+
+const FAST: &str = r#"{
+    "claude-opus-x": {"input_cost_per_token": 5e-6, "output_cost_per_token": 2.5e-5,
+                      "input_cost_per_token_above_200k_tokens": 1e-5,
+                      "provider_specific_entry": {"us": 1.1, "fast": 2}},
+    "claude-plain-x": {"input_cost_per_token": 3e-6, "output_cost_per_token": 1.5e-5,
+                       "provider_specific_entry": {"us": 1.1}},
+    "odd-a": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6,
+              "provider_specific_entry": {"fast": "3"}},
+    "odd-b": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6,
+              "provider_specific_entry": {"fast": -2}},
+    "odd-c": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6,
+              "provider_specific_entry": [1, 2]},
+    "odd-d": {"input_cost_per_token": 1e-6, "output_cost_per_token": 1e-6,
+              "provider_specific_entry": {"fast": {"x": 1}, "nested": {"fast": 9}}},
+    "grok-x": {"input_cost_per_token": 2e-6, "output_cost_per_token": 1e-5,
+               "provider_specific_entry": {"fast": 4}},
+    "grok-x-fast": {"input_cost_per_token": 2e-7, "output_cost_per_token": 5e-7}
+}"#;
+
+fn fast_table() -> PriceTable {
+    PriceTable::from_json(FAST, "fast-test").expect("parses")
+}
+
+#[test]
+fn fast_multiplier_is_read_leniently() {
+    let t = fast_table();
+    let fast = |key: &str| t.records[t.exact[key]].fast;
+    assert_eq!(fast("claude-opus-x"), Some(2.0));
+    assert_eq!(fast("claude-plain-x"), None);
+    assert_eq!(fast("odd-a"), Some(3.0));
+    assert_eq!(fast("odd-b"), None, "a negative multiplier is no multiplier");
+    assert_eq!(fast("odd-c"), None);
+    assert_eq!(fast("odd-d"), None, "only the entry's own `fast` counts");
+}
+
+#[test]
+fn embedded_table_carries_fast_multipliers() {
+    let t = embedded();
+    let opus5 = t.resolve("claude-opus-5").expect("claude-opus-5 priced");
+    let fast = t.resolve("claude-opus-5-fast").expect("claude-opus-5-fast priced");
+    assert!(close(fast.input, opus5.input * 2.0), "{} vs {}", fast.input, opus5.input);
+    assert!(close(fast.output, opus5.output * 2.0));
+    assert!(close(fast.cache_read, opus5.cache_read * 2.0));
+    assert!(close(fast.cache_write_5m, opus5.cache_write_5m * 2.0));
+    assert_eq!(t.resolve_key("claude-opus-5-fast").as_deref(), Some("claude-opus-5-fast (x2)"));
+    // No multiplier in this snapshot for Opus 4.6: base price, never an invented one.
+    assert_eq!(t.resolve("claude-opus-4-6-fast"), t.resolve("claude-opus-4-6"));
+    assert!(t.resolve("claude-opus-4-6").is_some());
+}
+
+#[test]
+fn fast_requests_cost_the_multiplier_on_every_kind_and_tier() {
+    let t = fast_table();
+    let base = t.resolve("claude-opus-x").expect("priced");
+    let fast = t.resolve("claude-opus-x-fast").expect("priced");
+    let short =
+        Tokens { input: 1000, cache_write_5m: 200, cache_write_1h: 300, cache_read: 4000, output: 500 };
+    let long = Tokens { input: 150_000, cache_read: 60_000, output: 10, ..Tokens::default() };
+    for tok in [short, long] {
+        let (b, f) = (base.request_cost(&tok), fast.request_cost(&tok));
+        assert!(b > 0.0);
+        assert!(close(f, 2.0 * b), "{f} != 2 x {b}");
+    }
+    // The long-context price composes with the multiplier: 1e-5 x 2 per input token.
+    assert!(close(fast.request_cost(&long), 2.0 * (150_000.0 * 1e-5 + 60_000.0 * 5e-7 + 10.0 * 2.5e-5)));
+    // Spellings that reach the same entry get the same multiplier.
+    for name in ["claude-opus-x-FAST", "anthropic/claude-opus-x-fast", "claude-opus-x-20260101-fast"] {
+        assert_eq!(t.resolve(name), Some(fast), "{name}");
+    }
+}
+
+#[test]
+fn fast_falls_back_and_yields_to_real_keys() {
+    let t = fast_table();
+    // No multiplier: base price under the base key.
+    assert_eq!(t.resolve("claude-plain-x-fast"), t.resolve("claude-plain-x"));
+    assert_eq!(t.resolve_key("claude-plain-x-fast").as_deref(), Some("claude-plain-x"));
+    // A key spelled with `-fast` is a model of its own, priced as the table says.
+    assert_eq!(t.resolve_key("grok-x-fast").as_deref(), Some("grok-x-fast"));
+    assert_eq!(t.resolve_key("xai/grok-x-fast").as_deref(), Some("grok-x-fast"));
+    // Unknown stays unknown; a bare suffix is not a model.
+    assert_eq!(t.resolve("nothing-fast"), None);
+    assert_eq!(t.resolve("-fast"), None);
+    assert_eq!(t.resolve("fast"), None);
+    // An override is priced as written, with or without the suffix.
+    let mut t = fast_table();
+    t.apply_overrides("[pricing.models.\"claude-opus-x\"]\ninput = 1.0\noutput = 2.0\n").unwrap();
+    assert_eq!(t.resolve("claude-opus-x-fast"), t.resolve("claude-opus-x"));
+    t.apply_overrides("[pricing.models.\"claude-opus-x-fast\"]\ninput = 7.0\noutput = 8.0\n").unwrap();
+    assert!(close(t.resolve("claude-opus-x-fast").map_or(0.0, |p| p.input), 7e-6));
+}
+
+#[test]
+fn compact_round_trip_keeps_version_and_multipliers() {
+    let t = fast_table();
+    let text = t.to_compact();
+    assert!(text.starts_with("tokenworth-prices 2\nV\tfast-test\n"), "{}", &text[..40.min(text.len())]);
+    let back = PriceTable::from_compact(&text, "other").expect("reads back");
+    assert_eq!(back.version(), "fast-test");
+    assert_eq!(back.records, t.records);
+    for name in ["claude-opus-x-fast", "grok-x-fast", "anthropic/claude-plain-x", "odd-a-fast"] {
+        assert_eq!(back.resolve(name), t.resolve(name), "{name}");
+        assert_eq!(back.resolve_key(name), t.resolve_key(name), "{name}");
+    }
+    // Damaged or older texts are refused, never half-read.
+    assert!(PriceTable::from_compact(&text[..text.len() / 2], "x").is_none_or(|p| p.len() < t.len()));
+    assert!(PriceTable::from_compact(&text.replace("prices 2", "prices 1"), "x").is_none());
+    assert!(PriceTable::from_compact(&text.replace("\t2\t", "\tx\t"), "x").is_none());
+    assert!(PriceTable::from_compact("", "x").is_none());
+    // The embedded text has no version line; the shipped VERSION names it.
+    assert_eq!(
+        PriceTable::from_compact(EMBEDDED_COMPACT, "v").map(|p| p.version().to_owned()),
+        Some("v".into())
+    );
+}
