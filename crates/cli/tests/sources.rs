@@ -86,3 +86,26 @@ fn a_renamed_field_and_a_strange_file_show_as_format_drift() {
     let text = String::from_utf8(run_ok(&home, &data, &["sources", "--no-scan"]).stdout).unwrap();
     assert!(text.contains("format may have changed: 2 unreadable records, 1 unknown files"), "{text}");
 }
+
+/// Fast mode (`usage.speed: "fast"`) is its own model key, priced at the table's multiplier
+/// (claude-opus-5 has `provider_specific_entry.fast: 2`).
+#[test]
+fn fast_mode_is_its_own_model_at_the_tables_multiplier() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let data = tmp.path().join("data");
+    let line = |id: &str, speed: &str| {
+        format!(
+            r#"{{"type":"assistant","cwd":"/w","sessionId":"f1","timestamp":"2026-03-02T10:00:00.000Z","requestId":"r{id}","message":{{"id":"m{id}","model":"claude-opus-5","role":"assistant","usage":{{"input_tokens":1000,"cache_read_input_tokens":5000,"output_tokens":2000{speed}}}}}}}"#
+        )
+    };
+    let text = format!("{}\n{}\n", line("1", ""), line("2", r#","speed":"fast""#));
+    write(&home.join(".claude/projects/-w/f1.jsonl"), text.as_bytes());
+    let v = json_of(&run_ok(&home, &data, &["daily", "--json", "--breakdown"]));
+    let models = &v["days"][0]["models"];
+    let (normal, fast) = (&models["claude-opus-5"], &models["claude-opus-5-fast"]);
+    assert_eq!(normal["output_tokens"], 2000, "{v}");
+    assert_eq!(fast["output_tokens"], 2000, "{v}");
+    let (a, b) = (normal["cost_usd"].as_f64().unwrap(), fast["cost_usd"].as_f64().unwrap());
+    assert!(a > 0.0 && (b - 2.0 * a).abs() < 1e-9, "fast {b} = 2 × {a}");
+}

@@ -150,6 +150,15 @@ struct Usage {
     #[serde(default, deserialize_with = "u64_or_null")]
     cache_read_input_tokens: u64,
     cache_creation: Option<CacheCreation>,
+    /// `"speed": "fast"`: fast mode, priced at the table's fast multiplier and reported as
+    /// `<model>-fast`.
+    #[serde(default, rename = "speed", deserialize_with = "is_fast")]
+    fast: bool,
+}
+
+/// `speed` read leniently: only the string `"fast"` is fast mode.
+fn is_fast<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(lenient_str(d)?.is_some_and(|s| s == "fast"))
 }
 
 #[derive(Deserialize, Debug, Default, PartialEq)]
@@ -279,6 +288,10 @@ fn skim_usage(k: &mut Skim) -> Option<Usage> {
                     Some(c)
                 })?;
             }
+            b"speed" => {
+                first(&mut seen, 5)?;
+                u.fast = k.str_or_null()?.is_some_and(|s| s == "fast");
+            }
             _ => k.skip()?,
         }
         Some(())
@@ -383,7 +396,12 @@ impl LineParser for ClaudeParser {
             source: ID,
             session_id: session,
             project,
-            model: if model.is_empty() { "unknown".to_string() } else { model.to_string() },
+            model: match (model.is_empty(), usage.fast) {
+                (true, _) => "unknown".to_string(),
+                (false, false) => model.to_string(),
+                // Fast mode: its own model key, priced at the table's fast multiplier.
+                (false, true) => format!("{model}-fast"),
+            },
             model_fallback: model.is_empty(),
             ts_ms,
             dedupe_key,
@@ -425,6 +443,10 @@ mod tests {
             ASSISTANT.replace(r#""requestId":"req_1","#, ""),
             ASSISTANT.replace(r#""input_tokens":7"#, r#""input_tokens":null"#),
             ASSISTANT.replace(r#""output_tokens":109"#, r#""output_tokens":1.9e2"#),
+            ASSISTANT.replace(r#""service_tier":"standard""#, r#""service_tier":"standard","speed":"fast""#),
+            ASSISTANT
+                .replace(r#""service_tier":"standard""#, r#""speed":"standard","service_tier":"standard""#),
+            ASSISTANT.replace(r#""service_tier":"standard""#, r#""speed":null"#),
             ASSISTANT.replace(r#""output_tokens":109"#, r#""output_tokens":-3"#),
             ASSISTANT.replace(r#""output_tokens":109"#, r#""output_tokens":99999999999999999999999"#),
             ASSISTANT.replace(
