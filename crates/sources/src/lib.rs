@@ -33,6 +33,7 @@ mod skim;
 pub mod claude;
 pub mod codex;
 pub mod gemini;
+pub mod qwen;
 
 pub use env::Env;
 pub use model::{Observation, Output, Tokens, UsageEvent};
