@@ -40,7 +40,12 @@ pub use model::{Observation, Output, Tokens, UsageEvent};
 
 /// Every source Tokenworth knows, in display order. One line per tool.
 pub fn all() -> Vec<Box<dyn Source>> {
-    vec![Box::new(claude::ClaudeCode), Box::new(codex::Codex), Box::new(gemini::GeminiCli)]
+    vec![
+        Box::new(claude::ClaudeCode),
+        Box::new(codex::Codex),
+        Box::new(gemini::GeminiCli),
+        Box::new(qwen::QwenCode),
+    ]
 }
 
 /// How a file's content is read.
