@@ -118,3 +118,46 @@ pub fn describe(path: &Path, e: &rusqlite::Error) -> String {
         _ => format!("cannot read database {}: {e}", path.display()),
     }
 }
+
+/// The column names of a table (empty when there is no such table), so a source can read the
+/// versions of a tool's schema it knows and skip a column that a version lacks.
+pub fn columns(db: &Connection, table: &str) -> Result<std::collections::HashSet<String>, rusqlite::Error> {
+    let mut stmt = db.prepare("SELECT name FROM pragma_table_info(?1)")?;
+    let names = stmt.query_map([table], |r| r.get::<_, String>(0))?;
+    names.collect()
+}
+
+/// What a database source keeps between reads of changed rows: a watermark (the largest update
+/// time seen) and the rows that looked like usage but could not be read, by id, so the drift
+/// count stays true when only changed rows are read (a row read again and now readable leaves
+/// the set).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct RowState<W> {
+    pub mark: Option<W>,
+    #[serde(default)]
+    pub unreadable: std::collections::BTreeSet<String>,
+}
+
+impl<W: serde::Serialize + serde::de::DeserializeOwned> RowState<W> {
+    /// The saved state, or an empty one (read everything) when there is none or it is of
+    /// another version.
+    pub fn load(state: Option<&str>) -> RowState<W> {
+        state
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or(RowState { mark: None, unreadable: Default::default() })
+    }
+
+    /// Records whether row `id` could be read this time.
+    pub fn note(&mut self, id: &str, unreadable: bool) {
+        if unreadable {
+            self.unreadable.insert(id.to_owned());
+        } else {
+            self.unreadable.remove(id);
+        }
+    }
+
+    /// The state to save, and the number of unreadable rows to report.
+    pub fn save(&self) -> (Option<String>, u64) {
+        (serde_json::to_string(self).ok(), self.unreadable.len() as u64)
+    }
+}
