@@ -283,7 +283,8 @@ fn read_message(msg: &Value, id: Option<&str>, session: Option<&str>, parts: &[&
         group_key: None,
         sidechain: false,
         tokens: tokens.normalized(),
-        logged_cost_usd: msg.get("cost").and_then(Value::as_f64),
+        // OpenCode writes 0 for a model it has no price for: computed from the table then.
+        logged_cost_usd: msg.get("cost").and_then(Value::as_f64).filter(|c| *c > 0.0),
         git_branch: None,
         parent_session: None,
     });
