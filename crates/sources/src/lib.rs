@@ -32,6 +32,7 @@ mod skim;
 
 pub mod claude;
 pub mod codex;
+pub mod goose;
 pub mod opencode;
 
 pub use env::Env;
@@ -39,7 +40,12 @@ pub use model::{Observation, Output, Tokens, UsageEvent};
 
 /// Every source Tokenworth knows, in display order. One line per tool.
 pub fn all() -> Vec<Box<dyn Source>> {
-    vec![Box::new(claude::ClaudeCode), Box::new(codex::Codex), Box::new(opencode::OpenCode)]
+    vec![
+        Box::new(claude::ClaudeCode),
+        Box::new(codex::Codex),
+        Box::new(opencode::OpenCode),
+        Box::new(goose::Goose),
+    ]
 }
 
 /// How a file's content is read.
