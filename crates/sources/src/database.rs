@@ -118,3 +118,176 @@ pub fn describe(path: &Path, e: &rusqlite::Error) -> String {
         _ => format!("cannot read database {}: {e}", path.display()),
     }
 }
+
+/// The column names of a table (empty when there is no such table), so a source can read the
+/// versions of a tool's schema it knows and skip a column that a version lacks.
+pub fn columns(db: &Connection, table: &str) -> Result<std::collections::HashSet<String>, rusqlite::Error> {
+    let mut stmt = db.prepare("SELECT name FROM pragma_table_info(?1)")?;
+    let names = stmt.query_map([table], |r| r.get::<_, String>(0))?;
+    names.collect()
+}
+
+/// What a database source keeps between reads of changed rows: a watermark (the largest update
+/// time seen) and the rows that looked like usage but could not be read, by id, so the drift
+/// count stays true when only changed rows are read (a row read again and now readable leaves
+/// the set).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct RowState<W> {
+    pub mark: Option<W>,
+    #[serde(default)]
+    pub unreadable: std::collections::BTreeSet<String>,
+}
+
+impl<W: serde::Serialize + serde::de::DeserializeOwned> RowState<W> {
+    /// The saved state, or an empty one (read everything) when there is none or it is of
+    /// another version.
+    pub fn load(state: Option<&str>) -> RowState<W> {
+        state
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or(RowState { mark: None, unreadable: Default::default() })
+    }
+
+    /// Records whether row `id` could be read this time.
+    pub fn note(&mut self, id: &str, unreadable: bool) {
+        if unreadable {
+            self.unreadable.insert(id.to_owned());
+        } else {
+            self.unreadable.remove(id);
+        }
+    }
+
+    /// The state to save, and the number of unreadable rows to report.
+    pub fn save(&self) -> (Option<String>, u64) {
+        (serde_json::to_string(self).ok(), self.unreadable.len() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Names, sizes and modification times of every file in a folder.
+    fn listing(dir: &Path) -> BTreeMap<String, (u64, std::time::SystemTime)> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let m = e.metadata().unwrap();
+                (e.file_name().to_string_lossy().into_owned(), (m.len(), m.modified().unwrap()))
+            })
+            .collect()
+    }
+
+    fn rows(db: &Db) -> i64 {
+        db.conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap()
+    }
+
+    /// A writer in WAL mode that never checkpoints, with `n` rows committed in the WAL only.
+    fn wal_writer(path: &Path, n: i64) -> Connection {
+        let w = Connection::open(path).unwrap();
+        w.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE t(x);").unwrap();
+        for i in 0..n {
+            w.execute("INSERT INTO t VALUES (?1)", [i]).unwrap();
+        }
+        w
+    }
+
+    /// Waits until the clock's next tick, so a file written by a read would show a new mtime.
+    fn tick() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+
+    #[test]
+    fn reads_rows_committed_only_in_the_wal_while_the_writer_is_open() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("tool.db");
+        let w = wal_writer(&path, 5);
+        let db = open(&path).unwrap();
+        assert_eq!(db.mode, OpenMode::ReadOnly);
+        assert_eq!(rows(&db), 5);
+        // More rows while the reader's connection stays open: a new read sees them.
+        w.execute("INSERT INTO t VALUES (99)", []).unwrap();
+        assert_eq!(rows(&db), 6);
+        drop(db);
+        assert_eq!(rows(&open(&path).unwrap()), 6);
+    }
+
+    #[test]
+    fn no_mode_writes_beside_the_database() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Immutable: a database nobody has open.
+        let closed = tmp.path().join("closed");
+        std::fs::create_dir(&closed).unwrap();
+        drop(wal_writer(&closed.join("a.db"), 3)); // the last close checkpoints and removes the WAL
+                                                   // Read-only: the tool is running (its -wal and -shm exist).
+        let running = tmp.path().join("running");
+        std::fs::create_dir(&running).unwrap();
+        let _w = wal_writer(&running.join("a.db"), 3);
+        // Copy: a -wal left without its -shm (the tool crashed and the -shm was removed).
+        let crashed = tmp.path().join("crashed");
+        std::fs::create_dir(&crashed).unwrap();
+        for f in ["a.db", "a.db-wal"] {
+            std::fs::copy(running.join(f), crashed.join(f)).unwrap();
+        }
+        for (dir, mode) in
+            [(&closed, OpenMode::Immutable), (&running, OpenMode::ReadOnly), (&crashed, OpenMode::Copy)]
+        {
+            let before = listing(dir);
+            tick();
+            let db = open(&dir.join("a.db")).unwrap();
+            assert_eq!(db.mode, mode, "{}", dir.display());
+            assert_eq!(rows(&db), 3, "{mode:?}");
+            drop(db);
+            tick();
+            assert_eq!(listing(dir), before, "{mode:?} changed the folder of the database");
+        }
+    }
+
+    #[test]
+    fn bad_databases_are_a_clear_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Random bytes: not a database.
+        let junk = tmp.path().join("junk.db");
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut random = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect()
+        };
+        std::fs::write(&junk, random(3000)).unwrap();
+        let e = open(&junk).err().unwrap();
+        assert!(e.contains("junk.db") && e.contains("not a SQLite database"), "{e}");
+        // Encrypted-looking: whole pages of random bytes, no SQLite header.
+        let enc = tmp.path().join("enc.db");
+        std::fs::write(&enc, random(4096 * 4)).unwrap();
+        let e = open(&enc).err().unwrap();
+        assert!(e.contains("enc.db") && e.contains("encrypted"), "{e}");
+        // Empty file: SQLite sees an empty database; no tables, no error.
+        let empty = tmp.path().join("empty.db");
+        std::fs::write(&empty, b"").unwrap();
+        assert!(open(&empty).is_ok());
+    }
+
+    #[test]
+    fn a_database_locked_by_an_exclusive_writer_is_an_error_or_a_consistent_copy() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("locked.db");
+        let w = wal_writer(&path, 2);
+        // An exclusive writer in the middle of a transaction (rows 3..5 not committed).
+        w.execute_batch("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; INSERT INTO t VALUES (3);").unwrap();
+        let started = std::time::Instant::now();
+        match open(&path) {
+            // Read through a copy or a snapshot: only committed rows.
+            Ok(db) => assert_eq!(rows(&db), 2),
+            Err(e) => assert!(e.contains("locked.db") && e.contains("locked"), "{e}"),
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        w.execute_batch("COMMIT;").unwrap();
+    }
+}

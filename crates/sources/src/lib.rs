@@ -34,6 +34,8 @@ pub mod claude;
 pub mod codex;
 pub mod gemini;
 pub mod qwen;
+pub mod goose;
+pub mod opencode;
 
 pub use env::Env;
 pub use model::{Observation, Output, Tokens, UsageEvent};
@@ -45,6 +47,8 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(codex::Codex),
         Box::new(gemini::GeminiCli),
         Box::new(qwen::QwenCode),
+        Box::new(opencode::OpenCode),
+        Box::new(goose::Goose),
     ]
 }
 
