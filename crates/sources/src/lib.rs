@@ -32,13 +32,20 @@ mod skim;
 
 pub mod claude;
 pub mod codex;
+pub mod cursor;
+pub mod droid;
 
 pub use env::Env;
 pub use model::{Observation, Output, Tokens, UsageEvent};
 
 /// Every source Tokenworth knows, in display order. One line per tool.
 pub fn all() -> Vec<Box<dyn Source>> {
-    vec![Box::new(claude::ClaudeCode), Box::new(codex::Codex)]
+    vec![
+        Box::new(claude::ClaudeCode),
+        Box::new(codex::Codex),
+        Box::new(droid::Droid),
+        Box::new(cursor::Cursor),
+    ]
 }
 
 /// How a file's content is read.
