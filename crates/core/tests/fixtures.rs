@@ -5,6 +5,10 @@
 //! pieces cut mid-line (a line cut, a JSON document cut) with a scan after each piece, which must
 //! end at the same totals.
 //!
+//! An optional `"mtimes": {"<path below home>": "<RFC 3339>"}` in expected.json sets those files'
+//! modification times (after the copy, and after each piece): a running total in a log with no
+//! last-update time of its own (Droid) falls on its file's mtime.
+//!
 //! A file named `<name>.db.sql` in a home is a SQL script that becomes the SQLite database
 //! `<name>` (another tool's database): in one scan it is written and closed (no `-wal`); fed in
 //! pieces, its statements run a few at a time on a connection that stays open in WAL mode with
@@ -55,6 +59,19 @@ fn files_below(dir: &Path, out: &mut Vec<PathBuf>) {
         } else {
             out.push(p);
         }
+    }
+}
+
+fn set_mtimes(home: &Path, expected: &Value) {
+    let Some(mtimes) = expected["mtimes"].as_object() else { return };
+    for (rel, ts) in mtimes {
+        let path = home.join(rel);
+        if !path.exists() {
+            continue;
+        }
+        let t = chrono::DateTime::parse_from_rfc3339(ts.as_str().unwrap()).unwrap();
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(t.timestamp_millis() as u64);
+        std::fs::File::options().append(true).open(&path).unwrap().set_modified(t).unwrap();
     }
 }
 
@@ -165,6 +182,7 @@ fn every_fixture_once_and_rescanned() {
         let tmp = tempfile::tempdir().unwrap();
         let home = tmp.path().join("home");
         copy_dir(&case.join("home"), &home);
+        set_mtimes(&home, &expected);
         let env = env_for(&home, &expected);
         let mut store = Store::open(&tmp.path().join("data/ledger.db")).unwrap();
         scan(&mut store, &env);
@@ -232,6 +250,7 @@ fn every_fixture_fed_in_pieces_cut_mid_line() {
                     f.write_all(&bytes[have..cut]).unwrap();
                 }
             }
+            set_mtimes(&home, &expected);
             scan_mid_write(&mut store, &env);
         }
         check(&case, &observed(&store, &table), &expected, "fed in pieces");

@@ -36,6 +36,8 @@ pub mod gemini;
 pub mod qwen;
 pub mod goose;
 pub mod opencode;
+pub mod cursor;
+pub mod droid;
 
 pub use env::Env;
 pub use model::{Observation, Output, Tokens, UsageEvent};
@@ -49,6 +51,8 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(qwen::QwenCode),
         Box::new(opencode::OpenCode),
         Box::new(goose::Goose),
+        Box::new(droid::Droid),
+        Box::new(cursor::Cursor),
     ]
 }
 

@@ -4,7 +4,8 @@
 //! → `claude-opus-4-5`).
 
 /// Normalises a tool-specific model name: strips `custom:`, a bracketed provider (`[Anthropic]`)
-/// and a trailing instance number (`-0`), a `-thinking` variant marker, lowercases, and turns
+/// and a trailing instance number (`-0`), a `-thinking` variant marker, lowercases, turns spaces
+/// into `-` (Droid's transcript writes `Claude Opus 4.5 Thinking [Anthropic]`), and turns
 /// `.` between digits into `-` (`4.5` → `4-5`), as Anthropic's API ids are written.
 pub fn normalize(raw: &str) -> String {
     let mut s = raw.trim();
@@ -17,6 +18,7 @@ pub fn normalize(raw: &str) -> String {
         match c {
             '[' => depth += 1,
             ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 && c.is_whitespace() => out.push('-'),
             _ if depth == 0 => out.push(c.to_ascii_lowercase()),
             _ => {}
         }
@@ -65,5 +67,7 @@ mod tests {
         assert_eq!(normalize("gemini-2.5-pro"), "gemini-2.5-pro");
         assert_eq!(normalize("claude-opus-4-5-thinking"), "claude-opus-4-5");
         assert_eq!(normalize("GLM-4.6"), "glm-4.6");
+        assert_eq!(normalize("Claude Opus 4.5 Thinking [Anthropic]"), "claude-opus-4-5");
+        assert_eq!(normalize("Claude-Sonnet-4-[Anthropic]"), "claude-sonnet-4");
     }
 }
