@@ -50,24 +50,47 @@ def norm_date(v):
     raise RuntimeError("unexpected date %r in ccusage output" % v)
 
 
-def ours(binary, source, home, data, env):
+def ours(binary, source, home, data, env, meanings):
     doc = run_json([binary, "daily", "--json", "--timezone", "UTC", "--source", source, "--data-dir", data], env)
     days = {}
     for d in doc.get("days", []):
         t = d["sources"].get(source)
         if t:
             days[d["date"]] = {k: t.get(k, 0) for k, _ in FIELDS}
+            if "output_no_reasoning" in meanings:
+                days[d["date"]]["output_tokens"] -= t.get("reasoning_tokens", 0)
     return days
 
 
-def theirs(ccusage, sub, env):
+# Where ccusage's fields mean something else than Tokenworth's (README's JSON contract):
+#   output_from_total  its outputTokens leaves out thoughts/thinking: output is read as
+#                      totalTokens - input - cacheRead - cacheCreation;
+#   input_has_cache    its inputTokens includes the cache reads it also reports: input is read as
+#                      inputTokens - cacheReadTokens;
+#   output_no_reasoning its output (and total) leave out reasoning: compared with Tokenworth's
+#                      output - reasoning.
+MEANINGS = {
+    "gemini-cli": {"output_from_total"},
+    "qwen-code": {"output_from_total", "input_has_cache"},
+    "droid": {"output_no_reasoning"},
+    "goose": {"output_no_reasoning"},
+}
+
+
+def theirs(ccusage, sub, env, meanings):
     doc = run_json([ccusage, sub, "daily", "--json", "--offline", "--timezone", "UTC"], env)
     days = {}
     for row in doc.get("daily", []):
         day = norm_date(row.get("date", row.get("period")))
         t = days.setdefault(day, {k: 0 for k, _ in FIELDS})
-        for k, c in FIELDS:
-            t[k] += int(row.get(c, 0) or 0)
+        got = {k: int(row.get(c, 0) or 0) for k, c in FIELDS}
+        if "output_from_total" in meanings:
+            total = int(row.get("totalTokens", 0) or 0)
+            got["output_tokens"] = total - got["input_tokens"] - got["cache_read_tokens"] - got["cache_creation_tokens"]
+        if "input_has_cache" in meanings:
+            got["input_tokens"] -= got["cache_read_tokens"]
+        for k, _ in FIELDS:
+            t[k] += got[k]
     return days
 
 
@@ -124,8 +147,9 @@ def main():
                     env = base_env(home)
                     for k, v in (meta.get("env") or {}).items():
                         env[k] = v.replace("{home}", home)
-                    a = ours(args.tokenworth, source, home, os.path.join(tmp, "data"), env)
-                    b = theirs(args.ccusage, meta["ccusage"], env)
+                    meanings = MEANINGS.get(source, set())
+                    a = ours(args.tokenworth, source, home, os.path.join(tmp, "data"), env, meanings)
+                    b = theirs(args.ccusage, meta["ccusage"], env, meanings)
                 except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as e:
                     print("== %s (%s): ERROR %s" % (source, label, e))
                     status = max(status, 1)

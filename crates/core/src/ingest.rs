@@ -593,6 +593,26 @@ pub fn drift(
     env: &Env,
     sources: &[Box<dyn Source>],
 ) -> Result<HashMap<String, Drift>, StoreError> {
+    let mut out = stored_drift(store)?;
+    let mut ignored = Vec::new();
+    for s in sources {
+        let found = discover(s.as_ref(), env, &mut ignored);
+        if found.unknown_files == 0 {
+            continue;
+        }
+        let d = out.entry(s.id().to_string()).or_default();
+        d.unknown_files = found.unknown_files;
+        d.since_ms = match (d.since_ms, found.unknown_since_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(out)
+}
+
+/// The part of [`drift`] the ledger keeps (unreadable records), without walking any log folder:
+/// cheap enough for the tray after every change.
+pub fn stored_drift(store: &Store) -> Result<HashMap<String, Drift>, StoreError> {
     let mut out: HashMap<String, Drift> = HashMap::new();
     let run = || -> rusqlite::Result<Vec<(String, i64, Option<i64>)>> {
         let mut stmt = store.conn().prepare(

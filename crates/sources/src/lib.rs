@@ -32,12 +32,12 @@ mod skim;
 
 pub mod claude;
 pub mod codex;
-pub mod gemini;
-pub mod qwen;
-pub mod goose;
-pub mod opencode;
 pub mod cursor;
 pub mod droid;
+pub mod gemini;
+pub mod goose;
+pub mod opencode;
+pub mod qwen;
 
 pub use env::Env;
 pub use model::{Observation, Output, Tokens, UsageEvent};
