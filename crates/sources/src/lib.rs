@@ -32,13 +32,21 @@ mod skim;
 
 pub mod claude;
 pub mod codex;
+pub mod vscode_agents;
 
 pub use env::Env;
 pub use model::{Observation, Output, Tokens, UsageEvent};
 
 /// Every source Tokenworth knows, in display order. One line per tool.
 pub fn all() -> Vec<Box<dyn Source>> {
-    vec![Box::new(claude::ClaudeCode), Box::new(codex::Codex)]
+    vec![
+        Box::new(claude::ClaudeCode),
+        Box::new(codex::Codex),
+        Box::new(vscode_agents::CLINE),
+        Box::new(vscode_agents::ROO_CODE),
+        Box::new(vscode_agents::KILO_CODE),
+        Box::new(vscode_agents::ZOO_CODE),
+    ]
 }
 
 /// How a file's content is read.
