@@ -30,6 +30,7 @@ pub mod model;
 pub mod names;
 mod skim;
 
+pub mod amp;
 pub mod claude;
 pub mod codex;
 pub mod vscode_agents;
@@ -46,6 +47,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(vscode_agents::ROO_CODE),
         Box::new(vscode_agents::KILO_CODE),
         Box::new(vscode_agents::ZOO_CODE),
+        Box::new(amp::Amp),
     ]
 }
 
