@@ -30,6 +30,7 @@ pub mod model;
 pub mod names;
 mod skim;
 
+pub mod amp;
 pub mod claude;
 pub mod codex;
 pub mod cursor;
@@ -38,6 +39,7 @@ pub mod gemini;
 pub mod goose;
 pub mod opencode;
 pub mod qwen;
+pub mod vscode_agents;
 
 pub use env::Env;
 pub use model::{Observation, Output, Tokens, UsageEvent};
@@ -53,6 +55,11 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(goose::Goose),
         Box::new(droid::Droid),
         Box::new(cursor::Cursor),
+        Box::new(vscode_agents::CLINE),
+        Box::new(vscode_agents::ROO_CODE),
+        Box::new(vscode_agents::KILO_CODE),
+        Box::new(vscode_agents::ZOO_CODE),
+        Box::new(amp::Amp),
     ]
 }
 
