@@ -45,6 +45,7 @@ export const settings = () => call('settings', {});
 export const setTimezone = (timezone) => call('set_timezone', { timezone: timezone || null });
 export const setAutostart = (enabled) => call('set_autostart', { enabled: !!enabled });
 export const setPriceOverride = (model, prices) => call('set_price_override', { model, prices: prices || null });
+export const setSource = (id, enabled, paths) => call('set_source', { id, enabled: !!enabled, paths: (paths || []).map(String) });
 export const setPaused = (paused) => call('set_paused', { paused: !!paused });
 export const rescan = () => call('rescan', {});
 export const tagSessions = (sessionIds, outcome, note, link) =>

@@ -135,7 +135,22 @@ export function projectName(path) {
   return parts.length ? parts[parts.length - 1] : String(path);
 }
 
-export const TOOL_NAMES = { 'claude-code': 'Claude Code', codex: 'Codex' };
+export const TOOL_NAMES = {
+  'claude-code': 'Claude Code',
+  codex: 'Codex',
+  'gemini-cli': 'Gemini CLI',
+  'qwen-code': 'Qwen Code',
+  opencode: 'OpenCode',
+  'copilot-cli': 'Copilot CLI',
+  amp: 'Amp',
+  cline: 'Cline',
+  'roo-code': 'Roo Code',
+  'kilo-code': 'Kilo Code',
+  'zoo-code': 'Zoo Code',
+  goose: 'Goose',
+  droid: 'Droid',
+  cursor: 'Cursor',
+};
 export const toolName = (id) => TOOL_NAMES[id] || id || '—';
 
 // 812 B, 4.2 KB, 1.3 MB, 2.0 GB (powers of 1024)

@@ -348,6 +348,63 @@ try {
   ok((await page.textContent('[data-testid=source-card][data-source=codex]')).includes('local-qwen-coder'), 'sources list unpriced models');
   ok((await page.textContent('[data-testid=source-card][data-source=codex]')).includes('polling'), 'sources show the watcher state per root');
   await shot(page, '05-sources');
+
+  // ---- sources: names, order, drift, off, not readable, set_source
+  const card = (id) => `[data-testid=source-card][data-source="${id}"]`;
+  const order = await page.$$eval('[data-testid=source-card]', (els) => els.map((e) => e.dataset.source));
+  eq(order.slice(0, 3).join(','), 'claude-code,codex,gemini-cli', 'sources with files come first');
+  eq(order.slice(-3).join(','), 'amp,cline,goose', 'sources with nothing on disk come last');
+  for (const id of ['amp', 'cline', 'goose']) {
+    eq(await page.$eval(card(id), (e) => e.tagName + ':' + e.open + ':' + !!e.closest('#other-sources')), 'DETAILS:false:true', `${id} is a collapsed one-line row`);
+  }
+  eq(await page.$eval(`${card('cursor')}`, (e) => e.tagName), 'SECTION', 'a source found on disk gets a full card');
+  eq((await page.textContent(`${card('gemini-cli')} h2`)).trim(), 'Gemini CLI', 'the card title is the source name');
+  eq((await page.textContent(`${card('gemini-cli')} [data-testid=drift]`)).trim(), 'Format may have changed: 17 unreadable records, 2 unknown files since 2026-03-09', 'drift warning with its numbers and date');
+  eq((await page.$$('[data-testid=drift]')).length, 1, 'only the drifting source warns');
+  ok((await page.textContent(`${card('cursor')} [data-testid=unreadable]`)).includes('not readable offline'), 'the unreadable source says its logs hold no tokens');
+  const cursorText = await page.textContent(card('cursor'));
+  ok(!cursorText.includes('$') && (await page.$$(`${card('cursor')} .kvs`)).length === 0, `the unreadable source shows no cost and no counts (${JSON.stringify(cursorText.slice(0, 80))})`);
+  eq(await page.getAttribute(card('opencode'), 'data-enabled'), 'false', 'a disabled source is marked off');
+  ok((await page.$(`${card('opencode')} [data-testid=source-off]`)) !== null && !(await page.isChecked('#src-on-opencode')), 'a disabled source shows Off and an unchecked switch');
+  eq(await page.textContent(`${card('opencode')} [data-testid=extra-paths] li code`), '/mnt/old/opencode', 'extra folders are listed');
+  const lastSetSource = () => page.evaluate(() => window.__fakeTauri.calls.filter((c) => c.cmd === 'set_source').pop() || null);
+  const setSourceCount = () => page.evaluate(() => window.__fakeTauri.calls.filter((c) => c.cmd === 'set_source').length);
+  // turn codex off with the keyboard
+  await page.focus('#src-on-codex');
+  await page.keyboard.press('Space');
+  await page.waitForSelector(`${card('codex')}[data-enabled=false]`);
+  eq(JSON.stringify((await lastSetSource()).args), JSON.stringify({ id: 'codex', enabled: false, paths: [] }), 'toggling calls set_source with id, enabled and paths');
+  eq(await page.evaluate(() => window.__fakeTauri.fixture().sources.codex.enabled), false, 'the backend state is off');
+  ok((await page.$(`${card('codex')} [data-testid=source-off]`)) !== null, 'the toggled card shows it is off');
+  eq(await page.evaluate(() => document.activeElement && document.activeElement.id), 'src-on-codex', 'focus stays on the switch after the redraw');
+  await page.keyboard.press('Space');
+  await page.waitForSelector(`${card('codex')}[data-enabled=true]`);
+  // add a folder (Enter in the field), then remove one
+  await page.fill('#src-path-codex', '  /mnt/backup/codex  ');
+  await page.press('#src-path-codex', 'Enter');
+  await page.waitForSelector(`${card('codex')} [data-testid=extra-paths] li[data-path="/mnt/backup/codex"]`);
+  eq(JSON.stringify((await lastSetSource()).args), JSON.stringify({ id: 'codex', enabled: true, paths: ['/mnt/backup/codex'] }), 'adding a folder sends it');
+  eq(JSON.stringify(await page.evaluate(() => window.__fakeTauri.fixture().sources.codex.extra_paths)), '["/mnt/backup/codex"]', 'the backend keeps the folder');
+  await page.click(`${card('opencode')} [data-testid=extra-paths] button`);
+  await page.waitForFunction(() => !document.querySelector('[data-source=opencode] [data-testid=extra-paths]'));
+  eq(JSON.stringify((await lastSetSource()).args), JSON.stringify({ id: 'opencode', enabled: false, paths: [] }), 'removing a folder sends the rest and keeps the source off');
+  // a collapsed row opens and its switch works; it stays open after the redraw
+  await page.click(`${card('amp')} summary`);
+  await page.click(`${card('amp')} label[for=src-on-amp]`);
+  await page.waitForSelector(`${card('amp')}[data-enabled=false][open]`);
+  eq(JSON.stringify((await lastSetSource()).args), JSON.stringify({ id: 'amp', enabled: false, paths: [] }), 'a collapsed source can be turned off');
+  // an error is shown, and the switch goes back
+  await page.evaluate(() => (window.__fakeTauri.fixture().fail_set_source = 'config.toml is not writable'));
+  const n0 = await setSourceCount();
+  await page.click('#src-on-gemini-cli');
+  await page.waitForFunction(() => document.querySelector('#toast').textContent.includes('config.toml is not writable'));
+  eq(await setSourceCount(), n0 + 1, 'the failing set_source was called');
+  eq(await page.isChecked('#src-on-gemini-cli'), true, 'a failed toggle puts the switch back');
+  eq(await page.getAttribute(card('gemini-cli'), 'data-enabled'), 'true', 'a failed toggle leaves the card on');
+  await page.evaluate(() => delete window.__fakeTauri.fixture().fail_set_source);
+  await page.evaluate(() => { const m = document.getElementById('main'); m.scrollTop = m.scrollHeight; });
+  await shot(page, '05b-sources-edited');
+  await page.evaluate(() => { document.getElementById('main').scrollTop = 0; });
   const rescans = () => page.evaluate(() => window.__fakeTauri.calls.filter((c) => c.cmd === 'rescan').length);
   const before = await rescans();
   await page.click('#rescan');

@@ -86,7 +86,20 @@
       const unpriced = {};
       for (const e of evs) if (e.unpriced_tokens) unpriced[e.model] = (unpriced[e.model] || 0) + e.unpriced_tokens;
       const s = fx.sources[id];
-      return { id, paths: s.paths, paths_not_found: s.paths_not_found, files: s.files, events: evs.length, skipped_lines: s.skipped_lines, unpriced_models: unpriced };
+      return {
+        id,
+        name: s.name || { 'claude-code': 'Claude Code', codex: 'Codex' }[id] || id,
+        readable: s.readable !== false,
+        enabled: s.enabled !== false,
+        paths: s.paths,
+        paths_not_found: s.paths_not_found,
+        extra_paths: s.extra_paths || [],
+        files: s.files,
+        events: evs.length,
+        skipped_lines: s.skipped_lines,
+        unpriced_models: unpriced,
+        drift: s.drift || null,
+      };
     });
     const roots = [];
     for (const s of list) {
@@ -205,6 +218,17 @@
       fx.price_overrides = (fx.price_overrides || []).filter((p) => p.model !== model);
       if (prices) fx.price_overrides.push({ model, ...prices });
       return settingsJson();
+    },
+    // config.toml [sources.<id>]: the backend trims paths and drops empty ones; an unknown id fails
+    set_source({ id, enabled, paths }) {
+      const s = fx.sources[id];
+      if (!s) throw `unknown source: ${id}`;
+      if (typeof enabled !== 'boolean') throw 'enabled must be true or false';
+      if (!Array.isArray(paths)) throw 'paths must be an array';
+      if (fx.fail_set_source) throw fx.fail_set_source;
+      s.enabled = enabled;
+      s.extra_paths = paths.map((p) => String(p).trim()).filter(Boolean);
+      return sourcesJson();
     },
     set_paused({ paused }) {
       fx.paused = !!paused;

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import * as f from '../js/format.js';
 import { normSession, normOutcomes } from '../js/model.js';
 
+import { driftText, sortSources } from '../js/views/sources.js';
+
 let n = 0;
 const t = (name, fn) => {
   fn();
@@ -66,5 +68,20 @@ t('outcomes: keyed form, nested totals, missing keys', () => {
   assert.equal(empty.rows.length, 0);
   assert.equal(empty.total.cost, 0);
   assert.deepEqual(empty.review, []);
+});
+t('drift text', () => {
+  assert.equal(driftText({ unreadable_records: 17, unknown_files: 2, since: '2026-03-09' }), 'Format may have changed: 17 unreadable records, 2 unknown files since 2026-03-09');
+  assert.equal(driftText({ unreadable_records: 1, unknown_files: 0, since: null }), 'Format may have changed: 1 unreadable record, 0 unknown files');
+  assert.equal(driftText(null), '');
+});
+t('sources order: with files, then found, then the rest', () => {
+  const l = [{ id: 'a' }, { id: 'b', paths: ['/x'] }, { id: 'c', files: 3 }, { id: 'd', extra_paths: ['/y'] }, { id: 'e', events: 2 }, { id: 'f', drift: { unreadable_records: 1 } }, { id: 'g' }];
+  assert.deepEqual(sortSources(l).map((s) => s.id), ['c', 'e', 'b', 'd', 'f', 'a', 'g']);
+});
+t('tool names', () => {
+  assert.equal(f.toolName('gemini-cli'), 'Gemini CLI');
+  assert.equal(f.toolName('roo-code'), 'Roo Code');
+  assert.equal(f.toolName('cursor'), 'Cursor');
+  assert.equal(f.toolName('brand-new'), 'brand-new');
 });
 console.log(`unit: ${n} passed`);

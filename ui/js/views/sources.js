@@ -36,10 +36,95 @@ function rootState(watcher, source, path) {
   return roots.find((r) => r.source === source && r.path === path) || null;
 }
 
-function sourceCard(s, watcher) {
+const plural = (n, one, many) => `${f.integer(n)} ${Number(n) === 1 ? one : many}`;
+
+// "Format may have changed: 3 unreadable records, 1 unknown file since 2026-03-02"
+export function driftText(d) {
+  if (!d) return '';
+  const since = d.since ? ` since ${d.since}` : '';
+  return `Format may have changed: ${plural(d.unreadable_records || 0, 'unreadable record', 'unreadable records')}, ${plural(d.unknown_files || 0, 'unknown file', 'unknown files')}${since}`;
+}
+
+// Cards order: sources with files (or events) first, then those found on disk or given folders,
+// then the rest; the backend's order within each group.
+export function sourceRank(s) {
+  if (Number(s.files) > 0 || Number(s.events) > 0) return 0;
+  if ((s.paths || []).length || (s.extra_paths || []).length || s.drift) return 1;
+  return 2;
+}
+export function sortSources(list) {
+  return list.map((s, i) => [sourceRank(s), i, s]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
+}
+// A source with nothing on this machine and nothing configured: one line, opens on demand.
+const isCompact = (s) => sourceRank(s) === 2;
+
+const sourceName = (s) => s.name || f.toolName(s.id);
+
+// Turn on/off and extra folders: both go through set_source with the whole new state.
+function controls(s, apply) {
+  const enabled = s.enabled !== false;
+  const extra = s.extra_paths || [];
+  const name = sourceName(s);
+  const sw = h('input', {
+    type: 'checkbox',
+    class: 'switch',
+    role: 'switch',
+    id: `src-on-${s.id}`,
+    checked: enabled,
+    'aria-label': `Read ${name}`,
+    onchange: (e) => apply(s.id, e.target.checked, extra, e.target.checked ? `${name} is on` : `${name} is off`, e.target),
+  });
+  const input = h('input', { type: 'text', id: `src-path-${s.id}`, class: 'path-input', placeholder: '/path/to/more/logs', 'aria-label': `Add a log folder for ${name}`, spellcheck: 'false', autocomplete: 'off' });
+  const form = h(
+    'form',
+    {
+      class: 'extra-add',
+      onsubmit: (e) => {
+        e.preventDefault();
+        const p = input.value.trim();
+        if (!p) return;
+        if (extra.includes(p)) {
+          input.value = '';
+          return;
+        }
+        apply(s.id, enabled, [...extra, p], `Added ${p}`, form.querySelector('button'));
+      },
+    },
+    input,
+    h('button', { type: 'submit', class: 'btn small', id: `src-add-${s.id}` }, 'Add folder'),
+  );
+  return [
+    h('label', { class: 'source-switch', for: `src-on-${s.id}` }, sw, h('span', null, enabled ? 'On' : 'Off')),
+    h(
+      'div',
+      { class: 'extra-paths' },
+      h('h3', { class: 'sub-title', id: `src-extra-${s.id}` }, 'Extra log folders'),
+      extra.length
+        ? h(
+            'ul',
+            { class: 'path-list', 'aria-labelledby': `src-extra-${s.id}`, dataset: { testid: 'extra-paths' } },
+            extra.map((p, i) =>
+              h(
+                'li',
+                { class: 'path extra', dataset: { path: p } },
+                h('code', { title: p, class: 'selectable' }, p),
+                h('button', { type: 'button', class: 'btn small', id: `src-rm-${s.id}-${i}`, 'aria-label': `Remove ${p} from ${name}`, onclick: (e) => apply(s.id, enabled, extra.filter((x) => x !== p), `Removed ${p}`, e.currentTarget) }, 'Remove'),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted small' }, 'None. Add a folder the tool writes its logs to, if it is not in a usual place.'),
+      form,
+    ),
+  ];
+}
+
+function sourceCard(s, watcher, apply) {
   const unpriced = Object.entries(s.unpriced_models || {}).sort((a, b) => b[1] - a[1]);
   const paths = s.paths || [];
   const notFound = s.paths_not_found || [];
+  const enabled = s.enabled !== false;
+  const readable = s.readable !== false;
+  const name = sourceName(s);
   // Watcher roots for this source that the paths list does not name (e.g. a parent directory).
   const extraRoots = ((watcher && watcher.roots) || []).filter((r) => r.source === s.id && !paths.includes(r.path) && !notFound.includes(r.path));
   const pathRow = (p, found) => {
@@ -53,18 +138,23 @@ function sourceCard(s, watcher) {
       r && r.reason ? h('span', { class: 'muted small reason' }, r.reason) : null,
     );
   };
-  return h(
-    'section',
-    { class: 'card source-card', dataset: { testid: 'source-card', source: s.id } },
-    h('div', { class: 'card-head' }, h('h2', null, f.toolName(s.id)), h('code', { class: 'muted small' }, s.id)),
-    h(
-      'dl',
-      { class: 'kvs four' },
-      h('div', { class: 'kv' }, h('dt', null, 'Events'), h('dd', { class: 'num', dataset: { value: s.events } }, f.integer(s.events))),
-      h('div', { class: 'kv' }, h('dt', null, 'Files'), h('dd', { class: 'num', dataset: { value: s.files } }, f.integer(s.files))),
-      h('div', { class: ['kv', Number(s.skipped_lines) > 0 && 'warn'] }, h('dt', null, 'Skipped lines'), h('dd', { class: 'num', dataset: { value: s.skipped_lines } }, f.integer(s.skipped_lines))),
-      h('div', { class: ['kv', unpriced.length > 0 && 'warn'] }, h('dt', null, 'Unpriced models'), h('dd', { class: 'num' }, f.integer(unpriced.length))),
-    ),
+  const compact = isCompact(s);
+  const offPill = enabled ? null : h('span', { class: 'state-pill s-off', dataset: { testid: 'source-off' } }, 'Off');
+  const unreadableNote = readable ? null : h('p', { class: 'note unreadable', dataset: { testid: 'unreadable' } }, 'Its local logs hold no token counts — not readable offline.');
+  const drift = s.drift ? h('div', { class: 'warn-box', role: 'status', dataset: { testid: 'drift' } }, driftText(s.drift)) : null;
+  const body = [
+    drift,
+    unreadableNote,
+    readable
+      ? h(
+          'dl',
+          { class: 'kvs four' },
+          h('div', { class: 'kv' }, h('dt', null, 'Events'), h('dd', { class: 'num', dataset: { value: s.events } }, f.integer(s.events))),
+          h('div', { class: 'kv' }, h('dt', null, 'Files'), h('dd', { class: 'num', dataset: { value: s.files } }, f.integer(s.files))),
+          h('div', { class: ['kv', Number(s.skipped_lines) > 0 && 'warn'] }, h('dt', null, 'Skipped lines'), h('dd', { class: 'num', dataset: { value: s.skipped_lines } }, f.integer(s.skipped_lines))),
+          h('div', { class: ['kv', unpriced.length > 0 && 'warn'] }, h('dt', null, 'Unpriced models'), h('dd', { class: 'num' }, f.integer(unpriced.length))),
+        )
+      : null,
     h('h3', { class: 'sub-title' }, 'Locations'),
     h('ul', { class: 'path-list' }, paths.map((p) => pathRow(p, true)), notFound.map((p) => pathRow(p, false)), extraRoots.map((r) => pathRow(r.path, r.state !== 'missing')), !paths.length && !notFound.length && !extraRoots.length ? h('li', { class: 'muted' }, 'No locations.') : null),
     unpriced.length
@@ -74,14 +164,31 @@ function sourceCard(s, watcher) {
           h('ul', { class: 'unpriced-list' }, unpriced.map(([m, t]) => h('li', null, h('code', null, m), h('span', { class: 'num muted' }, `${f.tokens(t)} tokens`)))),
         ]
       : null,
-  );
+  ];
+  const [sw, extraEditor] = controls(s, apply);
+  const props = { class: ['card', 'source-card', compact && 'compact', !enabled && 'off'], dataset: { testid: 'source-card', source: s.id, enabled: String(enabled), readable: String(readable) } };
+  if (compact) {
+    // <details>: the summary is one line and opens with Enter/Space; the switch stays inside.
+    return h(
+      'details',
+      props,
+      h('summary', { class: 'source-line' }, h('span', { class: 'source-name' }, name), h('code', { class: 'muted small' }, s.id), offPill, h('span', { class: 'muted small' }, readable ? 'not found on this machine' : 'not found; not readable offline')),
+      h('div', { class: 'source-body' }, h('div', { class: 'card-head' }, h('span', { class: 'muted small' }, 'Read this tool'), sw), body, extraEditor),
+    );
+  }
+  return h('section', props, h('div', { class: 'card-head' }, h('h2', null, name), h('code', { class: 'muted small' }, s.id), offPill, h('span', { class: 'spacer' }), sw), body, extraEditor);
 }
 
 export default {
   id: 'sources',
   title: 'Sources',
   async render(container, ctx) {
-    const s = await bridge.sources();
+    draw(container, ctx, await bridge.sources());
+  },
+};
+
+function draw(container, ctx, s) {
+  {
     const w = s.watcher || null;
     if (w) ctx.setWatch(w.paused, (w.roots || []).some((r) => r.state !== 'missing'));
     const paused = !!(w && w.paused);
@@ -129,14 +236,54 @@ export default {
       s.last_error ? h('div', { class: 'error-box', id: 'last-error', role: 'alert' }, s.last_error) : null,
     );
 
+    // set_source answers with the new sources JSON; the view is drawn again from it and the
+    // control that was used gets the focus back (keyboard users keep their place).
+    const apply = async (id, enabled, paths, done, control) => {
+      const focusId = document.activeElement && document.activeElement.id;
+      if (control) control.disabled = true;
+      try {
+        const next = await bridge.setSource(id, enabled, paths);
+        const open = Array.from(container.querySelectorAll('details[open][data-source]'), (d) => d.dataset.source);
+        draw(container, ctx, { ...s, ...(next || {}) });
+        for (const o of open) {
+          const d = container.querySelector(`details[data-source="${CSS.escape(o)}"]`);
+          if (d) d.open = true;
+        }
+        const back = focusId && document.getElementById(focusId);
+        if (back) back.focus();
+        else {
+          const card = container.querySelector(`[data-testid=source-card][data-source="${CSS.escape(id)}"] input[type=text]`);
+          if (card) card.focus();
+        }
+        ctx.toast(done);
+      } catch (e) {
+        ctx.toast(String(e), 'error');
+        if (control) {
+          control.disabled = false;
+          if (control.type === 'checkbox') control.checked = !control.checked;
+        }
+      }
+    };
+
     const supported = s.supported || [];
-    const list = s.sources || [];
-    const missing = supported.filter((id) => !list.some((x) => x.id === id));
+    const missing = supported.filter((id) => !(s.sources || []).some((x) => x.id === id));
+    const list = sortSources([...(s.sources || []), ...missing.map((id) => ({ id, events: 0, files: 0, skipped_lines: 0 }))]);
+    const full = list.filter((x) => !isCompact(x));
+    const rest = list.filter(isCompact);
     replace(
       container,
-      h('header', { class: 'view-head' }, h('div', null, h('h1', { class: 'view-title' }, 'Sources'), h('p', { class: 'view-sub' }, `Supported: ${supported.map(f.toolName).join(', ') || '—'}`))),
+      h('header', { class: 'view-head' }, h('div', null, h('h1', { class: 'view-title' }, 'Sources'), h('p', { class: 'view-sub' }, `Supported: ${list.map(sourceName).join(', ') || '—'}`))),
       status,
-      h('div', { class: 'grid-2' }, list.map((x) => sourceCard(x, w)), missing.map((id) => sourceCard({ id, events: 0, files: 0, skipped_lines: 0 }, w))),
+      h('div', { class: 'grid-2' }, full.map((x) => sourceCard(x, w, apply))),
+      rest.length
+        ? h(
+            'section',
+            { class: 'card other-sources', id: 'other-sources' },
+            h('h2', { class: 'card-title' }, 'Other supported tools'),
+            h('p', { class: 'muted small' }, 'Not found on this machine. Open one to turn it off or to add a folder where it keeps its logs.'),
+            h('div', { class: 'source-lines' }, rest.map((x) => sourceCard(x, w, apply))),
+          )
+        : null,
       h(
         'section',
         { class: 'card' },
@@ -153,5 +300,5 @@ export default {
         ),
       ),
     );
-  },
-};
+  }
+}
