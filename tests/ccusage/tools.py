@@ -74,6 +74,7 @@ MEANINGS = {
     "qwen-code": {"output_from_total", "input_has_cache"},
     "droid": {"output_no_reasoning"},
     "goose": {"output_no_reasoning"},
+    "amp": {"output_no_reasoning"},
 }
 
 
