@@ -456,8 +456,8 @@ fn usage_errors_exit_2_and_touch_nothing() {
             "--since 2026-03-05 is after --until 2026-03-01",
         ),
         (
-            &["daily", "--source", "cursor", "--data-dir", d],
-            "unknown source 'cursor' (known: claude-code, codex)",
+            &["daily", "--source", "windsurf", "--data-dir", d],
+            "unknown source 'windsurf' (known: claude-code, codex, gemini-cli,",
         ),
     ];
     for (args, needle) in cases {
