@@ -342,15 +342,27 @@ fn read_database(
         }
         (Some(_), false) => " WHERE m.time_updated >= ?1".to_owned(),
     };
+    let params: Vec<i64> = since.into_iter().collect();
+    // The step-finish parts of the messages read, in one query (a query per message scans the
+    // part table again for each one where it has no index on message_id).
+    let mut parts_of: std::collections::HashMap<String, Vec<Option<Value>>> =
+        std::collections::HashMap::new();
+    if has_parts {
+        let sql = format!(
+            "SELECT message_id, data FROM part WHERE data LIKE '%step-finish%'
+               AND message_id IN (SELECT m.id FROM message m{filter})"
+        );
+        let mut ps = db.prepare(&sql)?;
+        let mut prow = ps.query(rusqlite::params_from_iter(params.iter()))?;
+        while let Some(r) = prow.next()? {
+            let Ok(mid) = r.get::<_, String>(0) else { continue };
+            let v = r.get::<_, String>(1).ok().and_then(|d| serde_json::from_str::<Value>(&d).ok());
+            parts_of.entry(mid).or_default().push(v);
+        }
+    }
     let sql = format!("SELECT m.id, {session_col}, m.data, {directory}, {worktree} FROM message m{filter}");
     let mut stmt = db.prepare(&sql)?;
-    let params: Vec<i64> = since.into_iter().collect();
     let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
-    let mut part_stmt = if has_parts {
-        Some(db.prepare("SELECT data FROM part WHERE message_id = ?1 AND data LIKE '%step-finish%'")?)
-    } else {
-        None
-    };
     while let Some(row) = rows.next()? {
         // The id is the table's primary key (text).
         let id: String = match row.get::<_, rusqlite::types::Value>(0)? {
@@ -381,13 +393,10 @@ fn read_database(
         }
         let mut parts: Vec<Value> = Vec::new();
         let mut one = Output::default();
-        if let Some(ps) = part_stmt.as_mut() {
-            let mut prow = ps.query([&id])?;
-            while let Some(r) = prow.next()? {
-                match r.get::<_, String>(0).ok().and_then(|d| serde_json::from_str::<Value>(&d).ok()) {
-                    Some(v) => parts.push(v),
-                    None => one.unreadable += 1,
-                }
+        for p in parts_of.remove(&id).unwrap_or_default() {
+            match p {
+                Some(v) => parts.push(v),
+                None => one.unreadable += 1,
             }
         }
         read_message(&msg, Some(&id), session.as_deref(), &parts.iter().collect::<Vec<_>>(), &mut one);
