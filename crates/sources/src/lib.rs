@@ -33,6 +33,7 @@ mod skim;
 pub mod amp;
 pub mod claude;
 pub mod codex;
+pub mod copilot;
 pub mod cursor;
 pub mod droid;
 pub mod gemini;
@@ -52,6 +53,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(gemini::GeminiCli),
         Box::new(qwen::QwenCode),
         Box::new(opencode::OpenCode),
+        Box::new(copilot::CopilotCli),
         Box::new(goose::Goose),
         Box::new(droid::Droid),
         Box::new(cursor::Cursor),
