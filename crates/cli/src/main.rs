@@ -87,6 +87,24 @@ enum Command {
     Tag(TagArgs),
     /// What the spend was worth: spend per outcome, sessions to review, idle burn.
     Outcomes,
+    /// The price table in use; `prices update FILE` replaces it with a newer LiteLLM table.
+    Prices(PricesArgs),
+}
+
+#[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
+struct PricesArgs {
+    #[command(subcommand)]
+    action: Option<PricesAction>,
+}
+
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
+enum PricesAction {
+    /// Check LiteLLM's model_prices_and_context_window.json in FILE and price every report with
+    /// it from now on (the table in use is kept when FILE is refused).
+    Update {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
@@ -170,6 +188,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         })?;
     let data = DataDir::resolve(o.data_dir.clone(), &env);
+    if let Command::Prices(p) = &command {
+        return prices(&data, p, o.json);
+    }
     let (data_dir, db_path) = (data.root.clone(), data.db());
     // `[sources.<id>]` in config.toml: which are off, and their extra folders.
     let settings = data.source_settings(&env)?;
@@ -178,7 +199,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // Joined before `store` closes (the scope ends first).
     std::thread::scope(|threads| -> anyhow::Result<()> {
         // The price table does not depend on the logs: it is parsed while they are read.
-        let prices = threads.spawn(|| data.price_table());
+        let prices = threads.spawn(|| data.load_price_table());
 
         let mut scan_report: Option<ScanReport> = None;
         if !o.no_scan || command == Command::Scan {
@@ -203,7 +224,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
 
-        let table = prices.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+        let loaded = prices.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+        if let Some(w) = &loaded.warning {
+            let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
+        }
+        let table = loaded.table;
         let pricer = Pricer::new(&table);
         let tz = config::effective_tz(o.timezone, &data, &env)?;
         let filter = Filter { tz, ..asked };
@@ -266,6 +291,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     render::blocks_table(&mut out, &rep, color)?;
                 }
             }
+            Command::Prices(_) => unreachable!("answered before the ledger is opened"),
             Command::Sources => {
                 let known = settings.all();
                 let stats = ingest::stored_source_stats(&store)?;
@@ -292,6 +318,46 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         out.flush()?;
         Ok(())
     })
+}
+
+/// `prices`: which table is in use; `prices update FILE`: check FILE and save it as the table in
+/// use. Neither reads the logs nor opens the ledger (costs are computed at report time).
+fn prices(data: &DataDir, p: &PricesArgs, json: bool) -> anyhow::Result<()> {
+    let (version, models, file, updated) = match &p.action {
+        Some(PricesAction::Update { file }) => {
+            // A FILE that cannot be read or is refused is the user's input: a usage error.
+            let table = config::read_price_update(file)
+                .map_err(|e| UsageError(format!("{e}; the price table in use is kept")))?;
+            let path = data.save_price_table(&table)?;
+            (table.version().to_owned(), table.len(), Some(path), true)
+        }
+        None => {
+            let loaded = data.load_price_table()?;
+            if let Some(w) = &loaded.warning {
+                let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
+            }
+            (loaded.table.version().to_owned(), loaded.table.len(), loaded.file, false)
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        render::json(
+            &mut out,
+            &serde_json::json!({ "price_table": version, "models": models, "file": file }),
+        )?;
+    } else {
+        let from = match &file {
+            Some(f) => f.display().to_string(),
+            None => "shipped with tokenworth".to_owned(),
+        };
+        writeln!(out, "prices   {version} ({models} models)")?;
+        writeln!(out, "file     {from}")?;
+        if updated {
+            writeln!(out, "every report prices all stored usage with this table from now on")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// `tag`: the last argument is the outcome, the others session ids (all ids with `--clear`).

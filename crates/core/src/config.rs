@@ -77,6 +77,33 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Name of the saved price table in the data dir.
+const PRICES_FILE: &str = "prices.tsv";
+
+/// The price table in use, and where it came from.
+#[derive(Debug)]
+pub struct LoadedPrices {
+    pub table: PriceTable,
+    /// The saved table it was read from; `None`: the shipped snapshot.
+    pub file: Option<PathBuf>,
+    /// Why a saved table is not used, if there is one that cannot be read.
+    pub warning: Option<String>,
+}
+
+/// Reads and checks a LiteLLM `model_prices_and_context_window.json` that is to replace the
+/// price table in use (see [`PriceTable::from_update_json`]). Its version id is
+/// `litellm-<UTC date of the update>-<hash of the file>`.
+pub fn read_price_update(file: &Path) -> Result<PriceTable, ConfigError> {
+    let json = std::fs::read_to_string(file).map_err(|e| ConfigError::Io(file.to_path_buf(), e))?;
+    let version = format!(
+        "litellm-{}-{:08x}",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        crate::hash::fnv1a(json.as_bytes()) >> 32
+    );
+    PriceTable::from_update_json(&json, &version)
+        .map_err(|e| ConfigError::Invalid(file.to_path_buf(), e.to_string()))
+}
+
 /// Where one user's Tokenworth keeps its files.
 #[derive(Debug, Clone)]
 pub struct DataDir {
@@ -105,12 +132,71 @@ impl DataDir {
         }
     }
 
-    /// The embedded price table with the user's overrides applied.
-    pub fn price_table(&self) -> Result<PriceTable, ConfigError> {
+    /// The price table `tokenworth prices update` saved, in the pricing crate's compact form.
+    pub fn prices_file(&self) -> PathBuf {
+        self.root.join(PRICES_FILE)
+    }
+
+    /// The price table in use with the user's overrides applied: the saved one
+    /// ([`DataDir::prices_file`]), else the shipped snapshot (also when the saved one cannot be
+    /// read; then with a warning).
+    pub fn load_price_table(&self) -> Result<LoadedPrices, ConfigError> {
         let text = self.config_text()?;
-        let mut table = PriceTable::embedded();
-        table.apply_overrides(&text).map_err(|e| ConfigError::Invalid(self.config(), e.to_string()))?;
-        Ok(table)
+        let mut loaded = self.base_price_table();
+        loaded
+            .table
+            .apply_overrides(&text)
+            .map_err(|e| ConfigError::Invalid(self.config(), e.to_string()))?;
+        Ok(loaded)
+    }
+
+    /// [`DataDir::load_price_table`] without the warning.
+    pub fn price_table(&self) -> Result<PriceTable, ConfigError> {
+        self.load_price_table().map(|l| l.table)
+    }
+
+    /// The saved table, else the shipped one; no overrides.
+    fn base_price_table(&self) -> LoadedPrices {
+        let path = self.prices_file();
+        let shipped =
+            |warning: Option<String>| LoadedPrices { table: PriceTable::embedded(), file: None, warning };
+        let why = match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return shipped(None),
+            Err(e) => e.to_string(),
+            Ok(text) => match PriceTable::from_compact(&text, "litellm-saved") {
+                Some(table) if !table.is_empty() => {
+                    return LoadedPrices { table, file: Some(path), warning: None }
+                }
+                _ => "not a price table this version of Tokenworth can read".to_owned(),
+            },
+        };
+        let table = PriceTable::embedded();
+        let warning = format!(
+            "the saved price table {} cannot be used ({why}); using the shipped one, {} \
+             (`tokenworth prices update FILE` replaces it)",
+            path.display(),
+            table.version()
+        );
+        LoadedPrices { table, file: None, warning: Some(warning) }
+    }
+
+    /// Saves `table` (without overrides) as the one every later report uses, atomically (temp
+    /// file + rename): a crash leaves the previous table or the new one, never a mix.
+    pub fn save_price_table(&self, table: &PriceTable) -> Result<PathBuf, ConfigError> {
+        use std::io::Write as _;
+        std::fs::create_dir_all(&self.root).map_err(|e| ConfigError::Io(self.root.clone(), e))?;
+        let path = self.prices_file();
+        let tmp = self.root.join(format!(".{PRICES_FILE}.{}.tmp", std::process::id()));
+        let written = std::fs::File::create(&tmp).and_then(|mut f| {
+            f.write_all(table.to_compact().as_bytes())?;
+            f.sync_all()
+        });
+        let renamed = written.and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = renamed {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(ConfigError::Io(path, e));
+        }
+        Ok(path)
     }
 
     /// The time zone set in config.toml, if any.
@@ -359,6 +445,36 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let d = DataDir { root: t.path().join("data") };
         (t, d)
+    }
+
+    #[test]
+    fn a_saved_price_table_is_used_with_overrides_and_a_bad_one_falls_back() {
+        let (_t, d) = dir();
+        let shipped = PriceTable::embedded();
+        let loaded = d.load_price_table().unwrap();
+        assert_eq!((loaded.file, loaded.warning, loaded.table.version()), (None, None, shipped.version()));
+
+        let json = r#"{"only-model": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}}"#;
+        let path = d.save_price_table(&PriceTable::from_json(json, "saved-1").unwrap()).unwrap();
+        std::fs::write(d.config(), "[pricing.models.\"mine\"]\ninput = 1.0\noutput = 2.0\n").unwrap();
+        let loaded = d.load_price_table().unwrap();
+        assert_eq!((loaded.file.as_deref(), loaded.warning), (Some(path.as_path()), None));
+        assert_eq!((loaded.table.version(), loaded.table.len()), ("saved-1", 1));
+        assert!(loaded.table.resolve("mine").is_some() && loaded.table.resolve("only-model").is_some());
+        assert!(
+            loaded.table.resolve("claude-sonnet-4-5").is_none(),
+            "the saved table replaces the shipped one"
+        );
+        // No temp file is left beside it.
+        let names: Vec<_> = std::fs::read_dir(&d.root).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+
+        std::fs::write(&path, "tokenworth-prices 2\nE\tbroken\n").unwrap();
+        let loaded = d.load_price_table().unwrap();
+        assert_eq!((loaded.file, loaded.table.version()), (None, shipped.version()));
+        let w = loaded.warning.expect("a warning");
+        assert!(w.contains(&*path.to_string_lossy()) && w.contains(shipped.version()), "{w}");
+        assert!(loaded.table.resolve("mine").is_some(), "overrides still apply");
     }
 
     #[test]

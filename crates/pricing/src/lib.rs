@@ -52,6 +52,7 @@ mod matching;
 mod overrides;
 mod parse;
 mod price;
+mod update;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -61,6 +62,7 @@ use grouping::{Groups, Record};
 use matching::{contains_at_boundary, normalize};
 
 pub use price::{is_long_context, ModelPrice, Tokens, LONG_CONTEXT_THRESHOLD};
+pub use update::MIN_CHAT_MODELS;
 
 /// Errors from loading a price table or a user override file.
 #[derive(Debug)]
@@ -72,6 +74,9 @@ pub enum PricingError {
     /// A value in the override section is invalid; `path` is the TOML path of the
     /// offending field, e.g. `pricing.models."my-model".input`.
     Override { path: String, message: String },
+    /// A price-table JSON that parses but is not a usable LiteLLM table (see
+    /// [`PriceTable::from_update_json`]).
+    Invalid(String),
 }
 
 impl fmt::Display for PricingError {
@@ -82,6 +87,7 @@ impl fmt::Display for PricingError {
             PricingError::Override { path, message } => {
                 write!(f, "invalid price override `{path}`: {message}")
             }
+            PricingError::Invalid(m) => write!(f, "not a usable price table: {m}"),
         }
     }
 }
@@ -91,7 +97,7 @@ impl std::error::Error for PricingError {
         match self {
             PricingError::Json(e) => Some(e),
             PricingError::Toml(e) => Some(e),
-            PricingError::Override { .. } => None,
+            PricingError::Override { .. } | PricingError::Invalid(_) => None,
         }
     }
 }
@@ -201,6 +207,14 @@ impl PriceTable {
         let mut records = parse::parse_table(json).map_err(PricingError::Json)?;
         records.retain(|r| compact::storable(&r.key));
         Ok(PriceTable::new(version, records))
+    }
+
+    /// [`PriceTable::from_json`] for a table that is to replace the one in use: refused
+    /// unless it is an object of model entries with at least [`MIN_CHAT_MODELS`] chat models
+    /// priced for input and output, and every price in it is finite and not negative.
+    pub fn from_update_json(json: &str, version: &str) -> Result<PriceTable, PricingError> {
+        update::check(json)?;
+        PriceTable::from_json(json, version)
     }
 
     /// Apply user overrides from the `[pricing.models."<name>"]` tables of a config file

@@ -561,3 +561,63 @@ fn compact_round_trip_keeps_version_and_multipliers() {
         Some("v".into())
     );
 }
+
+// ---------------------------------------------------------------------------------
+// Checks of a table that is to replace the one in use
+
+/// The shipped JSON with `edit` applied to its object.
+fn shipped_with(edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(include_str!("../data/litellm_prices.json")).expect("shipped JSON");
+    edit(v.as_object_mut().expect("an object"));
+    v.to_string()
+}
+
+#[test]
+fn update_accepts_the_shipped_table() {
+    let json = include_str!("../data/litellm_prices.json");
+    let t = PriceTable::from_update_json(json, "new").expect("the shipped table is valid");
+    assert_eq!(t.records, PriceTable::from_json(json, "x").unwrap().records);
+    assert_eq!(t.version(), "new");
+}
+
+#[test]
+fn update_refuses_what_is_not_a_litellm_table() {
+    let invalid = |json: &str| match PriceTable::from_update_json(json, "x") {
+        Err(PricingError::Invalid(m)) => m,
+        other => panic!("{json:.60}: {other:?}"),
+    };
+    assert!(matches!(PriceTable::from_update_json("{\"a\": ", "x"), Err(PricingError::Json(_))));
+    assert!(matches!(PriceTable::from_update_json("", "x"), Err(PricingError::Json(_))));
+    assert!(invalid("[1, 2]").contains("an array"));
+    assert!(invalid("{}").contains("only 0 chat models"));
+    let few = (0..MIN_CHAT_MODELS - 1)
+        .map(|i| format!("\"m{i}\": {{\"mode\": \"chat\", \"input_cost_per_token\": 1e-6, \"output_cost_per_token\": 2e-6}}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    assert!(invalid(&format!("{{{few}}}")).contains(&format!("only {} chat", MIN_CHAT_MODELS - 1)));
+    let enough = format!("{{{few}, \"last\": {{\"mode\": \"chat\", \"input_cost_per_token\": 1, \"output_cost_per_token\": 1}}}}");
+    assert_eq!(PriceTable::from_update_json(&enough, "x").map(|t| t.len()).ok(), Some(MIN_CHAT_MODELS));
+}
+
+#[test]
+fn update_refuses_negative_prices_anywhere() {
+    let set = |key: &'static str, field: &'static str, v: serde_json::Value| {
+        shipped_with(move |m| {
+            m[key].as_object_mut().unwrap().insert(field.into(), v);
+        })
+    };
+    for (json, names) in [
+        (set("gpt-5", "output_cost_per_token", (-1e-5).into()), "`gpt-5`: output_cost_per_token is -0.00001"),
+        (set("gpt-5", "input_cost_per_token_flex", "-0.1".into()), "input_cost_per_token_flex"),
+        (
+            set("claude-sonnet-4-5", "search_context_cost_per_query", serde_json::json!({"low": -1})),
+            "search_context_cost_per_query.low",
+        ),
+    ] {
+        match PriceTable::from_update_json(&json, "x") {
+            Err(e @ PricingError::Invalid(_)) => assert!(e.to_string().contains(names), "{e}"),
+            other => panic!("{names}: {other:?}"),
+        }
+    }
+}
