@@ -1,0 +1,1 @@
+// placeholder: the board page (replaced by the page branch)
