@@ -500,10 +500,7 @@ pub async fn send(
 async fn store_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, now: i64) -> Res<bool> {
     let key = params![&c.member_id, &c.device_id, &d.day];
     let old = tx
-        .query_one(
-            "SELECT has_tools, has_models, has_outcomes FROM days WHERE member_id = $1 AND device_id = $2 AND day = $3",
-            key,
-        )
+        .query_one("SELECT received_at FROM days WHERE member_id = $1 AND device_id = $2 AND day = $3", key)
         .await?;
     let t = &d.totals;
     tx.exec(
@@ -539,13 +536,11 @@ async fn store_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, now: i64) -> R
     )
     .await?;
     // On PostgreSQL the upsert above holds the key's row lock, so the children below are
-    // replaced by one request at a time.
-    let had = |i: usize| old.as_ref().is_some_and(|r| r[i].int() != 0);
-    for (i, (table, splits)) in [("day_tools", &d.tools), ("day_models", &d.models)].into_iter().enumerate() {
-        if had(i) {
-            let sql = format!("DELETE FROM {table} WHERE member_id = $1 AND device_id = $2 AND day = $3");
-            tx.exec(&sql, key).await?;
-        }
+    // replaced by one request at a time. They are deleted whatever `old` said: a request that
+    // waited on that lock read `old` before another one stored its children.
+    for (table, splits) in [("day_tools", &d.tools), ("day_models", &d.models)] {
+        let sql = format!("DELETE FROM {table} WHERE member_id = $1 AND device_id = $2 AND day = $3");
+        tx.exec(&sql, key).await?;
         if let Some(splits) = splits {
             let sql = format!(
                 "INSERT INTO {table} (member_id, device_id, day, team, name, total_tokens, cost_micros) \
@@ -568,9 +563,7 @@ async fn store_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, now: i64) -> R
             }
         }
     }
-    if had(2) {
-        tx.exec("DELETE FROM day_outcomes WHERE member_id = $1 AND device_id = $2 AND day = $3", key).await?;
-    }
+    tx.exec("DELETE FROM day_outcomes WHERE member_id = $1 AND device_id = $2 AND day = $3", key).await?;
     if let Some(outs) = &d.outcomes {
         for o in outs {
             tx.exec(
