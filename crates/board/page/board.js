@@ -345,6 +345,7 @@ function spendSection(b) {
     );
   }
   if (has(s, 'histogram') && s.histogram.length) parts.push(histogram(s.histogram, b.me));
+  else if (parts.length) parts.push(h('p', { class: 'empty-note small' }, 'The histogram is not shown for this period; see “Not shown” below.'));
   if (!parts.length) parts.push(h('p', { class: 'empty-note' }, 'The spend distribution cannot be shown for this period; see “Not shown” below.'));
   const sub = has(s, 'contributors')
     ? h('span', null, 'Per member over the period, as a distribution — no one is ranked · ', fig('span', 'spend.contributors', s.contributors, integer(s.contributors), { class: 'strong' }), ` ${s.contributors === 1 ? 'member' : 'members'}`)
