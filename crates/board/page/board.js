@@ -12,6 +12,9 @@ const KIND_LABEL = { tool: 'Tools', model: 'Models', week: 'Weeks' };
 const PERIODS = ['week', 'month'];
 
 const FIGURE_LABEL = {
+  outcomes: 'Outcome figures',
+  spend: 'Spend distribution',
+  me: 'Your figures',
   'outcomes.contributors': 'Members sharing outcomes',
   'outcomes.shipped_sessions': 'Shipped sessions',
   'outcomes.fixed_sessions': 'Fixed sessions',
@@ -309,7 +312,9 @@ function mineCard(b) {
   const me = b.me;
   const alias = state.me && state.me.alias;
   if (!has(b, 'me')) {
-    return h('section', { class: 'card mine-card', id: 'me' }, h('div', { class: 'card-head' }, h('h3', null, 'You')), h('p', { class: 'empty-note' }, 'No figures of yours for this period.'));
+    const admin = state.me && state.me.admin && !state.me.member_id;
+    const text = admin ? 'You are signed in as the team’s admin, who sends no figures of their own.' : 'No figures of yours for this period.';
+    return h('section', { class: 'card mine-card', id: 'me' }, h('div', { class: 'card-head' }, h('h3', null, 'You')), h('p', { class: 'empty-note' }, text));
   }
   const rows = [];
   const row = (k, label, fmt, title) => {
@@ -415,10 +420,15 @@ function slicesSection(b) {
   );
 }
 
+// The board names a withheld figure by its path (outcomes.shipped_sessions), by its group
+// (outcomes, spend) or, for a slice, as kind:name (tool:codex).
 function figureLabel(figure) {
   if (FIGURE_LABEL[figure]) return FIGURE_LABEL[figure];
-  const m = /^slices?[.:/](tool|model|week)[.:/](.+)$/.exec(figure);
-  if (m) return `${{ tool: 'Tool', model: 'Model', week: 'Week' }[m[1]]} ${m[2]}`;
+  const m = /^(?:slices?[.:/])?(tool|model|week)[.:/](.+)$/.exec(figure);
+  if (m) {
+    if (m[1] === 'week' && parseYmd(m[2])) return `Week of ${fmtDay(m[2], true)}`;
+    return `${{ tool: 'Tool', model: 'Model', week: 'Week' }[m[1]]} ${m[2]}`;
+  }
   if (/^spend\.histogram\b/.test(figure)) return FIGURE_LABEL['spend.histogram'];
   if (/^spend\.quartiles_usd\b/.test(figure)) return FIGURE_LABEL['spend.quartiles_usd'];
   return null;
@@ -508,10 +518,11 @@ function renderHeader() {
     r.dataset.to = state.board.to;
   }
   const who = $('whoami');
-  if (state.me && state.me.alias !== undefined) {
+  if (state.me) {
+    const name = typeof state.me.alias === 'string' && state.me.alias !== '' ? h('span', { class: 'alias', id: 'whoami-alias' }, state.me.alias) : state.me.admin ? h('span', { class: 'alias' }, 'the team’s admin') : null;
     who.replaceChildren();
-    append(who, [h('span', null, 'Signed in as'), h('span', { class: 'alias', id: 'whoami-alias' }, state.me.alias), state.me.admin ? h('span', { class: 'badge admin' }, 'admin') : null]);
-    who.hidden = false;
+    append(who, [name ? h('span', null, 'Signed in as') : null, name, state.me.admin ? h('span', { class: 'badge admin' }, 'admin') : null]);
+    who.hidden = !name && !state.me.admin;
   } else who.hidden = true;
 }
 

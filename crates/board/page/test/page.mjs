@@ -73,6 +73,19 @@ function resolve(obj, p) {
   return cur;
 }
 
+// The board names a hidden slice kind:name (tool:codex) and a hidden group by its name
+// (outcomes, spend); the page's data-figure paths start with the matching prefix.
+function hiddenPrefix(figure) {
+  const m = /^(tool|model|week):(.+)$/.exec(figure);
+  return m ? `slices.${m[1]}.${m[2]}` : figure;
+}
+function absentFromJson(b, figure) {
+  const m = /^(tool|model|week):(.+)$/.exec(figure);
+  if (m) return !(b.slices || []).some((s) => s.kind === m[1] && s.name === m[2]);
+  const leaves = (v) => (typeof v === 'number' ? 1 : v && typeof v === 'object' ? Object.values(v).reduce((n, x) => n + leaves(x), 0) : 0);
+  return leaves(resolve(b, figure)) === 0;
+}
+
 const KIND_ORDER = ['tool', 'model', 'week'];
 const rank = (k) => (KIND_ORDER.includes(k) ? KIND_ORDER.indexOf(k) : KIND_ORDER.length);
 const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
@@ -115,9 +128,9 @@ async function checkBoard(page, b, what) {
   const notes = await page.$$eval('#hidden li[data-hidden]', (els) => els.map((e) => ({ figure: e.dataset.hidden, reason: e.dataset.reason, text: e.textContent })));
   eq(notes.length, b.hidden.length, `${what}: the note lists every hidden figure`);
   for (const hdn of b.hidden) {
-    const v = resolve(b, hdn.figure);
-    ok(v === undefined || (Array.isArray(v) && v.length === 0), `${what}: hidden ${hdn.figure} is absent from the JSON`);
-    const inDom = shown.filter((s) => s.figure === hdn.figure || s.figure.startsWith(`${hdn.figure}.`)).length;
+    ok(absentFromJson(b, hdn.figure), `${what}: hidden ${hdn.figure} is absent from the JSON`);
+    const pre = hiddenPrefix(hdn.figure);
+    const inDom = shown.filter((s) => s.figure === pre || s.figure.startsWith(`${pre}.`)).length;
     eq(inDom, 0, `${what}: hidden ${hdn.figure} has no element in the DOM`);
     const stat = await page.$$(`[data-stat="${hdn.figure}"]`);
     eq(stat.length, 0, `${what}: hidden ${hdn.figure} has no card`);
@@ -280,10 +293,31 @@ function fixtureBoard(team, period, date) {
         { figure: 'outcomes.share_abandoned', reason: 'difference_isolates' },
         { figure: 'outcomes.share_wasted', reason: 'difference_isolates' },
         { figure: 'spend.histogram', reason: 'difference_isolates' },
-        { figure: 'slices.tool.codex', reason: 'fewer_than_k' },
-        { figure: 'slices.model.gpt-5.1-codex', reason: 'fewer_than_k' },
+        { figure: 'tool:codex', reason: 'fewer_than_k' },
+        { figure: 'model:gpt-5.1-codex', reason: 'difference_isolates' },
       ],
       me: { cost_usd: 2.5, total_tokens: 500 },
+    };
+  }
+  if (team === 'tiny') {
+    // What the board answers for a team below k: whole groups withheld.
+    return {
+      team,
+      period,
+      from,
+      to,
+      min_group: 3,
+      outcomes: {},
+      spend: {},
+      slices: [],
+      hidden: [
+        { figure: 'outcomes', reason: 'fewer_than_k' },
+        { figure: 'spend', reason: 'fewer_than_k' },
+        ...(period === 'month' ? [{ figure: `week:${from}`, reason: 'fewer_than_k' }] : []),
+        { figure: 'tool:claude-code', reason: 'fewer_than_k' },
+        { figure: 'model:claude-sonnet-4.5', reason: 'fewer_than_k' },
+      ],
+      me: { cost_usd: 1.25, total_tokens: 10 },
     };
   }
   return null;
@@ -442,6 +476,22 @@ async function fixtureMode() {
     await shot(q.page, 'fixture-quiet-light');
     await clean(q, 'quiet');
     await q.context.close();
+
+    // ---------------------------------------------------------- a team below k
+    console.log('fixture: a team below k (tiny)');
+    const t = await openContext(origin);
+    await signin(t.context, 'member');
+    await t.page.goto(`${origin}/teams/tiny?period=month`);
+    v = await waitReady(t.page);
+    b = (await fetchInPage(t.page, `/api/v1/teams/tiny/board?period=month`)).body;
+    await checkBoard(t.page, b, 'tiny month');
+    eq(await t.page.$$eval('[data-figure]', (els) => els.map((e) => e.dataset.figure).sort()), ['me.cost_usd', 'me.total_tokens', 'min_group'], 'tiny: only my figures and k are shown');
+    eq(await t.page.$$eval('.stat, #histogram, #quartiles, #slices', (els) => els.length), 0, 'tiny: no card, chart or table for withheld groups');
+    const tn = await t.page.$$eval('#hidden li', (els) => els.map((e) => e.textContent));
+    ok(tn.some((x) => x.startsWith('Outcome figures')) && tn.some((x) => x.startsWith('Tool claude-code')), `tiny: groups and slices named in words (${JSON.stringify(tn)})`);
+    await shot(t.page, 'fixture-tiny-month');
+    await clean(t, 'tiny');
+    await t.context.close();
 
     // ---------------------------------------------------------- errors
     console.log('fixture: errors');
