@@ -312,9 +312,7 @@ function mineCard(b) {
   const me = b.me;
   const alias = state.me && state.me.alias;
   if (!has(b, 'me')) {
-    const admin = state.me && state.me.admin && !state.me.member_id;
-    const text = admin ? 'You are signed in as the team’s admin, who sends no figures of their own.' : 'No figures of yours for this period.';
-    return h('section', { class: 'card mine-card', id: 'me' }, h('div', { class: 'card-head' }, h('h3', null, 'You')), h('p', { class: 'empty-note' }, text));
+    return h('section', { class: 'card mine-card', id: 'me' }, h('div', { class: 'card-head' }, h('h3', null, 'You')), h('p', { class: 'empty-note' }, 'No figures of yours for this period.'));
   }
   const rows = [];
   const row = (k, label, fmt, title) => {
@@ -338,6 +336,8 @@ function mineCard(b) {
 
 function spendSection(b) {
   const s = b.spend || {};
+  // The admin signs in without being a member: there are no own figures to put beside the team's.
+  const adminOnly = !has(b, 'me') && !!(state.me && state.me.admin && !state.me.member_id);
   const parts = [];
   if (has(s, 'quartiles_usd')) {
     const labels = ['Lower quartile', 'Median', 'Upper quartile'];
@@ -359,7 +359,12 @@ function spendSection(b) {
     'section',
     { id: 'spend', class: 'board-section', 'aria-labelledby': 'spend-title' },
     h('div', { class: 'section-head' }, h('h2', { id: 'spend-title' }, 'Spend'), h('p', { class: 'section-sub' }, sub)),
-    h('div', { class: 'grid-spend' }, h('section', { class: 'card', 'aria-label': 'Team spend distribution' }, h('div', { class: 'card-head' }, h('h3', null, 'Team')), parts), mineCard(b)),
+    h(
+      'div',
+      { class: ['grid-spend', adminOnly && 'solo'] },
+      h('section', { class: 'card', 'aria-label': 'Team spend distribution' }, h('div', { class: 'card-head' }, h('h3', null, 'Team')), parts),
+      adminOnly ? null : mineCard(b),
+    ),
   );
 }
 

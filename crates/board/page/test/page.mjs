@@ -25,7 +25,7 @@ const out = path.join(here, 'out');
 fs.mkdirSync(out, { recursive: true });
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FIXTURE = process.argv.includes('--fixture');
-const BOARD_BIN = process.env.BOARD_BIN;
+const BOARD_BIN = process.env.BOARD_BIN ? path.resolve(process.env.BOARD_BIN) : null;
 if (!FIXTURE && !BOARD_BIN) {
   console.error('usage: node page.mjs --fixture | BOARD_BIN=/path/to/tokenworth-board node page.mjs');
   process.exit(2);
@@ -554,6 +554,12 @@ async function fullMode() {
     if (serverProc && serverProc.exitCode === null) serverProc.kill('SIGTERM');
   };
   process.on('exit', stopServer);
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      stopServer();
+      process.exit(130);
+    });
+  }
   try {
     console.log('full: setup');
     const init = runJson('init');
@@ -636,6 +642,33 @@ async function fullMode() {
       ok(r.status === 200 || r.status === 201, `${m.alias} sends ${upload.length} days (${r.status} ${r.text.slice(0, 200)})`);
     }
 
+    // One heavy day with nothing shipped, fixed or explored: the board's plausibility checks put
+    // it on the admin's review list.
+    const heavy = members[5];
+    const hd = days[days.length - 1];
+    const ha = T(900000, 10000, 2000000, 90000, 150);
+    const hb = T(100000, 0, 300000, 10000, 30);
+    const htot = T(1000000, 10000, 2300000, 100000, 180);
+    htot.reasoning_tokens = ha.reasoning_tokens + hb.reasoning_tokens;
+    const hr = await api('PUT', '/api/v1/days', {
+      token: heavy.token,
+      body: {
+        days: [
+          {
+            day: hd,
+            totals: htot,
+            tools: [{ name: 'claude-code', tokens: ha }, { name: 'codex', tokens: hb }],
+            models: [{ name: 'claude-sonnet-4.5', tokens: ha }, { name: 'gpt-5.1-codex', tokens: hb }],
+            outcomes: [
+              { outcome: 'wasted', sessions: 1, cost_usd: 100, commits: 0 },
+              { outcome: 'untagged', sessions: 1, cost_usd: 80, commits: 0 },
+            ],
+          },
+        ],
+      },
+    });
+    eq(hr.status, 200, `${heavy.alias} replaces ${hd} with a heavy day (${hr.text.slice(0, 200)})`);
+
     // ---------------------------------------------------------- member in the browser
     console.log('full: member view');
     const me = members[0];
@@ -671,6 +704,18 @@ async function fullMode() {
     eq(await p.page.$$eval('#review', (els) => els.length), 0, 'member: no review list');
     await shot(p.page, 'full-member-month');
 
+    // The month before: no days there, so the board withholds its groups; the page follows.
+    const month0 = v.from;
+    await p.page.click('#prev');
+    v = await waitReady(p.page, { notFrom: month0 });
+    eq(v.to, addDays(month0, -1), 'member: the previous month ends the day before');
+    b = await fetchInPage(p.page, `/api/v1/teams/demo/board?period=month&date=${v.from}`);
+    await checkBoard(p.page, b.body, 'member previous month');
+    await shot(p.page, 'full-member-previous-month');
+    await p.page.click('#next');
+    v = await waitReady(p.page, { from: month0 });
+    eq(v.from, month0, 'member: next goes back to the current month');
+
     // The other team: 404, for the page and for its board.
     const other = await p.page.goto(`${BASE}/teams/other`);
     eq(other.status(), 404, '/teams/other is 404 for a non-member');
@@ -702,7 +747,12 @@ async function fullMode() {
     eq(rv.status, 200, 'admin: review JSON');
     ok(await a.page.isVisible('#review'), 'admin: the review card is visible');
     const items = await a.page.$$eval('#review-list li', (els) => els.map((e) => ({ alias: e.querySelector('.ri-alias').textContent, day: e.dataset.day })));
+    ok(rv.body.length >= 1, `admin: the heavy day is on the review list (${JSON.stringify(rv.body)})`);
     eq(items.length, rv.body.length, 'admin: review list has every item');
+    ok(rv.body.some((it) => it.alias === heavy.alias && it.day === hd), 'admin: the review names the heavy day and its alias');
+    const shownReasons = await a.page.$$eval('#review-list [data-reason]', (els) => els.map((e) => e.textContent));
+    eq(shownReasons, rv.body.flatMap((it) => it.reasons), 'admin: the reasons are shown as sent');
+    eq(await a.page.$$eval('#me', (els) => els.length), 0, 'admin: no "You" column for the admin');
     for (const it of rv.body) ok(items.some((x) => x.alias === it.alias && x.day === it.day), `admin: review of ${it.alias} ${it.day}`);
     const acookies = await a.context.cookies(BASE);
     ok(acookies.every((c) => c.httpOnly && c.sameSite === 'Strict'), 'admin cookie HttpOnly + SameSite=Strict');

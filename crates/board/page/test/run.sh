@@ -4,6 +4,10 @@
 # Installs what is missing (Node/npm and Chromium from apt, playwright-core from package-lock.json).
 # Exits non-zero on any failure. Screenshots: crates/board/page/test/out/.
 set -euo pipefail
+if [ -n "${BOARD_BIN:-}" ]; then
+  BOARD_BIN="$(cd "$(dirname "$BOARD_BIN")" && pwd)/$(basename "$BOARD_BIN")"
+  export BOARD_BIN
+fi
 cd "$(dirname "$0")"
 
 SUDO=""
