@@ -280,7 +280,12 @@ function histogram(bins, me) {
       },
       fig('div', `spend.histogram.${i}.members`, b.members, integer(b.members), { class: 'hist-count' }),
       h('div', { class: 'hist-plot', 'aria-hidden': 'true' }, bar),
-      h('div', { class: 'hist-label' }, range),
+      h(
+        'div',
+        { class: 'hist-label' },
+        fig('span', `spend.histogram.${i}.from_usd`, b.from_usd, moneyEdge(b.from_usd)),
+        has(b, 'to_usd') ? ['–', fig('span', `spend.histogram.${i}.to_usd`, b.to_usd, moneyEdge(b.to_usd))] : '+',
+      ),
     );
   });
   return h(

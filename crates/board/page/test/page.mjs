@@ -57,7 +57,11 @@ function figures(b) {
   const s = b.spend || {};
   num('spend.contributors', s.contributors);
   (s.quartiles_usd || []).forEach((v, i) => num(`spend.quartiles_usd.${i}`, v));
-  (s.histogram || []).forEach((bin, i) => num(`spend.histogram.${i}.members`, bin.members));
+  (s.histogram || []).forEach((bin, i) => {
+    num(`spend.histogram.${i}.members`, bin.members);
+    num(`spend.histogram.${i}.from_usd`, bin.from_usd);
+    num(`spend.histogram.${i}.to_usd`, bin.to_usd);
+  });
   for (const sl of b.slices || []) for (const k of ['cost_usd', 'total_tokens', 'contributors']) num(`slices.${sl.kind}.${sl.name}.${k}`, sl[k]);
   for (const [k, v] of Object.entries(b.me || {})) num(`me.${k}`, v);
   return m;
