@@ -322,8 +322,28 @@ async fn review(
     Ok(Json(store::review(&state.db, &team).await?))
 }
 
-async fn page(AxState(state): S, headers: HeaderMap, Path(team): Path<String>) -> ApiResult<Response> {
-    let v = viewer(&state, &headers).await?;
-    of_team(&v, &team)?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE_HTML).into_response())
+async fn page(AxState(state): S, headers: HeaderMap, Path(team): Path<String>) -> Response {
+    let v = match viewer(&state, &headers).await {
+        Ok(v) => of_team(&v, &team).map(|_| v),
+        Err(e) => Err(e),
+    };
+    match v {
+        Ok(_) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE_HTML).into_response(),
+        Err(e) => {
+            // A person opening the link gets a page that says what to do, not raw JSON.
+            let status = StatusCode::from_u16(e.fail.status).unwrap_or(StatusCode::NOT_FOUND);
+            let what = if status == StatusCode::NOT_FOUND {
+                "There is no such team here, or you are not one of its members."
+            } else {
+                "You are not signed in. Ask your Tokenworth client for a sign-in link \
+                 (the board's page in the app, or the CLI); links work once, for two minutes."
+            };
+            let body = format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tokenworth board</title>\
+                 <link rel=\"stylesheet\" href=\"/assets/board.css\"></head><body><main><h1>Tokenworth board</h1>\
+                 <p>{what}</p></main></body></html>"
+            );
+            (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+        }
+    }
 }

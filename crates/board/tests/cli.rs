@@ -45,7 +45,15 @@ impl Drop for Server {
 }
 
 fn serve(args: &[&str]) -> Server {
-    Server(Command::new(BIN).arg("serve").args(args).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().unwrap())
+    Server(
+        Command::new(BIN)
+            .arg("serve")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 async fn wait_up(http: &reqwest::Client, url: &str) {
@@ -62,7 +70,9 @@ async fn wait_up(http: &reqwest::Client, url: &str) {
 }
 
 fn is_secret(s: &str, prefix: &str) -> bool {
-    s.len() == prefix.len() + 64 && s.starts_with(prefix) && s[prefix.len()..].bytes().all(|c| c.is_ascii_hexdigit())
+    s.len() == prefix.len() + 64
+        && s.starts_with(prefix)
+        && s[prefix.len()..].bytes().all(|c| c.is_ascii_hexdigit())
 }
 
 /// The admin commands on a store given by `store` (`--data DIR` or `--database-url URL`).
@@ -80,7 +90,17 @@ fn admin_contracts(store: &[&str]) {
     args.extend(store);
     args.extend(["team", "create", "demo", "--json"]);
     assert_eq!(json_of(&ok(&args)), json!({"team": "demo", "min_group": 5, "window_days": 90}));
-    let v = json_of(&ok_(&["admin", "team", "create", "small", "--min-group", "3", "--window-days", "30", "--json"]));
+    let v = json_of(&ok_(&[
+        "admin",
+        "team",
+        "create",
+        "small",
+        "--min-group",
+        "3",
+        "--window-days",
+        "30",
+        "--json",
+    ]));
     assert_eq!(v, json!({"team": "small", "min_group": 3, "window_days": 30}));
     assert!(refused_(&["admin", "team", "create", "tiny", "--min-group", "2"]).contains("never below 3"));
     assert!(refused_(&["admin", "team", "create", "demo"]).contains("exists"));
@@ -105,7 +125,8 @@ fn admin_contracts_on_sqlite() {
     let d = dir.path().join("board");
     admin_contracts(&["--data", d.to_str().unwrap()]);
     assert!(refused(&["admin", "members", "demo"]).contains("--data"));
-    assert!(refused(&["admin", "members", "demo", "--data", dir.path().join("none").to_str().unwrap()]).contains("init"));
+    assert!(refused(&["admin", "members", "demo", "--data", dir.path().join("none").to_str().unwrap()])
+        .contains("init"));
 }
 
 #[test]
@@ -123,14 +144,22 @@ async fn serve_join_remove_and_backup() {
     let d = data.to_str().unwrap();
     ok(&["init", "--data", d]);
     ok(&["admin", "team", "create", "demo", "--data", d]);
-    let inv = json_of(&ok(&["admin", "invite", "demo", "--data", d, "--json"]))["invite"].as_str().unwrap().to_string();
+    let inv = json_of(&ok(&["admin", "invite", "demo", "--data", d, "--json"]))["invite"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let _server = serve(&["--data", d, "--listen", &format!("127.0.0.1:{port}")]);
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     wait_up(&http, &url).await;
 
-    let r = http.post(format!("{url}/api/v1/join")).json(&json!({"invite": inv, "alias": "ann"})).send().await.unwrap();
+    let r = http
+        .post(format!("{url}/api/v1/join"))
+        .json(&json!({"invite": inv, "alias": "ann"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 201);
     let m: Value = r.json().await.unwrap();
     let token = m["token"].as_str().unwrap();
@@ -172,7 +201,8 @@ async fn serve_join_remove_and_backup() {
 }
 
 fn write_cert(dir: &Path) -> (String, String, String) {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
     let cert = dir.join("cert.pem");
     let key = dir.join("key.pem");
     std::fs::write(&cert, ck.cert.pem()).unwrap();
@@ -190,7 +220,16 @@ async fn serve_speaks_tls_with_a_cert_and_key() {
     let (cert, key, pem) = write_cert(dir.path());
     assert!(refused(&["serve", "--data", d, "--tls-cert", &cert]).contains("--tls-key"));
     let port = free_port();
-    let _server = serve(&["--data", d, "--listen", &format!("127.0.0.1:{port}"), "--tls-cert", &cert, "--tls-key", &key]);
+    let _server = serve(&[
+        "--data",
+        d,
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ]);
     let http = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
         .redirect(reqwest::redirect::Policy::none())
