@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every check: formatting, clippy, the Rust test suites (the watcher on real
 # notify events included), the side-by-side comparison with ccusage 20 on a generated corpus, the
-# dashboard's browser tests, and the tray app end to end in its real WebKit webview under Xvfb.
+# dashboard's browser tests, the team board on SQLite and PostgreSQL (API, CLI, its page in
+# headless Chromium), and the tray app end to end in its real WebKit webview under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-app.sh --test
@@ -17,7 +18,9 @@ cargo fmt --all --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
-cargo test --workspace
+cargo test --workspace --exclude tokenworth-board
+echo "== team board (SQLite and PostgreSQL, API, CLI and page)"
+bash scripts/test-board.sh
 echo "== ccusage 20 side by side"
 bash tests/ccusage/run.sh
 echo "== dashboard in headless Chromium (fake bridge)"

@@ -557,6 +557,41 @@ impl SendRequest {
     }
 }
 
+/// A board address the client may send to: `https://…`, or `http://` only on loopback
+/// (`localhost`, `127.0.0.0/8`, `::1`), since anything else would carry tokens and figures in
+/// the clear. Returns the address without a trailing slash.
+pub fn check_board_url(url: &str) -> Result<String, Invalid> {
+    let url = url.trim().trim_end_matches('/');
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| bad(format!("{url:?} is not a board address (https://host[:port])")))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') {
+        return Err(bad(format!("{url:?}: give the board as https://host[:port]")));
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(url.to_string()),
+        "http" => {
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host == "::1"
+                || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(url.to_string())
+            } else {
+                Err(bad(format!(
+                    "{url:?}: refusing plain http:// to a board that is not on this machine; use https://"
+                )))
+            }
+        }
+        other => Err(bad(format!("{url:?}: the scheme {other:?} is not https"))),
+    }
+}
+
 /// Whole micro-dollars of a validated cost.
 pub fn micros(usd: f64) -> i64 {
     (usd * 1_000_000.0).round() as i64
@@ -656,5 +691,31 @@ mod tests {
         let r = SendRequest { days: vec![day("2026-01-01"), day("2026-01-01")] };
         assert!(r.validate(LO, HI).unwrap_err().0.contains("twice"));
         assert!(SendRequest { days: vec![] }.validate(LO, HI).is_err());
+    }
+    #[test]
+    fn plain_http_only_on_loopback() {
+        for ok in [
+            "https://board.example.org",
+            "https://b.example:8443/",
+            "http://127.0.0.1:8787",
+            "http://localhost:8787/",
+            "http://[::1]:8787",
+            "http://127.9.9.9",
+        ] {
+            assert!(check_board_url(ok).is_ok(), "{ok}");
+        }
+        for no in [
+            "http://board.example.org",
+            "http://10.0.0.5:8787",
+            "http://127.0.0.1.evil.com",
+            "http://user@127.0.0.1",
+            "ftp://x",
+            "board.example.org",
+            "http://",
+            "http://[::2]:80",
+        ] {
+            assert!(check_board_url(no).is_err(), "{no}");
+        }
+        assert_eq!(check_board_url("https://b.example/").unwrap(), "https://b.example");
     }
 }

@@ -1,0 +1,565 @@
+//! One SQL for both engines.
+//!
+//! Statements are written once, with PostgreSQL's `$N` placeholders, and rewritten to `?N` for
+//! SQLite. Columns are BIGINT or TEXT only, ids are random text made in Rust, and sums are
+//! written `CAST(SUM(x) AS BIGINT)` (PostgreSQL's `SUM(bigint)` is NUMERIC), so a row reads back
+//! the same from either engine.
+//!
+//! SQLite has one writer connection (transactions `BEGIN IMMEDIATE`, behind an async mutex)
+//! and a small pool of readers, in WAL with `synchronous=NORMAL` and `secure_delete=ON`.
+//! PostgreSQL uses a connection pool; a transaction dropped before its commit takes its
+//! connection out of the pool, so the server rolls it back and nothing half-done is reused.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+
+/// A parameter or a column value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Int(i64),
+    Text(String),
+    Null,
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Self {
+        Val::Int(v)
+    }
+}
+impl From<u64> for Val {
+    fn from(v: u64) -> Self {
+        Val::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Self {
+        Val::Text(v.to_string())
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Self {
+        Val::Text(v)
+    }
+}
+impl From<&String> for Val {
+    fn from(v: &String) -> Self {
+        Val::Text(v.clone())
+    }
+}
+impl<T: Into<Val>> From<Option<T>> for Val {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Val::Null, Into::into)
+    }
+}
+
+impl Val {
+    pub fn int(&self) -> i64 {
+        match self {
+            Val::Int(i) => *i,
+            _ => 0,
+        }
+    }
+    pub fn opt_int(&self) -> Option<i64> {
+        match self {
+            Val::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+    pub fn text(&self) -> &str {
+        match self {
+            Val::Text(s) => s,
+            _ => "",
+        }
+    }
+    pub fn into_text(self) -> String {
+        match self {
+            Val::Text(s) => s,
+            _ => String::new(),
+        }
+    }
+}
+
+/// Builds a parameter list: `params![a, b]`.
+#[macro_export]
+macro_rules! params {
+    ($($v:expr),* $(,)?) => { &[$($crate::db::Val::from($v)),*] };
+}
+
+pub type Row = Vec<Val>;
+
+#[derive(Debug)]
+pub enum DbError {
+    /// A uniqueness constraint refused the row.
+    Unique,
+    /// PostgreSQL gave up on a transaction (serialization failure or deadlock); retry it.
+    Retry,
+    Other(String),
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbError::Unique => f.write_str("unique constraint"),
+            DbError::Retry => f.write_str("transaction conflict"),
+            DbError::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            {
+                return DbError::Unique;
+            }
+        }
+        DbError::Other(format!("sqlite: {e}"))
+    }
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if let Some(code) = e.code() {
+            let c = code.code();
+            if c == "23505" {
+                return DbError::Unique;
+            }
+            if c == "40001" || c == "40P01" {
+                return DbError::Retry;
+            }
+        }
+        DbError::Other(format!("postgres: {e}"))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for DbError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        DbError::Other(format!("postgres pool: {e}"))
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+impl ToSql for Val {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut tokio_postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Val::Null => Ok(IsNull::Yes),
+            Val::Int(i) => {
+                if *ty == Type::INT4 {
+                    i32::try_from(*i)?.to_sql(ty, out)
+                } else if *ty == Type::INT2 {
+                    i16::try_from(*i)?.to_sql(ty, out)
+                } else {
+                    i.to_sql(ty, out)
+                }
+            }
+            Val::Text(s) => s.as_str().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// `$N` placeholders to SQLite's `?N`.
+pub fn to_sqlite(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    let mut in_str = false;
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            in_str = !in_str;
+        }
+        if c == '$' && !in_str && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn lite_params(params: &[Val]) -> Vec<rusqlite::types::Value> {
+    params
+        .iter()
+        .map(|v| match v {
+            Val::Int(i) => rusqlite::types::Value::Integer(*i),
+            Val::Text(s) => rusqlite::types::Value::Text(s.clone()),
+            Val::Null => rusqlite::types::Value::Null,
+        })
+        .collect()
+}
+
+fn lite_exec(conn: &rusqlite::Connection, sql: &str, params: &[Val]) -> DbResult<u64> {
+    let mut st = conn.prepare_cached(&to_sqlite(sql))?;
+    let n = st.execute(rusqlite::params_from_iter(lite_params(params)))?;
+    Ok(n as u64)
+}
+
+fn lite_query(conn: &rusqlite::Connection, sql: &str, params: &[Val]) -> DbResult<Vec<Row>> {
+    let mut st = conn.prepare_cached(&to_sqlite(sql))?;
+    let n = st.column_count();
+    let mut rows = st.query(rusqlite::params_from_iter(lite_params(params)))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut row = Vec::with_capacity(n);
+        for i in 0..n {
+            row.push(match r.get_ref(i)? {
+                rusqlite::types::ValueRef::Integer(v) => Val::Int(v),
+                rusqlite::types::ValueRef::Real(v) => Val::Int(v as i64),
+                rusqlite::types::ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                rusqlite::types::ValueRef::Blob(_) | rusqlite::types::ValueRef::Null => Val::Null,
+            });
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+fn pg_row(r: &tokio_postgres::Row) -> DbResult<Row> {
+    let mut row = Vec::with_capacity(r.len());
+    for (i, c) in r.columns().iter().enumerate() {
+        let t = c.type_();
+        let v = if *t == Type::INT8 {
+            r.try_get::<_, Option<i64>>(i)?.map_or(Val::Null, Val::Int)
+        } else if *t == Type::INT4 {
+            r.try_get::<_, Option<i32>>(i)?.map_or(Val::Null, |v| Val::Int(v.into()))
+        } else if *t == Type::INT2 {
+            r.try_get::<_, Option<i16>>(i)?.map_or(Val::Null, |v| Val::Int(v.into()))
+        } else if *t == Type::TEXT || *t == Type::VARCHAR || *t == Type::NAME {
+            r.try_get::<_, Option<String>>(i)?.map_or(Val::Null, Val::Text)
+        } else {
+            return Err(DbError::Other(format!("column {} has type {t}, not BIGINT or TEXT", c.name())));
+        };
+        row.push(v);
+    }
+    Ok(row)
+}
+
+fn pg_refs(params: &[Val]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+/// Where the board keeps its data.
+#[derive(Clone)]
+pub enum Db {
+    Lite(Arc<Lite>),
+    Pg(Pool),
+}
+
+pub struct Lite {
+    path: PathBuf,
+    writer: Arc<tokio::sync::Mutex<rusqlite::Connection>>,
+    readers: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// The SQLite file inside a data directory.
+pub fn sqlite_path(dir: &Path) -> PathBuf {
+    dir.join("board.sqlite")
+}
+
+fn open_lite(path: &Path, write: bool) -> DbResult<rusqlite::Connection> {
+    let flags = if write {
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+            | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = rusqlite::Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    if write {
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(DbError::Other(format!("{}: journal mode {mode}, not WAL", path.display())));
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+    } else {
+        conn.pragma_update(None, "query_only", "ON")?;
+    }
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl Db {
+    /// Opens (creating when `create`) the SQLite store in `dir`.
+    pub fn open_sqlite(dir: &Path, create: bool) -> DbResult<Db> {
+        let path = sqlite_path(dir);
+        if !create && !path.exists() {
+            return Err(DbError::Other(format!(
+                "no board store at {} (run `tokenworth-board init --data {}` first)",
+                path.display(),
+                dir.display()
+            )));
+        }
+        if create {
+            std::fs::create_dir_all(dir).map_err(|e| DbError::Other(format!("{}: {e}", dir.display())))?;
+        }
+        let writer = open_lite(&path, true)?;
+        Ok(Db::Lite(Arc::new(Lite {
+            path,
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            readers: Mutex::new(Vec::new()),
+        })))
+    }
+
+    /// Connects to PostgreSQL.
+    pub fn open_postgres(url: &str, pool_size: usize) -> DbResult<Db> {
+        let cfg: tokio_postgres::Config =
+            url.parse().map_err(|e| DbError::Other(format!("database url: {e}")))?;
+        let mgr = Manager::from_config(
+            cfg,
+            tokio_postgres::NoTls,
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        );
+        let pool = Pool::builder(mgr)
+            .max_size(pool_size)
+            .build()
+            .map_err(|e| DbError::Other(format!("postgres pool: {e}")))?;
+        Ok(Db::Pg(pool))
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Db::Lite(_) => "sqlite",
+            Db::Pg(_) => "postgres",
+        }
+    }
+
+    /// The SQLite file, when there is one.
+    pub fn sqlite_file(&self) -> Option<&Path> {
+        match self {
+            Db::Lite(l) => Some(&l.path),
+            Db::Pg(_) => None,
+        }
+    }
+
+    /// A write transaction.
+    pub async fn write(&self) -> DbResult<Tx> {
+        match self {
+            Db::Lite(l) => {
+                let conn = l.writer.clone().lock_owned().await;
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                Ok(Tx { inner: Inner::LiteWrite(conn), done: false })
+            }
+            Db::Pg(p) => {
+                let c = p.get().await?;
+                c.batch_execute("BEGIN").await?;
+                Ok(Tx { inner: Inner::Pg(Some(c)), done: false })
+            }
+        }
+    }
+
+    /// A read-only transaction (one snapshot).
+    pub async fn read(&self) -> DbResult<Tx> {
+        match self {
+            Db::Lite(l) => {
+                let pooled = l.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                let conn = match pooled {
+                    Some(c) => c,
+                    None => open_lite(&l.path, false)?,
+                };
+                conn.execute_batch("BEGIN")?;
+                Ok(Tx { inner: Inner::LiteRead(Some(conn), l.clone()), done: false })
+            }
+            Db::Pg(p) => {
+                let c = p.get().await?;
+                c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
+                Ok(Tx { inner: Inner::Pg(Some(c)), done: false })
+            }
+        }
+    }
+
+    /// After data was deleted: on SQLite, copies the WAL into the file and truncates it, so
+    /// deleted rows cannot be read back from the WAL (the file's pages were zeroed by
+    /// `secure_delete`). PostgreSQL needs nothing here (see README on vacuum).
+    pub async fn scrub(&self) -> DbResult<()> {
+        if let Db::Lite(l) = self {
+            let conn = l.writer.lock().await;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
+    /// A consistent copy of the SQLite store in `out` (SQLite's online backup).
+    pub async fn backup_to(&self, out: &Path) -> DbResult<()> {
+        match self {
+            Db::Lite(l) => {
+                let conn = l.writer.lock().await;
+                conn.backup(rusqlite::MAIN_DB, out, None::<fn(rusqlite::backup::Progress)>)?;
+                Ok(())
+            }
+            Db::Pg(_) => Err(DbError::Other("backup of a PostgreSQL board: use pg_dump (see README)".into())),
+        }
+    }
+}
+
+enum Inner {
+    LiteWrite(tokio::sync::OwnedMutexGuard<rusqlite::Connection>),
+    LiteRead(Option<rusqlite::Connection>, Arc<Lite>),
+    Pg(Option<deadpool_postgres::Object>),
+}
+
+/// A transaction on either engine; dropped without [`Tx::commit`] it is rolled back.
+pub struct Tx {
+    inner: Inner,
+    done: bool,
+}
+
+impl Tx {
+    pub async fn exec(&mut self, sql: &str, params: &[Val]) -> DbResult<u64> {
+        match &mut self.inner {
+            Inner::LiteWrite(c) => lite_exec(c, sql, params),
+            Inner::LiteRead(c, _) => lite_exec(c.as_ref().expect("open"), sql, params),
+            Inner::Pg(c) => {
+                let c = c.as_ref().expect("open");
+                let st = c.prepare_cached(sql).await?;
+                Ok(c.execute(&st, &pg_refs(params)).await?)
+            }
+        }
+    }
+
+    pub async fn query(&mut self, sql: &str, params: &[Val]) -> DbResult<Vec<Row>> {
+        match &mut self.inner {
+            Inner::LiteWrite(c) => lite_query(c, sql, params),
+            Inner::LiteRead(c, _) => lite_query(c.as_ref().expect("open"), sql, params),
+            Inner::Pg(c) => {
+                let c = c.as_ref().expect("open");
+                let st = c.prepare_cached(sql).await?;
+                let rows = c.query(&st, &pg_refs(params)).await?;
+                rows.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    pub async fn query_one(&mut self, sql: &str, params: &[Val]) -> DbResult<Option<Row>> {
+        Ok(self.query(sql, params).await?.into_iter().next())
+    }
+
+    /// Runs several statements without parameters (migrations).
+    pub async fn batch(&mut self, sql: &str) -> DbResult<()> {
+        match &mut self.inner {
+            Inner::LiteWrite(c) => Ok(c.execute_batch(sql)?),
+            Inner::LiteRead(..) => Err(DbError::Other("batch in a read transaction".into())),
+            Inner::Pg(c) => Ok(c.as_ref().expect("open").batch_execute(sql).await?),
+        }
+    }
+
+    pub async fn commit(mut self) -> DbResult<()> {
+        self.done = true;
+        match &mut self.inner {
+            Inner::LiteWrite(c) => Ok(c.execute_batch("COMMIT")?),
+            Inner::LiteRead(c, lite) => {
+                if let Some(conn) = c.take() {
+                    conn.execute_batch("COMMIT")?;
+                    lite.readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+                }
+                Ok(())
+            }
+            Inner::Pg(c) => {
+                let r = c.as_ref().expect("open").batch_execute("COMMIT").await;
+                if r.is_err() {
+                    if let Some(obj) = c.take() {
+                        drop(deadpool_postgres::Object::take(obj));
+                    }
+                }
+                Ok(r?)
+            }
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        match &mut self.inner {
+            Inner::LiteWrite(c) => {
+                let _ = c.execute_batch("ROLLBACK");
+            }
+            Inner::LiteRead(c, lite) => {
+                if let Some(conn) = c.take() {
+                    if conn.execute_batch("ROLLBACK").is_ok() {
+                        lite.readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+                    }
+                }
+            }
+            Inner::Pg(c) => {
+                // The connection still holds an open transaction: close it rather than
+                // return it to the pool; the server rolls the transaction back.
+                if let Some(obj) = c.take() {
+                    drop(deadpool_postgres::Object::take(obj));
+                }
+            }
+        }
+    }
+}
+
+/// The numbered migrations, applied in order, each in its own transaction.
+pub const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_web.sql"))];
+
+/// The schema version of the store (0 when empty).
+pub async fn version(db: &Db) -> DbResult<i64> {
+    let mut tx = db.write().await?;
+    tx.batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, \
+         applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    let v = tx
+        .query_one("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_migrations", &[])
+        .await?
+        .map_or(0, |r| r[0].int());
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// Applies the migrations after the store's version, up to `target`.
+pub async fn migrate_to(db: &Db, target: i64, now: i64) -> DbResult<i64> {
+    let mut at = version(db).await?;
+    for (v, sql) in MIGRATIONS {
+        if *v <= at || *v > target {
+            continue;
+        }
+        let mut tx = db.write().await?;
+        tx.batch(sql).await?;
+        tx.exec("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", params![*v, now])
+            .await?;
+        tx.commit().await?;
+        at = *v;
+    }
+    Ok(at)
+}
+
+/// Applies every migration.
+pub async fn migrate(db: &Db, now: i64) -> DbResult<i64> {
+    migrate_to(db, i64::MAX, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_rewritten_outside_strings() {
+        assert_eq!(to_sqlite("SELECT $1, '$2', $10"), "SELECT ?1, '$2', ?10");
+    }
+}
