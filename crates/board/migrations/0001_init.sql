@@ -97,7 +97,7 @@ CREATE TABLE day_outcomes (
     outcome TEXT NOT NULL,
     sessions BIGINT NOT NULL,
     cost_micros BIGINT NOT NULL,
-    commits BIGINT NOT NULL,
+    commits BIGINT,
     PRIMARY KEY (member_id, device_id, day, outcome)
 );
 CREATE INDEX day_outcomes_team_day ON day_outcomes (team, day);

@@ -111,7 +111,7 @@ pub struct MemberRow {
 /// last applied and its recent median day (for the review checks).
 #[derive(Default)]
 pub struct Memory {
-    purged: Mutex<HashMap<String, i64>>,
+    purged: Mutex<HashMap<String, (i64, i64)>>,
     medians: Mutex<HashMap<String, (i64, Option<i64>)>>,
 }
 
@@ -399,12 +399,13 @@ pub fn accepted(team: &Team, now: i64) -> (i64, i64) {
     (today - team.window_days + 1, today + 1)
 }
 
-/// Deletes a team's days older than its window, once per UTC day per team.
+/// Deletes a team's days older than its window, once per UTC day per team (and again when the
+/// window changed).
 pub async fn apply_window(db: &Db, mem: &Memory, team: &Team, now: i64) -> Res<()> {
     let today = utc_day(now);
     {
         let done = mem.purged.lock().unwrap_or_else(|p| p.into_inner());
-        if done.get(&team.name) == Some(&today) {
+        if done.get(&team.name) == Some(&(today, team.window_days)) {
             return Ok(());
         }
     }
@@ -415,7 +416,7 @@ pub async fn apply_window(db: &Db, mem: &Memory, team: &Team, now: i64) -> Res<(
         tx.exec(&sql, params![&team.name, &cutoff]).await?;
     }
     tx.commit().await?;
-    mem.purged.lock().unwrap_or_else(|p| p.into_inner()).insert(team.name.clone(), today);
+    mem.purged.lock().unwrap_or_else(|p| p.into_inner()).insert(team.name.clone(), (today, team.window_days));
     Ok(())
 }
 
@@ -431,7 +432,8 @@ pub async fn apply_windows(db: &Db, mem: &Memory, now: i64) -> Res<()> {
     Ok(())
 }
 
-/// The team's median member-day cost over its last week, cached per UTC day.
+/// The team's median member-day cost over its last week (at least k member-days), cached per
+/// UTC day.
 async fn team_median(db: &Db, mem: &Memory, team: &Team, now: i64) -> Res<Option<i64>> {
     let today = utc_day(now);
     if let Some((d, m)) = mem.medians.lock().unwrap_or_else(|p| p.into_inner()).get(&team.name) {
@@ -454,7 +456,10 @@ async fn team_median(db: &Db, mem: &Memory, team: &Team, now: i64) -> Res<Option
         let mid = v.len() / 2;
         Some(*v.select_nth_unstable(mid).1)
     };
-    mem.medians.lock().unwrap_or_else(|p| p.into_inner()).insert(team.name.clone(), (today, m));
+    // A median is kept for the day once there is one; until then it is looked for again.
+    if m.is_some() {
+        mem.medians.lock().unwrap_or_else(|p| p.into_inner()).insert(team.name.clone(), (today, m));
+    }
     Ok(m)
 }
 

@@ -27,6 +27,8 @@ both!(same_day_from_two_connections);
 both!(rate_limit);
 both!(expiry);
 both!(migrations);
+both!(window);
+both!(review_list);
 
 fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -508,4 +510,64 @@ async fn a_member_who_left_is_not_in_the_sqlite_files() {
     let after = files();
     assert!(!has(&after, alias.as_bytes()), "the alias is gone from the files");
     assert!(!has(&after, b"rare-tool-name-xyz"), "the member's tool split is gone from the files");
+}
+
+/// Days older than the team's window are deleted: when the window shrinks, and as time passes.
+async fn window(engine: Engine) {
+    let Some(b) = start(engine).await else { return };
+    b.team("demo", 3).await;
+    let m = b.join("demo", "ann").await;
+    let today = b.today();
+    let (s, v) = b
+        .send(
+            &m,
+            vec![day(&date(today - 20), 1.0, None, None, None), day(&date(today), 1.0, None, None, None)],
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(b.rows("days", &m.member_id).await, 2);
+    let t = tokenworth_board::store::set_team(&b.state.db, "demo", None, Some(10)).await.unwrap();
+    tokenworth_board::store::apply_window(&b.state.db, &b.state.memory, &t, b.now()).await.unwrap();
+    assert_eq!(b.rows("days", &m.member_id).await, 1);
+    let (s, _) = b.send(&m, vec![day(&date(today - 15), 1.0, None, None, None)]).await;
+    assert_eq!(s, 400, "a day older than the window is refused");
+    // Eleven days on, today's day has left the window: the next request applies it.
+    b.advance(11 * 86_400);
+    b.board("demo", &m.token, "period=month").await;
+    assert_eq!(b.rows("days", &m.member_id).await, 0);
+}
+
+/// The plausibility checks put days on the admin's review list with their reasons; nothing is
+/// refused.
+async fn review_list(engine: Engine) {
+    let Some(b) = start(engine).await else { return };
+    b.team("demo", 3).await;
+    let today = b.today();
+    let mut ms = Vec::new();
+    for a in ["ann", "bob", "cat", "dan"] {
+        let m = b.join("demo", a).await;
+        b.send(&m, vec![day(&date(today - 3), 2.0, None, None, None)]).await;
+        ms.push(m);
+    }
+    // The median member-day is $2: a $50 day is above 20x; a day with $30 of wasted work only
+    // is heavy spend with no outcome; the same total three days running repeats.
+    let (s, _) = b.send(&ms[0], vec![day(&date(today - 1), 50.0, None, None, None)]).await;
+    assert_eq!(s, 200);
+    b.send(&ms[1], vec![day(&date(today - 1), 30.0, None, None, Some(("wasted", 2)))]).await;
+    for d in [today - 2, today - 1, today] {
+        b.send(&ms[2], vec![day(&date(d), 3.0, None, None, None)]).await;
+    }
+    b.send(&ms[3], vec![day(&date(today - 1), 3.0, None, None, Some(("shipped", 1)))]).await;
+    let items = tokenworth_board::store::review(&b.state.db, "demo").await.unwrap();
+    let of = |alias: &str| {
+        items.iter().filter(|i| i.alias == alias).flat_map(|i| i.reasons.clone()).collect::<Vec<_>>()
+    };
+    assert!(of("ann").iter().any(|r| r.contains("20x")), "{items:?}");
+    assert!(of("bob").iter().any(|r| r.contains("no session shipped")), "{items:?}");
+    assert!(of("cat").iter().any(|r| r.contains("three days running")), "{items:?}");
+    assert!(of("dan").is_empty(), "{items:?}");
+    // A resend that passes the checks takes the day off the list.
+    b.send(&ms[0], vec![day(&date(today - 1), 2.5, None, None, None)]).await;
+    let items = tokenworth_board::store::review(&b.state.db, "demo").await.unwrap();
+    assert!(items.iter().all(|i| i.alias != "ann"), "{items:?}");
 }

@@ -92,7 +92,9 @@ pub struct OutcomeDay {
     pub outcome: Outcome,
     pub sessions: u64,
     pub cost_usd: f64,
-    pub commits: u64,
+    /// Present only when the member shares commit counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commits: Option<u64>,
 }
 
 /// One local day of one device.
@@ -518,7 +520,7 @@ impl DayUpload {
                 if !seen.insert(o.outcome) {
                     return Err(bad(format!("{}: outcome {} listed twice", self.day, o.outcome.as_str())));
                 }
-                if o.sessions > MAX_COUNT || o.commits > MAX_COUNT {
+                if o.sessions > MAX_COUNT || o.commits.unwrap_or(0) > MAX_COUNT {
                     return Err(bad(format!("{}: outcome count out of range", self.day)));
                 }
                 check_cost(&format!("{} outcome {}", self.day, o.outcome.as_str()), o.cost_usd)?;
@@ -666,8 +668,8 @@ mod tests {
 
         let mut d = day("2026-01-01");
         d.outcomes = Some(vec![
-            OutcomeDay { outcome: Outcome::Shipped, sessions: 1, cost_usd: 0.6, commits: 2 },
-            OutcomeDay { outcome: Outcome::Untagged, sessions: 1, cost_usd: 0.4, commits: 0 },
+            OutcomeDay { outcome: Outcome::Shipped, sessions: 1, cost_usd: 0.6, commits: Some(2) },
+            OutcomeDay { outcome: Outcome::Untagged, sessions: 1, cost_usd: 0.4, commits: None },
         ]);
         assert!(d.validate(LO, HI).is_ok());
         d.outcomes.as_mut().unwrap()[1].cost_usd = 0.2;
