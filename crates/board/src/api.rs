@@ -256,21 +256,27 @@ async fn use_signin(AxState(state): S, Path(code): Path<String>) -> ApiResult<Re
     Ok(r)
 }
 
-#[derive(serde::Serialize)]
-struct Me {
-    team: String,
-    member_id: Option<String>,
-    alias: Option<String>,
-    admin: bool,
-}
-
-async fn me(AxState(state): S, headers: HeaderMap) -> ApiResult<Json<Me>> {
-    let v = viewer(&state, &headers).await?;
+async fn me(AxState(state): S, headers: HeaderMap) -> ApiResult<Json<share::MeResponse>> {
+    let (v, device) = if bearer(&headers).is_some() {
+        let c = caller(&state, &headers).await?;
+        (Viewer { team: c.team, member_id: Some(c.member_id) }, Some(c.device_id))
+    } else {
+        (viewer(&state, &headers).await?, None)
+    };
     let alias = match &v.member_id {
         Some(m) => store::alias(&state.db, m).await?,
         None => None,
     };
-    Ok(Json(Me { team: v.team, admin: v.member_id.is_none(), member_id: v.member_id, alias }))
+    let t = store::team(&state.db, &v.team).await?;
+    Ok(Json(share::MeResponse {
+        team: v.team,
+        admin: v.member_id.is_none(),
+        member_id: v.member_id,
+        device_id: device,
+        alias,
+        min_group: t.min_group as u64,
+        window_days: t.window_days as u64,
+    }))
 }
 
 #[derive(Deserialize)]

@@ -66,6 +66,13 @@ async fn full_flow(engine: Engine) {
     assert_ne!(ann2.token, ann.token);
     let (s, v) = b.post("/api/v1/devices/join", None, Some(&json!({"code": code["code"]}))).await;
     assert_eq!(s, 410, "a device code is single use: {v}");
+    let (s, me) = b.get("/api/v1/me", Some(&ann2.token)).await;
+    assert_eq!(s, 200);
+    assert_eq!(me["device_id"], ann2.device_id.as_str());
+    assert_eq!(
+        (me["alias"].as_str(), me["window_days"].as_u64(), me["min_group"].as_u64()),
+        (Some("ann"), Some(90), Some(5))
+    );
     let bob = b.join("demo", "bob").await;
     let cat = b.join("demo", "cat").await;
     let dan = b.join("demo", "dan").await;

@@ -182,6 +182,20 @@ pub struct SigninResponse {
     pub expires_in_seconds: u64,
 }
 
+/// `GET /api/v1/me` answer: who the token or page session speaks for, and the team's rules
+/// (the client sends only days inside `window_days`). The admin's session has no member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeResponse {
+    pub team: String,
+    pub member_id: Option<String>,
+    pub device_id: Option<String>,
+    pub alias: Option<String>,
+    pub admin: bool,
+    pub min_group: u64,
+    pub window_days: u64,
+}
+
 /// Every error answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
