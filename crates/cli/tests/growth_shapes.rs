@@ -175,9 +175,19 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
     let data = tmp.path().join("data");
     let mut rng = Rng::new(0x6E0_5A9F);
     let Home { threads, mut sessions, ops, exp } = home(&mut rng, &home_dir);
+    let staging = tmp.path().join("staging");
     let done = AtomicBool::new(false);
     let writer = std::thread::scope(|s| {
         let w = s.spawn(|| {
+            // Stops the scans however this thread ends (a panic here must fail the test, not
+            // leave the scans looping).
+            struct Done<'a>(&'a AtomicBool);
+            impl Drop for Done<'_> {
+                fn drop(&mut self) {
+                    self.0.store(true, Ordering::SeqCst);
+                }
+            }
+            let _done = Done(&done);
             let mut rng = Rng::new(11);
             let writer = opencode_writer(&home_dir);
             let (mut turns, mut steps, mut ops_done) =
@@ -199,7 +209,8 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
                     1 if !open_s.is_empty() => {
                         let i = open_s[rng.below(open_s.len() as u64) as usize];
                         let t = sessions[i].next_mtime();
-                        rewrite_in_place(&sessions[i].path, &sessions[i].document(steps[i]), Some(t));
+                        // Not in place: the observation's time is the mtime set after writing.
+                        replace_with(&sessions[i].path, &staging, &sessions[i].document(steps[i]), t);
                         steps[i] += 1;
                     }
                     _ if ops_done < ops.len() => {
@@ -212,7 +223,6 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
                 // Pace the writer so scans overlap the growth (correctness never depends on it).
                 std::thread::sleep(Duration::from_micros(rng.range(0, 4000)));
             }
-            done.store(true, Ordering::SeqCst);
             writer
         });
         let mut prev = Expected::new();

@@ -175,6 +175,18 @@ pub fn rewrite_in_place(path: &Path, bytes: &[u8], mtime: Option<std::time::Syst
     }
 }
 
+/// Writes a file in `staging` (outside every log root, same file system) with its mtime set, then
+/// renames it over `path`: a reader sees the
+/// old file or the new one with its time, never the new bytes at the moment of writing (which a
+/// scan running beside [`rewrite_in_place`] could see before the time is set, and would date a
+/// running total by).
+pub fn replace_with(path: &Path, staging: &Path, bytes: &[u8], mtime: std::time::SystemTime) {
+    let tmp = staging.join("replacing");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    rewrite_in_place(&tmp, bytes, Some(mtime));
+    std::fs::rename(&tmp, path).unwrap();
+}
+
 // ---------------------------------------------------------------------------------------------
 // OpenCode: a database
 
