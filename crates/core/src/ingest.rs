@@ -257,6 +257,7 @@ pub fn scan(
                         ));
                     }
                     s.events += batch.apply(&done.update, &done.events, &done.totals)?;
+                    report.warnings.extend(batch.take_resets());
                     pending_events += done.events.len() + done.totals.len();
                     pending_files += 1;
                     if pending_events >= COMMIT_EVENTS || pending_files >= COMMIT_FILES {

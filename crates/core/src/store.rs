@@ -480,7 +480,14 @@ impl Store {
                 .map_err(|e| StoreError::from_sqlite(&path, e))?;
             rows
         };
-        Ok(Batch { tx, path, sidechain_groups, rollup: Rollup::default(), sessions: Vec::new() })
+        Ok(Batch {
+            tx,
+            path,
+            sidechain_groups,
+            rollup: Rollup::default(),
+            sessions: Vec::new(),
+            resets: Vec::new(),
+        })
     }
 }
 
@@ -495,6 +502,8 @@ pub struct Batch<'a> {
     rollup: Rollup,
     /// Per source, per session: what this batch's inserted events say of the session.
     sessions: BatchSessions,
+    /// Running totals this batch saw go down (each taken as a reset), as warnings.
+    resets: Vec<String>,
 }
 
 /// Per source, per session id.
@@ -702,6 +711,12 @@ impl Batch<'_> {
         run(self).map_err(|e| StoreError::from_sqlite(&self.path, e))
     }
 
+    /// The running totals seen going down since the last call (each counted as a reset: its new
+    /// value is new usage, never a negative), one warning sentence each.
+    pub fn take_resets(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.resets)
+    }
+
     /// Turns observations of running totals into delta events against the last observation of
     /// each counter, and records them as the last observation.
     fn deltas(&mut self, f: &FileUpdate, totals: &[Observation]) -> rusqlite::Result<Vec<UsageEvent>> {
@@ -746,6 +761,14 @@ impl Batch<'_> {
                         (d, dc, resets)
                     } else {
                         // A counter that went down was reset: its value is what it counted since.
+                        self.resets.push(format!(
+                            "{}: the running total of {source} {} went down ({} tokens, then {}); \
+                             taken as a reset: its new value is counted as new usage, nothing is subtracted",
+                            f.path,
+                            obs.counter,
+                            prev.total(),
+                            cur.total()
+                        ));
                         (cur, cost, resets + 1)
                     }
                 }

@@ -31,6 +31,12 @@ fn a_multi_day_session_lands_on_the_days_it_happened() {
         let r = ingest::scan(store, &env, &source::all(), &ScanOptions::default()).unwrap();
         assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     };
+    let scan_reset = |store: &mut Store| {
+        let r = ingest::scan(store, &env, &source::all(), &ScanOptions::default()).unwrap();
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        let w = &r.warnings[0];
+        assert!(w.contains("s-multi.settings.json") && w.contains("went down") && w.contains("reset"), "{w}");
+    };
     // 2026-03-02 12:00, 2026-03-03 09:00, then a reset (lower totals) on 2026-03-04 08:00.
     write(&file, 1000, 100, 10, 1_772_452_800);
     scan(&mut store);
@@ -38,7 +44,8 @@ fn a_multi_day_session_lands_on_the_days_it_happened() {
     scan(&mut store);
     scan(&mut store); // nothing new
     write(&file, 200, 20, 0, 1_772_611_200);
-    scan(&mut store);
+    scan_reset(&mut store);
+    scan(&mut store); // the same lower total again: nothing new, no warning
     let table = PriceTable::embedded();
     let rep =
         report::periods(&store, &Pricer::new(&table), &Filter::new(chrono_tz::UTC), Period::Day).unwrap();

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod killer;
+pub mod shapes;
+
 pub const CLAUDE_MODEL: &str = "claude-sonnet-4-5-20250929";
 pub const CODEX_MODEL: &str = "gpt-5-codex";
 

@@ -1,0 +1,316 @@
+//! Writers of the three other shapes of log, each adding what it writes to `Expected`:
+//! - a document rewritten in place: an Amp thread (`~/.local/share/amp/threads/T-<uuid>.json`),
+//!   one assistant message with `usage` per request;
+//! - a running total: a Factory Droid session (`~/.factory/sessions/<project>/<id>.settings.json`)
+//!   whose `tokenUsage` holds cumulative counters, dated by the file's mtime;
+//! - another tool's database: OpenCode's `~/.local/share/opencode/opencode.db`, one `message` row
+//!   per assistant message, some inserted while streaming and updated in place with their final
+//!   tokens.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+use super::*;
+
+pub const AMP_MODEL: &str = "claude-haiku-4-5-20251001";
+pub const DROID_MODEL: &str = "gpt-5";
+pub const OPENCODE_MODEL: &str = "claude-sonnet-4.5";
+
+// ---------------------------------------------------------------------------------------------
+// Amp: a document
+
+/// One Amp thread: every message it will ever hold, of which the first `shown` are written.
+pub struct AmpThread {
+    pub path: PathBuf,
+    id: String,
+    messages: Vec<Value>,
+    /// Each turn's request: its time and tokens.
+    reqs: Vec<(i64, Sums)>,
+}
+
+impl AmpThread {
+    /// A thread of `turns` turns (a user message with some text, an assistant message with
+    /// usage), starting at `start_ms`.
+    pub fn new(rng: &mut Rng, home: &Path, start_ms: i64, turns: usize, text_bytes: usize) -> Self {
+        let id = format!("T-{}", rng.uuid());
+        let path = home.join(".local/share/amp/threads").join(format!("{id}.json"));
+        let mut t = AmpThread { path, id, messages: Vec::new(), reqs: Vec::new() };
+        let mut ts_ms = start_ms;
+        for _ in 0..turns {
+            ts_ms += rng.range(1_000, 90_000) as i64;
+            let n = rng.range(10, 2 * text_bytes as u64) as usize;
+            t.push_turn(rng, ts_ms, n);
+        }
+        t
+    }
+
+    /// Adds the requests of the first `turns` turns to `exp`.
+    pub fn expect(&self, turns: usize, exp: &mut Expected) {
+        for (t, s) in &self.reqs[..turns] {
+            expect_add(exp, *t, "amp", *s);
+        }
+    }
+
+    fn push_turn(&mut self, rng: &mut Rng, ts_ms: i64, text_bytes: usize) {
+        let n = self.messages.len();
+        self.messages.push(json!({
+            "role": "user", "messageId": n,
+            "content": [{"type": "text", "text": text(rng, text_bytes)}],
+        }));
+        let s = Sums {
+            input: rng.range(1, 400),
+            cache_creation: rng.range(0, 20_000),
+            cache_read: rng.range(0, 150_000),
+            output: rng.range(1, 4_000),
+            reasoning: 0,
+        };
+        self.messages.push(json!({
+            "role": "assistant", "messageId": n + 1,
+            "content": [{"type": "text", "text": text(rng, text_bytes / 2 + 1)}],
+            "state": {"type": "complete", "stopReason": "end_turn"},
+            "usage": {
+                "model": AMP_MODEL,
+                "inputTokens": s.input, "outputTokens": s.output,
+                "cacheCreationInputTokens": s.cache_creation, "cacheReadInputTokens": s.cache_read,
+                "totalTokens": s.input + s.output + s.cache_creation + s.cache_read,
+                "timestamp": ts(ts_ms),
+            },
+        }));
+        self.reqs.push((ts_ms, s));
+    }
+
+    /// Turns in the thread.
+    pub fn turns(&self) -> usize {
+        self.messages.len() / 2
+    }
+
+    /// The document holding the first `turns` turns, as Amp writes it (pretty-printed).
+    pub fn document(&self, turns: usize) -> Vec<u8> {
+        let doc = json!({
+            "v": turns * 3, "id": self.id, "created": 1_772_323_200_000u64,
+            "messages": &self.messages[..2 * turns],
+            "env": {"initial": {"trees": [{"displayName": "repo", "uri": "file:///home/dev/repo"}]}},
+        });
+        serde_json::to_vec_pretty(&doc).unwrap()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Droid: a running total
+
+/// One Droid session: its cumulative counters after each of its steps. Every observation of a
+/// session falls on its file's mtime, which stays within the session's one day, so the totals
+/// per day do not depend on when a scan saw the file.
+pub struct DroidSession {
+    pub path: PathBuf,
+    /// Cumulative (input, output, cache creation, cache read, thinking) after each step.
+    pub steps: Vec<[u64; 5]>,
+    day_ms: i64,
+    /// Writes so far (the mtime of the next one is the day + this many seconds).
+    writes: u64,
+}
+
+impl DroidSession {
+    pub fn new(rng: &mut Rng, home: &Path, project: &str, day_ms: i64, steps: usize) -> Self {
+        let path = home.join(".factory/sessions").join(project).join(format!("{}.settings.json", rng.uuid()));
+        let mut cur = [0u64; 5];
+        let mut all = Vec::new();
+        for _ in 0..steps {
+            cur[0] += rng.range(1, 3_000);
+            cur[1] += rng.range(1, 2_000);
+            cur[2] += rng.range(0, 8_000);
+            cur[3] += rng.range(0, 60_000);
+            cur[4] += rng.range(0, 500);
+            all.push(cur);
+        }
+        DroidSession { path, steps: all, day_ms, writes: 0 }
+    }
+
+    /// Adds the session's totals after step `i` to `exp`: all of it on the session's day.
+    pub fn expect(&self, i: usize, exp: &mut Expected) {
+        let c = self.steps[i];
+        // Thinking is billed as output and kept as reasoning.
+        let s = Sums {
+            input: c[0],
+            cache_creation: c[2],
+            cache_read: c[3],
+            output: c[1] + c[4],
+            reasoning: c[4],
+        };
+        expect_add(exp, self.day_ms, "droid", s);
+    }
+
+    /// The settings document after step `i` (0-based).
+    pub fn document(&self, i: usize) -> Vec<u8> {
+        let c = self.steps[i];
+        let doc = json!({
+            "model": DROID_MODEL, "reasoningEffort": "medium", "autonomyMode": "auto-low",
+            "providerLock": "openai", "providerLockTimestamp": ts(self.day_ms),
+            "tokenUsage": {
+                "inputTokens": c[0], "outputTokens": c[1], "cacheCreationTokens": c[2],
+                "cacheReadTokens": c[3], "thinkingTokens": c[4],
+            },
+        });
+        serde_json::to_vec_pretty(&doc).unwrap()
+    }
+
+    /// The mtime of the next write: later than the last one, on the session's day.
+    pub fn next_mtime(&mut self) -> std::time::SystemTime {
+        self.writes += 1;
+        assert!(self.writes < 80_000);
+        UNIX_EPOCH + Duration::from_millis(self.day_ms as u64 + 1_000 * self.writes)
+    }
+}
+
+/// Rewrites a file in place (same inode: truncated, then written) and sets its mtime.
+pub fn rewrite_in_place(path: &Path, bytes: &[u8], mtime: Option<std::time::SystemTime>) {
+    use std::io::Write;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut f = std::fs::OpenOptions::new().create(true).write(true).truncate(true).open(path).unwrap();
+    f.write_all(bytes).unwrap();
+    if let Some(t) = mtime {
+        f.set_modified(t).unwrap();
+    }
+}
+
+/// Writes a file in `staging` (outside every log root, same file system) with its mtime set, then
+/// renames it over `path`: a reader sees the
+/// old file or the new one with its time, never the new bytes at the moment of writing (which a
+/// scan running beside [`rewrite_in_place`] could see before the time is set, and would date a
+/// running total by).
+pub fn replace_with(path: &Path, staging: &Path, bytes: &[u8], mtime: std::time::SystemTime) {
+    let tmp = staging.join("replacing");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    rewrite_in_place(&tmp, bytes, Some(mtime));
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenCode: a database
+
+pub fn opencode_db(home: &Path) -> PathBuf {
+    home.join(".local/share/opencode/opencode.db")
+}
+
+const OPENCODE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS project (id TEXT PRIMARY KEY, worktree TEXT NOT NULL, vcs TEXT, name TEXT, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, sandboxes TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE IF NOT EXISTS session (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, parent_id TEXT, slug TEXT NOT NULL, directory TEXT NOT NULL, title TEXT NOT NULL, version TEXT NOT NULL, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS message (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS part (id TEXT PRIMARY KEY, message_id TEXT NOT NULL, session_id TEXT NOT NULL, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS message_session_time_created_id_idx ON message (session_id, time_created, id);
+CREATE INDEX IF NOT EXISTS part_message_id_id_idx ON part (message_id, id);
+";
+
+/// One write OpenCode makes: a message row inserted, or updated in place (streaming).
+#[derive(Clone)]
+pub struct DbOp {
+    pub sql: &'static str,
+    pub id: String,
+    pub session: String,
+    pub created: i64,
+    pub updated: i64,
+    pub data: String,
+}
+
+/// Plans the writes of `messages` assistant messages over `sessions` sessions from `start_ms`,
+/// each with a strictly later `time_updated` than the one before (OpenCode's clock), about a
+/// third of them first inserted with partial tokens and updated with the final ones later.
+/// Adds each message's final tokens to `exp`. Returns the ops in the order they are written;
+/// the clock is `start_ms` moved on.
+pub fn opencode_plan(rng: &mut Rng, start_ms: &mut i64, messages: usize, exp: &mut Expected) -> Vec<DbOp> {
+    let mut ops = Vec::new();
+    let mut streaming: Vec<(DbOp, u64)> = Vec::new();
+    for _ in 0..messages {
+        *start_ms += rng.range(500, 40_000) as i64;
+        let created = *start_ms;
+        let id = format!("msg_{}", rng.hex(24));
+        let session = format!("ses_{}", rng.below(40));
+        let (input, output, reasoning) = (rng.range(1, 500), rng.range(1, 3_000), rng.range(0, 300));
+        let (read, write) = (rng.range(0, 120_000), rng.range(0, 9_000));
+        let data = |input: u64, output: u64, reasoning: u64, read: u64, write: u64, done: bool| {
+            let mut time = json!({"created": created});
+            if done {
+                time["completed"] = json!(created + 1_500);
+            }
+            json!({
+                "role": "assistant", "parentID": "msg_user", "modelID": OPENCODE_MODEL,
+                "providerID": "anthropic", "mode": "build", "agent": "build", "time": time, "cost": 0,
+                "tokens": {"input": input, "output": output, "reasoning": reasoning,
+                           "cache": {"read": read, "write": write}},
+                "path": {"cwd": format!("/home/dev/{}", &session[4..]), "root": "/home/dev"},
+            })
+            .to_string()
+        };
+        let op = |sql, updated, data| DbOp {
+            sql,
+            id: id.clone(),
+            session: session.clone(),
+            created,
+            updated,
+            data,
+        };
+        const INSERT: &str = "INSERT INTO message (id, session_id, time_created, time_updated, data) VALUES (?1, ?2, ?3, ?4, ?5)";
+        const UPDATE: &str = "UPDATE message SET session_id = ?2, time_created = ?3, time_updated = ?4, data = ?5 WHERE id = ?1";
+        let full = data(input, output, reasoning, read, write, true);
+        if rng.chance(0.35) {
+            ops.push(op(INSERT, created, data(input, output / 2, 0, read, write, false)));
+            streaming.push((op(UPDATE, 0, full), rng.range(1, 6)));
+        } else {
+            ops.push(op(INSERT, created, full));
+        }
+        // Streaming messages finish a few messages later (their update is then the newest row).
+        for s in &mut streaming {
+            s.1 -= 1;
+        }
+        let (done, rest): (Vec<_>, Vec<_>) = streaming.drain(..).partition(|s| s.1 == 0);
+        streaming = rest;
+        for (mut u, _) in done {
+            *start_ms += 1;
+            u.updated = *start_ms;
+            ops.push(u);
+        }
+        let s =
+            Sums { input, cache_creation: write, cache_read: read, output: output + reasoning, reasoning };
+        expect_add(exp, created, "opencode", s);
+    }
+    for (mut u, _) in streaming {
+        *start_ms += 1;
+        u.updated = *start_ms;
+        ops.push(u);
+    }
+    ops
+}
+
+/// A connection writing OpenCode's database as OpenCode does: WAL, and here no checkpoint at
+/// all, so a scan finds the rows only in the `-wal` while this connection is open.
+pub fn opencode_writer(home: &Path) -> rusqlite::Connection {
+    let path = opencode_db(home);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;").unwrap();
+    c.execute_batch(OPENCODE_SCHEMA).unwrap();
+    c.execute(
+        "INSERT OR IGNORE INTO project (id, worktree, vcs, time_created, time_updated) VALUES ('prj_1', '/home/dev', 'git', 1, 1)",
+        [],
+    )
+    .unwrap();
+    for i in 0..40 {
+        c.execute(
+            "INSERT OR IGNORE INTO session VALUES (?1, 'prj_1', NULL, 'slug', ?2, 'title', '1.2.0', 1, 1)",
+            rusqlite::params![format!("ses_{i}"), format!("/home/dev/{i}")],
+        )
+        .unwrap();
+    }
+    c
+}
+
+/// Writes `ops` in one transaction.
+pub fn opencode_write(c: &rusqlite::Connection, ops: &[DbOp]) {
+    c.execute_batch("BEGIN IMMEDIATE").unwrap();
+    for o in ops {
+        c.execute(o.sql, rusqlite::params![o.id, o.session, o.created, o.updated, o.data]).unwrap();
+    }
+    c.execute_batch("COMMIT").unwrap();
+}

@@ -1,0 +1,239 @@
+//! The other three shapes of log growing while Tokenworth reads them, in random pieces with scans
+//! in between: Amp threads rewritten in place with more messages (now and then left cut
+//! mid-JSON, as a write in progress), Droid settings files whose cumulative totals grow, and
+//! OpenCode's database taking rows (inserted, and updated in place while a message streams) from
+//! a connection that stays open in WAL mode without checkpointing. Every scan's totals lie
+//! between the last ones and the final ones, and the end is exactly one clean read of the final
+//! logs into a fresh ledger.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::shapes::*;
+use common::*;
+
+struct Home {
+    threads: Vec<AmpThread>,
+    sessions: Vec<DroidSession>,
+    ops: Vec<DbOp>,
+    exp: Expected,
+}
+
+fn home(rng: &mut Rng, home: &std::path::Path) -> Home {
+    let mut exp = Expected::new();
+    let threads: Vec<AmpThread> = (0..12)
+        .map(|_| {
+            let start = T0_MS + rng.below(4 * 86_400_000) as i64;
+            let turns = rng.range(20, 50) as usize;
+            let t = AmpThread::new(rng, home, start, turns, 1500);
+            t.expect(turns, &mut exp);
+            t
+        })
+        .collect();
+    let sessions: Vec<DroidSession> = (0..10)
+        .map(|i| {
+            let day = T0_MS + 86_400_000 * rng.below(5) as i64;
+            let steps = rng.range(15, 40) as usize;
+            let s = DroidSession::new(rng, home, &format!("-home-dev-p{}", i % 3), day, steps);
+            s.expect(steps - 1, &mut exp);
+            s
+        })
+        .collect();
+    let mut clock = T0_MS;
+    let ops = opencode_plan(rng, &mut clock, 1500, &mut exp);
+    Home { threads, sessions, ops, exp }
+}
+
+/// A cut inside a document (never at its end): a write caught half done.
+fn cut(rng: &mut Rng, doc: &[u8]) -> Vec<u8> {
+    doc[..rng.range(1, doc.len() as u64 - 2) as usize].to_vec()
+}
+
+/// A report's totals: no less than before, and no more than the logs will ever hold.
+fn check_step(prev: &mut Expected, now: Expected, exp: &Expected) {
+    assert_le(prev, &now, "usage already counted went missing");
+    assert_le(&now, exp, "usage counted twice");
+    *prev = now;
+}
+
+/// The end: what was written, what one clean read reports, and still so once the database's
+/// writer has closed (checkpointed, read as a closed database now).
+fn check_end(
+    tmp: &std::path::Path,
+    home: &std::path::Path,
+    data: &std::path::Path,
+    exp: &Expected,
+    writer: rusqlite::Connection,
+) {
+    let got = daily(home, data, false);
+    assert_eq!(sums_of(&got), *exp, "grown in pieces vs what was written");
+    let reference_dir = tmp.join("ref");
+    let reference = daily(home, &reference_dir, false);
+    assert_same_daily(&got, &reference, "grown in pieces vs one clean read");
+    let (mut grown, mut once) = (sources(home, data), sources(home, &reference_dir));
+    assert!(
+        grown.values().all(|s| s.2 == 0),
+        "a half-written document stayed counted as unreadable: {grown:?}"
+    );
+    // A running total seen growing is stored as one delta per observation: Droid's event count
+    // depends on how often it was seen, its files and skipped records do not.
+    assert!(grown["droid"].1 >= once["droid"].1);
+    grown.get_mut("droid").unwrap().1 = 0;
+    once.get_mut("droid").unwrap().1 = 0;
+    assert_eq!(grown, once, "files, events, skipped");
+    assert_ledger_consistent(data, true);
+    assert!(opencode_db(home).with_extension("db-wal").exists(), "the writer's WAL was checkpointed away");
+    drop(writer);
+    assert!(!opencode_db(home).with_extension("db-wal").exists());
+    assert_same_daily(&daily(home, data, false), &reference, "after the database's writer closed");
+}
+
+#[test]
+fn documents_totals_and_a_database_grown_in_random_pieces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home_dir = tmp.path().join("home");
+    let data = tmp.path().join("data");
+    let mut rng = Rng::new(0x6E0_5A9E);
+    let h = home(&mut rng, &home_dir);
+    let writer = opencode_writer(&home_dir);
+    // What is on disk: turns of each thread, step of each session (None: not written yet),
+    // whether the file is left cut mid-JSON, ops written.
+    let mut turns = vec![0usize; h.threads.len()];
+    let mut steps: Vec<Option<usize>> = vec![None; h.sessions.len()];
+    let mut sessions = h.sessions;
+    let (mut thread_cut, mut session_cut) = (vec![false; h.threads.len()], vec![false; sessions.len()]);
+    let mut ops_done = 0;
+    let (mut rounds, mut cuts, mut rewrites, mut transactions) = (0, 0, 0, 0);
+    let mut prev = Expected::new();
+    let unfinished = |turns: &[usize],
+                      steps: &[Option<usize>],
+                      sessions: &[DroidSession],
+                      tc: &[bool],
+                      sc: &[bool],
+                      ops_done: usize| {
+        turns.iter().zip(&h.threads).any(|(n, t)| *n < t.turns())
+            || steps.iter().zip(sessions).any(|(i, s)| *i != Some(s.steps.len() - 1))
+            || tc.iter().chain(sc).any(|c| *c)
+            || ops_done < h.ops.len()
+    };
+    while unfinished(&turns, &steps, &sessions, &thread_cut, &session_cut, ops_done) {
+        for (i, t) in h.threads.iter().enumerate() {
+            let done = turns[i] == t.turns() && !thread_cut[i];
+            if done || !rng.chance(0.3) {
+                continue;
+            }
+            turns[i] = (turns[i] + rng.range(0, 4) as usize).min(t.turns()).max(1);
+            let doc = t.document(turns[i]);
+            thread_cut[i] = rng.chance(0.2);
+            let bytes = if thread_cut[i] { cut(&mut rng, &doc) } else { doc };
+            rewrite_in_place(&t.path, &bytes, None);
+            rewrites += 1;
+            cuts += usize::from(thread_cut[i]);
+        }
+        for (i, s) in sessions.iter_mut().enumerate() {
+            let last = s.steps.len() - 1;
+            if (steps[i] == Some(last) && !session_cut[i]) || !rng.chance(0.3) {
+                continue;
+            }
+            let next = steps[i].map_or(0, |n| (n + rng.range(0, 3) as usize).min(last));
+            steps[i] = Some(next);
+            let doc = s.document(next);
+            session_cut[i] = rng.chance(0.2);
+            let bytes = if session_cut[i] { cut(&mut rng, &doc) } else { doc };
+            let t = s.next_mtime();
+            rewrite_in_place(&s.path, &bytes, Some(t));
+            rewrites += 1;
+            cuts += usize::from(session_cut[i]);
+        }
+        if ops_done < h.ops.len() && rng.chance(0.6) {
+            let n = (rng.range(1, 60) as usize).min(h.ops.len() - ops_done);
+            opencode_write(&writer, &h.ops[ops_done..ops_done + n]);
+            ops_done += n;
+            transactions += 1;
+        }
+        rounds += 1;
+        check_step(&mut prev, sums_of(&daily(&home_dir, &data, false)), &h.exp);
+    }
+    eprintln!(
+        "{rounds} rounds, {rewrites} documents rewritten ({cuts} cut mid-JSON), {transactions} transactions"
+    );
+    assert!(rounds >= 40, "only {rounds} rounds");
+    assert!(cuts >= 20, "only {cuts} documents cut mid-JSON");
+    assert!(transactions >= 20, "only {transactions} transactions");
+    check_end(tmp.path(), &home_dir, &data, &h.exp, writer);
+}
+
+/// The same while another thread rewrites the documents and writes the database during the
+/// scans (a scan sees a document change between its size and its read, or a row committed
+/// while it reads): once the writer stops, one more scan reports exactly what was written.
+#[test]
+fn documents_totals_and_a_database_grown_while_scans_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home_dir = tmp.path().join("home");
+    let data = tmp.path().join("data");
+    let mut rng = Rng::new(0x6E0_5A9F);
+    let Home { threads, mut sessions, ops, exp } = home(&mut rng, &home_dir);
+    let staging = tmp.path().join("staging");
+    let done = AtomicBool::new(false);
+    let writer = std::thread::scope(|s| {
+        let w = s.spawn(|| {
+            // Stops the scans however this thread ends (a panic here must fail the test, not
+            // leave the scans looping).
+            struct Done<'a>(&'a AtomicBool);
+            impl Drop for Done<'_> {
+                fn drop(&mut self) {
+                    self.0.store(true, Ordering::SeqCst);
+                }
+            }
+            let _done = Done(&done);
+            let mut rng = Rng::new(11);
+            let writer = opencode_writer(&home_dir);
+            let (mut turns, mut steps, mut ops_done) =
+                (vec![0usize; threads.len()], vec![0usize; sessions.len()], 0);
+            loop {
+                let open_t: Vec<usize> =
+                    (0..threads.len()).filter(|&i| turns[i] < threads[i].turns()).collect();
+                let open_s: Vec<usize> =
+                    (0..sessions.len()).filter(|&i| steps[i] < sessions[i].steps.len()).collect();
+                if open_t.is_empty() && open_s.is_empty() && ops_done == ops.len() {
+                    break;
+                }
+                match rng.below(3) {
+                    0 if !open_t.is_empty() => {
+                        let i = open_t[rng.below(open_t.len() as u64) as usize];
+                        turns[i] = (turns[i] + rng.range(1, 3) as usize).min(threads[i].turns());
+                        rewrite_in_place(&threads[i].path, &threads[i].document(turns[i]), None);
+                    }
+                    1 if !open_s.is_empty() => {
+                        let i = open_s[rng.below(open_s.len() as u64) as usize];
+                        let t = sessions[i].next_mtime();
+                        // Not in place: the observation's time is the mtime set after writing.
+                        replace_with(&sessions[i].path, &staging, &sessions[i].document(steps[i]), t);
+                        steps[i] += 1;
+                    }
+                    _ if ops_done < ops.len() => {
+                        let n = (rng.range(1, 30) as usize).min(ops.len() - ops_done);
+                        opencode_write(&writer, &ops[ops_done..ops_done + n]);
+                        ops_done += n;
+                    }
+                    _ => continue,
+                }
+                // Pace the writer so scans overlap the growth (correctness never depends on it).
+                std::thread::sleep(Duration::from_micros(rng.range(0, 4000)));
+            }
+            writer
+        });
+        let mut prev = Expected::new();
+        let mut scans = 0;
+        while !done.load(Ordering::SeqCst) {
+            check_step(&mut prev, sums_of(&daily(&home_dir, &data, false)), &exp);
+            scans += 1;
+        }
+        eprintln!("{scans} scans while growing");
+        assert!(scans >= 5, "only {scans} scans overlapped the writer");
+        w.join().unwrap()
+    });
+    check_end(tmp.path(), &home_dir, &data, &exp, writer);
+}
