@@ -538,3 +538,116 @@ fn with_sharing_off_no_command_opens_a_network_socket() {
     let t = std::fs::read_to_string(&trace).unwrap();
     assert!(t.contains("AF_INET"), "strace saw no socket of a join:\n{t}");
 }
+
+fn git(home: &Path, dir: &Path, args: &[&str], date_ms: Option<i64>) {
+    let mut c = std::process::Command::new("git");
+    c.arg("-C").arg(dir).args(args).env("HOME", home).env("GIT_CONFIG_NOSYSTEM", "1");
+    if let Some(ms) = date_ms {
+        let d = format!("{} +0000", ms / 1000);
+        c.env("GIT_AUTHOR_DATE", &d).env("GIT_COMMITTER_DATE", &d);
+    }
+    let o = c.output().expect("git runs");
+    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn sessions_count_on_their_first_day_costs_on_the_days_spent_and_add_up() {
+    let b = Board::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().canonicalize().unwrap();
+    let (home, data, repo) = (root.join("home"), root.join("data"), root.join("repo"));
+    std::fs::create_dir_all(&repo).unwrap();
+    // Session P runs over midnight (23:50 → 00:10) with a commit; Q is untagged on the second day.
+    let midnight = days_ago(2) - 10 * 3_600_000;
+    git(&home, &repo, &["init", "-q", "-b", "main"], None);
+    git(&home, &repo, &["config", "user.email", "me@example.com"], None);
+    git(&home, &repo, &["config", "user.name", "Me"], None);
+    std::fs::write(repo.join("a.txt"), "one\n").unwrap();
+    git(&home, &repo, &["add", "a.txt"], None);
+    git(&home, &repo, &["commit", "-q", "-m", "secret commit message"], Some(midnight - 5 * 60_000));
+    let dir = home.join(".claude/projects/-repo");
+    write(
+        &dir.join("sess-p.jsonl"),
+        (line("sess-p", &repo, "p1", midnight - 10 * 60_000, 1_000_000, 0)
+            + &line("sess-p", &repo, "p2", midnight + 10 * 60_000, 0, 100_000))
+            .as_bytes(),
+    );
+    write(
+        &dir.join("sess-q.jsonl"),
+        line("sess-q", &repo, "q1", midnight + 3_600_000, 500_000, 0).as_bytes(),
+    );
+    write(
+        &data.join("config.toml"),
+        format!("[pricing.models.\"{MODEL}\"]\ninput = 1.0\noutput = 10.0\n").as_bytes(),
+    );
+    let m = Machine { _tmp: tmp, home, data, project: repo };
+    ok(&m, &["share", "join", &b.url, &b.invite()]);
+    ok(&m, &["tag", "sess-p", "shipped"]);
+    ok(&m, &["share", "fields", "--commits", "on"]);
+    let preview = ok(&m, &["share", "preview"]);
+    assert!(!preview.contains("secret commit message") && !preview.contains("main"), "{preview}");
+    let req: tokenworth_share::SendRequest = serde_json::from_str(preview.trim_end()).unwrap();
+    let today = chrono::Utc::now().timestamp_millis().div_euclid(DAY_MS);
+    req.validate(today - 89, today + 1).expect("the board's own rules hold");
+    let v: Value = serde_json::from_str(preview.trim_end()).unwrap();
+    let (first, second) = (&v["days"][0], &v["days"][1]);
+    assert_eq!(first["day"], date(midnight - 1));
+    assert_eq!(first["totals"]["cost_usd"], 1.0);
+    assert_eq!(
+        first["outcomes"],
+        serde_json::json!([{"outcome": "shipped", "sessions": 1, "cost_usd": 1.0, "commits": 1}])
+    );
+    assert_eq!(second["day"], date(midnight));
+    assert_eq!(second["totals"]["cost_usd"], 1.5);
+    assert_eq!(
+        second["outcomes"],
+        serde_json::json!([
+            {"outcome": "shipped", "sessions": 0, "cost_usd": 1.0, "commits": 0},
+            {"outcome": "untagged", "sessions": 1, "cost_usd": 0.5, "commits": 0}
+        ])
+    );
+    assert_eq!(json(&m, &["share", "send"]), serde_json::json!({"sent": 2, "unchanged": 0}));
+    assert_eq!(b.puts(), vec![preview.trim_end().to_string()]);
+    // Outcomes off: no outcome (and so no commit) figures at all.
+    ok(&m, &["share", "fields", "--outcomes", "off"]);
+    let p = ok(&m, &["share", "preview"]);
+    assert!(!p.contains("outcomes") && !p.contains("commits"), "{p}");
+}
+
+#[test]
+fn open_uses_the_browser_and_prints_the_link_only_without_one() {
+    let b = Board::start();
+    let m = machine("");
+    ok(&m, &["share", "join", &b.url, &b.invite()]);
+    let root = m.data.parent().unwrap().to_path_buf();
+    let got = root.join("opened");
+    let script = root.join("browser.sh");
+    std::fs::write(&script, format!("#!/bin/sh\nprintf '%s' \"$1\" > {}\n", got.display())).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let empty = root.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = |browser: &Path| {
+        cmd(&m.home, &m.data, &["share", "open"])
+            .env("TOKENWORTH_KEYRING", "off")
+            .env("BROWSER", browser)
+            .env("PATH", &empty)
+            .output()
+            .unwrap()
+    };
+    let o = run(&script);
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    let url = std::fs::read_to_string(&got).unwrap();
+    assert!(url.starts_with(&format!("{}/signin/tws_", b.url)), "{url}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("tws_"), "the link printed although a browser opened it: {out}");
+    let o = run(Path::new("/bin/false"));
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&format!("{}/signin/tws_", b.url)), "{out}");
+    let tok = token(&m);
+    assert!(!out.contains(&tok) && !stderr_of(&o).contains(&tok));
+}
