@@ -734,3 +734,33 @@ pub fn open_in_browser(url: &str, browser: Option<&str>) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_aliases_are_two_valid_words() {
+        for _ in 0..50 {
+            let a = random_alias();
+            assert_eq!(a.split(' ').count(), 2, "{a}");
+            assert!(share::check_alias(&a).is_ok(), "{a}");
+        }
+    }
+
+    #[test]
+    fn not_joined_is_a_usage_error_and_touches_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let sh = Sharing::new(dir.path(), false);
+        assert!(matches!(sh.add_device(), Err(Error::Usage(_))));
+        assert!(matches!(sh.withdraw(None, None, 0), Err(Error::Usage(_))));
+        assert!(matches!(sh.set_auto(true), Err(Error::Usage(_))));
+        assert!(!sh.status(None).unwrap().sharing);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // A refused address or code is refused before any connection.
+        assert!(matches!(sh.join("http://10.0.0.5:8787", "twi_x", None, 0), Err(Error::Usage(_))));
+        assert!(matches!(sh.join("https://b.example", "nope", None, 0), Err(Error::Usage(_))));
+        assert!(matches!(sh.join("https://b.example", "twi_x", Some("<script>"), 0), Err(Error::Usage(_))));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

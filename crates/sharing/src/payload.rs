@@ -282,3 +282,46 @@ pub fn days(store: &Store, pricer: &Pricer, scope: &Scope) -> Result<Vec<DayUplo
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projects_match_as_the_project_filter_does() {
+        assert!(project_matches("/home/a/acme", "/home/a/acme"));
+        assert!(project_matches("/home/a/acme/web", "/home/a/acme"));
+        assert!(project_matches("/home/a/acme/web", "/home/a/acme/"));
+        assert!(project_matches("/home/a/acme", "acme"));
+        assert!(!project_matches("/home/a/acme2", "/home/a/acme"));
+        assert!(!project_matches("/home/a/acme2", "acme"));
+        assert!(!project_matches("/home/a/acme", " "));
+    }
+
+    #[test]
+    fn names_fit_the_boards_character_set() {
+        assert_eq!(wire_name("claude-sonnet-4-5"), "claude-sonnet-4-5");
+        assert_eq!(wire_name("custom:m[Provider]-0"), "custom:m_Provider_-0");
+        assert_eq!(wire_name(""), "unknown");
+        assert_eq!(wire_name(&"x".repeat(300)).len(), 100);
+        for n in ["custom:m[Provider]-0", "a b", "é"] {
+            assert!(share::check_name("model", &wire_name(n)).is_ok(), "{n}");
+        }
+    }
+
+    #[test]
+    fn many_splits_are_capped_and_still_add_up() {
+        let mut m = BTreeMap::new();
+        let mut sum = Totals::default();
+        for i in 0..100 {
+            let t =
+                Totals { input_tokens: i, total_tokens: i, cost_usd: i as f64 / 10.0, ..Totals::default() };
+            sum.add(&t);
+            m.insert(format!("m{i}"), t);
+        }
+        let s = splits(m);
+        assert_eq!(s.len(), share::MAX_SPLITS);
+        assert_eq!(s.iter().map(|x| x.tokens.total_tokens).sum::<u64>(), sum.total_tokens);
+        assert!(s.iter().any(|x| x.name == "other"));
+    }
+}
