@@ -9,7 +9,7 @@ bash "$(dirname "$0")/setup.sh"
 pkgs=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   build-essential pkg-config file)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(xvfb xauth dbus-x11 imagemagick webkit2gtk-driver xdotool x11-utils trayer
+  pkgs+=(xvfb xauth dbus-x11 imagemagick webkit2gtk-driver xdotool x11-utils trayer strace
     python3 python3-venv)
 fi
 missing=()

@@ -2,6 +2,7 @@
 //! environment once, and prints; everything else lives in the core crate.
 
 mod render;
+mod share;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -89,6 +90,8 @@ enum Command {
     Outcomes,
     /// The price table in use; `prices update FILE` replaces it with a newer LiteLLM table.
     Prices(PricesArgs),
+    /// Opt-in sharing with a team board: join, preview, send, withdraw, leave, status, …
+    Share(share::ShareArgs),
 }
 
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
@@ -191,6 +194,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Prices(p) = &command {
         return prices(&data, p, o.json);
     }
+    if let Command::Share(a) = &command {
+        return share::run(&data, &env, a, &o, now_ms);
+    }
     let (data_dir, db_path) = (data.root.clone(), data.db());
     // `[sources.<id>]` in config.toml: which are off, and their extra folders.
     let settings = data.source_settings(&env)?;
@@ -291,7 +297,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     render::blocks_table(&mut out, &rep, color)?;
                 }
             }
-            Command::Prices(_) => unreachable!("answered before the ledger is opened"),
+            Command::Prices(_) | Command::Share(_) => unreachable!("answered before the ledger is opened"),
             Command::Sources => {
                 let known = settings.all();
                 let stats = ingest::stored_source_stats(&store)?;
