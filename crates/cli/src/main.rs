@@ -1,6 +1,7 @@
 //! `tokenworth`: the command-line shell over `tokenworth-core`. Parses flags, reads the process
 //! environment once, and prints; everything else lives in the core crate.
 
+mod ledger;
 mod render;
 
 use std::io::{IsTerminal, Write};
@@ -15,7 +16,7 @@ use tokenworth_core::config::{self, DataDir};
 use tokenworth_core::ingest::{self, Progress, ScanOptions, ScanReport};
 use tokenworth_core::outcomes::{self, Outcome, TagError};
 use tokenworth_core::report::{self, Filter, FilterError, Period, Pricer};
-use tokenworth_core::store::{Store, StoreError};
+use tokenworth_core::store::{self, Store, StoreError};
 use tokenworth_core::{source, Env};
 
 /// Exit codes (documented in README).
@@ -89,6 +90,16 @@ enum Command {
     Outcomes,
     /// The price table in use; `prices update FILE` replaces it with a newer LiteLLM table.
     Prices(PricesArgs),
+    /// Take a snapshot of the ledger now (SQLite online backup, checked, then retention).
+    Backup,
+    /// Put a snapshot back (the newest sound one when none is named); the ledger there is kept aside.
+    Restore(ledger::RestoreArgs),
+    /// Check the ledger: integrity, schema, rollup against events, cursors (exit 1 with findings).
+    Doctor,
+    /// Write events, sessions, tags, commits and running totals (jsonl) or events (csv).
+    Export(ledger::ExportArgs),
+    /// Merge an export (jsonl; "-": standard input) into the ledger; importing twice changes nothing.
+    Import(ledger::ImportArgs),
 }
 
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
@@ -143,6 +154,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
+                return ExitCode::from(*code);
+            }
+            if let Some(StoreError::Damaged { path, detail }) = e.downcast_ref::<StoreError>() {
+                store::mark_damaged(path, detail);
+            }
             let code = match e.downcast_ref::<StoreError>() {
                 Some(_) => EXIT_DATABASE,
                 None if e.downcast_ref::<UsageError>().is_some() => EXIT_USAGE,
@@ -158,6 +175,16 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Ends the run with this exit code, having said what there was to say.
+#[derive(Debug)]
+struct Exit(u8);
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+impl std::error::Error for Exit {}
 
 #[derive(Debug)]
 struct UsageError(String);
@@ -191,10 +218,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Prices(p) = &command {
         return prices(&data, p, o.json);
     }
+    match &command {
+        Command::Backup => return ledger::backup(&data, &env, now_ms, o.json),
+        Command::Restore(a) => return ledger::restore(&data, &env, a, now_ms, o.json),
+        Command::Doctor => {
+            return match ledger::doctor(&data, &env, o.json)? {
+                true => Ok(()),
+                false => Err(Exit(EXIT_ERROR).into()),
+            }
+        }
+        Command::Import(a) => {
+            ledger::daily_snapshot(&data, &env, now_ms)?;
+            let mut store = Store::open(&data.db())?;
+            return ledger::import(&mut store, a, o.json);
+        }
+        _ => {}
+    }
     let (data_dir, db_path) = (data.root.clone(), data.db());
     // `[sources.<id>]` in config.toml: which are off, and their extra folders.
     let settings = data.source_settings(&env)?;
     let sources = settings.enabled();
+    // The day's snapshot is taken before its first write (and checks the ledger whole).
+    if !o.no_scan || matches!(command, Command::Scan | Command::Tag(_)) {
+        ledger::daily_snapshot(&data, &env, now_ms)?;
+    }
     let mut store = Store::open(&db_path)?;
     // Joined before `store` closes (the scope ends first).
     std::thread::scope(|threads| -> anyhow::Result<()> {
@@ -291,7 +338,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     render::blocks_table(&mut out, &rep, color)?;
                 }
             }
-            Command::Prices(_) => unreachable!("answered before the ledger is opened"),
+            Command::Export(a) => ledger::export(&store, &a, &filter, now_ms)?,
+            Command::Prices(_)
+            | Command::Backup
+            | Command::Restore(_)
+            | Command::Doctor
+            | Command::Import(_) => unreachable!("answered before the ledger is opened"),
             Command::Sources => {
                 let known = settings.all();
                 let stats = ingest::stored_source_stats(&store)?;

@@ -341,6 +341,39 @@ impl DataDir {
         Ok(out)
     }
 
+    /// `[backup]`: where snapshots go (`dir`, default `<data dir>/snapshots`) and how many are kept
+    /// (`keep_daily`, default 7; `keep_weekly`, default 4).
+    pub fn backup_settings(&self, env: &Env) -> Result<crate::backup::BackupSettings, ConfigError> {
+        let doc = self.parse()?;
+        let invalid = |m: String| ConfigError::Invalid(self.config(), m);
+        let mut out =
+            crate::backup::BackupSettings { dir: self.root.join("snapshots"), keep_daily: 7, keep_weekly: 4 };
+        let Some(item) = doc.get("backup") else { return Ok(out) };
+        let t = item.as_table_like().ok_or_else(|| invalid("`backup` must be a table".into()))?;
+        for (k, x) in t.iter() {
+            let count = || -> Result<u32, ConfigError> {
+                x.as_integer()
+                    .filter(|n| (0..=10_000).contains(n))
+                    .map(|n| n as u32)
+                    .ok_or_else(|| invalid(format!("`backup.{k}` must be a whole number from 0 to 10000")))
+            };
+            match k {
+                "dir" => {
+                    let p = x.as_str().ok_or_else(|| invalid("`backup.dir` must be a folder".into()))?;
+                    out.dir = expand_path(p, &env.home);
+                }
+                "keep_daily" => out.keep_daily = count()?,
+                "keep_weekly" => out.keep_weekly = count()?,
+                _ => {
+                    return Err(invalid(format!(
+                        "unknown setting `backup.{k}` (dir, keep_daily, keep_weekly)"
+                    )))
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Sets one source's `enabled` and `paths` in config.toml (an enabled source without paths
     /// loses its table), keeping everything else.
     pub fn set_source(&self, id: &str, enabled: bool, paths: &[String]) -> Result<(), ConfigError> {

@@ -179,6 +179,27 @@ UPDATE files SET skipped_since = mtime_ns / 1000000 WHERE skipped > 0;
 "#,
 ];
 
+/// The largest token count one stored record may hold (a request, or a running total's
+/// observation): 10^11. No tool's request comes near it; a count beyond it is a broken or hostile
+/// record, skipped and counted by the ingest, so no sum of stored counts can wrap.
+pub const MAX_TOKENS: i64 = 100_000_000_000;
+
+/// Merges a session's span, cwd, branch and parent into `sessions`: the span only widens, the
+/// project is the earliest event's, the branch the latest one's, the parent the first one named.
+pub(crate) const SESSION_UPSERT: &str = "INSERT INTO sessions(source, session_id, project, start_ts, end_ts, git_branch, branch_ts, parent_session)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(source, session_id) DO UPDATE SET
+                project = CASE WHEN excluded.start_ts < sessions.start_ts THEN excluded.project ELSE sessions.project END,
+                start_ts = min(sessions.start_ts, excluded.start_ts),
+                end_ts = max(sessions.end_ts, excluded.end_ts),
+                git_branch = CASE WHEN excluded.git_branch IS NOT NULL
+                    AND (sessions.branch_ts IS NULL OR excluded.branch_ts >= sessions.branch_ts)
+                    THEN excluded.git_branch ELSE sessions.git_branch END,
+                branch_ts = CASE WHEN excluded.git_branch IS NOT NULL
+                    AND (sessions.branch_ts IS NULL OR excluded.branch_ts >= sessions.branch_ts)
+                    THEN excluded.branch_ts ELSE sessions.branch_ts END,
+                parent_session = coalesce(sessions.parent_session, excluded.parent_session)";
+
 /// How long a connection waits for another one's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -188,11 +209,31 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Why the database could not be used. Every variant names the file and what to do.
 #[derive(Debug)]
 pub enum StoreError {
-    NewerSchema { path: PathBuf, found: i64, supported: i64 },
-    NotADatabase { path: PathBuf },
-    Locked { path: PathBuf },
-    Io { path: PathBuf, error: std::io::Error },
-    Sqlite { path: PathBuf, error: rusqlite::Error },
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    NotADatabase {
+        path: PathBuf,
+    },
+    /// A ledger whose pages or write-ahead log are damaged (a corrupted page, a truncated WAL):
+    /// nothing is written to it until `tokenworth restore` puts a good snapshot back.
+    Damaged {
+        path: PathBuf,
+        detail: String,
+    },
+    Locked {
+        path: PathBuf,
+    },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    Sqlite {
+        path: PathBuf,
+        error: rusqlite::Error,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -206,6 +247,11 @@ impl fmt::Display for StoreError {
             StoreError::NotADatabase { path } => write!(
                 f,
                 "{} is not a Tokenworth database (corrupt or another kind of file); it was left untouched: move it aside to start a new ledger",
+                path.display()
+            ),
+            StoreError::Damaged { path, detail } => write!(
+                f,
+                "database {} is damaged ({detail}); nothing was written to it: `tokenworth doctor` says what is wrong, `tokenworth restore` puts the last good snapshot back (the damaged file is kept aside)",
                 path.display()
             ),
             StoreError::Locked { path } => write!(
@@ -228,10 +274,72 @@ impl StoreError {
         match error.sqlite_error_code() {
             Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
             Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Locked { path },
-            Some(ErrorCode::DatabaseCorrupt) => StoreError::NotADatabase { path },
+            Some(ErrorCode::DatabaseCorrupt) => StoreError::Damaged { path, detail: error.to_string() },
             _ => StoreError::Sqlite { path, error },
         }
     }
+}
+
+/// The write-ahead log beside `db`, when it is cut inside a frame: `Some(what)` names the damage.
+///
+/// A WAL is a 32-byte header and whole frames (a 24-byte frame header, then a page). A writer
+/// killed between the two writes of a frame leaves a frame header alone (24 bytes past a frame),
+/// an uncommitted transaction that SQLite drops; any other cut is a truncated file whose last
+/// transactions are lost. A writer appending in another process can show a cut for an instant,
+/// so a cut must be seen twice, 20 ms apart, at the same size.
+pub fn wal_damage(db: &Path) -> Option<String> {
+    let wal = wal_path(db);
+    let cut = |wal: &Path| -> Option<u64> {
+        let meta = std::fs::metadata(wal).ok()?;
+        let size = meta.len();
+        if size == 0 {
+            return None;
+        }
+        if size < 32 {
+            return Some(size);
+        }
+        let mut head = [0u8; 12];
+        use std::io::Read;
+        std::fs::File::open(wal).ok()?.read_exact(&mut head).ok()?;
+        let magic = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        if magic & !1 != 0x377f_0682 {
+            return None; // not a WAL SQLite would read: it ignores it
+        }
+        let page = u32::from_be_bytes([head[8], head[9], head[10], head[11]]) as u64;
+        let frame = page + 24;
+        let rest = (size - 32) % frame;
+        (rest != 0 && rest != 24).then_some(size)
+    };
+    let first = cut(&wal)?;
+    std::thread::sleep(Duration::from_millis(20));
+    let again = cut(&wal)?;
+    (first == again).then(|| {
+        format!(
+            "its write-ahead log {} is truncated: {again} bytes end inside a frame, so its last transactions are lost",
+            wal.display()
+        )
+    })
+}
+
+/// `<db>.damaged`: written when damage was found (by a write that hit it, the doctor, a snapshot's
+/// check), so no later write goes to the ledger until `restore` (or a doctor that finds it sound)
+/// removes it. Its first line says what was found.
+pub fn damage_marker(db: &Path) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(".damaged");
+    PathBuf::from(s)
+}
+
+/// Records that the ledger at `db` is damaged (see [`damage_marker`]); a best effort.
+pub fn mark_damaged(db: &Path, detail: &str) {
+    let _ = std::fs::write(damage_marker(db), format!("{}\n", detail.replace('\n', " ")));
+}
+
+/// `<db>-wal`.
+pub fn wal_path(db: &Path) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push("-wal");
+    PathBuf::from(s)
 }
 
 /// Where a file was left: enough to resume reading it, and to notice it was replaced.
@@ -286,6 +394,15 @@ impl Store {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .map_err(|error| StoreError::Io { path: dir.to_path_buf(), error })?;
+        }
+        // Before any connection: the last one to close would checkpoint a truncated WAL into the
+        // database and delete it, losing its committed transactions without a trace.
+        if let Some(detail) = wal_damage(path) {
+            return Err(StoreError::Damaged { path: path.to_path_buf(), detail });
+        }
+        if let Ok(detail) = std::fs::read_to_string(damage_marker(path)) {
+            let detail = detail.lines().next().unwrap_or("found damaged earlier").to_owned();
+            return Err(StoreError::Damaged { path: path.to_path_buf(), detail });
         }
         let conn = Connection::open(path).map_err(|e| StoreError::from_sqlite(path, e))?;
         let mut store = Store { conn, path: path.to_path_buf() };
@@ -703,9 +820,9 @@ impl Batch<'_> {
     ) -> Result<usize, StoreError> {
         let run = |b: &mut Self| -> rusqlite::Result<usize> {
             let file_id = b.upsert_file(file)?;
-            b.insert_events(file_id, events)?;
+            b.insert_events(Some(file_id), events)?;
             let deltas = b.deltas(file, totals)?;
-            b.insert_events(file_id, &deltas)?;
+            b.insert_events(Some(file_id), &deltas)?;
             Ok(events.len() + deltas.len())
         };
         run(self).map_err(|e| StoreError::from_sqlite(&self.path, e))
@@ -843,10 +960,13 @@ impl Batch<'_> {
         )
     }
 
-    fn insert_events(&mut self, file_id: i64, events: &[UsageEvent]) -> rusqlite::Result<()> {
+    /// Inserts events (keeping the one with more output of a key stored already); returns how
+    /// many were new.
+    fn insert_events(&mut self, file_id: Option<i64>, events: &[UsageEvent]) -> rusqlite::Result<usize> {
         if events.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
+        let mut added = 0;
         let Batch { tx, sidechain_groups, rollup, sessions, .. } = self;
         // Looked up once per file, not per event (the cache hashes the SQL text).
         let mut insert = tx.prepare_cached(
@@ -913,6 +1033,7 @@ impl Batch<'_> {
             if inserted == 1 {
                 rollup.add(new_row, 1);
                 session_add(sessions, e);
+                added += 1;
                 continue;
             }
             // The request is stored already: keep whichever line has more output (then the
@@ -941,25 +1062,29 @@ impl Batch<'_> {
             rollup.add(old.as_ref(), -1);
             rollup.add(replaced, 1);
         }
-        Ok(())
+        Ok(added)
+    }
+
+    /// Stores events that came from an export rather than a log (no file, no cursor), by the
+    /// same rules as a scan's: keyed, the sidechain rule, the rollup and sessions kept. Returns
+    /// how many were new.
+    pub fn import_events(&mut self, events: &[UsageEvent]) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        self.insert_events(None, events).map_err(|e| StoreError::from_sqlite(&path, e))
+    }
+
+    /// The batch's transaction, for the rows an import merges beside events (sessions, tags,
+    /// commits, running totals): tables a scan never writes or only widens.
+    pub(crate) fn tx(&self) -> &Connection {
+        &self.tx
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     fn flush_sessions(&mut self) -> rusqlite::Result<()> {
-        let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO sessions(source, session_id, project, start_ts, end_ts, git_branch, branch_ts, parent_session)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT(source, session_id) DO UPDATE SET
-                project = CASE WHEN excluded.start_ts < sessions.start_ts THEN excluded.project ELSE sessions.project END,
-                start_ts = min(sessions.start_ts, excluded.start_ts),
-                end_ts = max(sessions.end_ts, excluded.end_ts),
-                git_branch = CASE WHEN excluded.git_branch IS NOT NULL
-                    AND (sessions.branch_ts IS NULL OR excluded.branch_ts >= sessions.branch_ts)
-                    THEN excluded.git_branch ELSE sessions.git_branch END,
-                branch_ts = CASE WHEN excluded.git_branch IS NOT NULL
-                    AND (sessions.branch_ts IS NULL OR excluded.branch_ts >= sessions.branch_ts)
-                    THEN excluded.branch_ts ELSE sessions.branch_ts END,
-                parent_session = coalesce(sessions.parent_session, excluded.parent_session)",
-        )?;
+        let mut stmt = self.tx.prepare_cached(SESSION_UPSERT)?;
         for (source, map) in self.sessions.drain(..) {
             for (id, a) in map {
                 let (branch, branch_ts) = a.branch.map_or((None, None), |(b, ts)| (Some(b), Some(ts)));
