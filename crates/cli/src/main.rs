@@ -161,7 +161,8 @@ fn main() -> ExitCode {
                 store::mark_damaged(path, detail);
             }
             let code = match e.downcast_ref::<StoreError>() {
-                Some(_) => EXIT_DATABASE,
+                Some(s) if s.refused() => EXIT_DATABASE,
+                Some(_) => EXIT_ERROR,
                 None if e.downcast_ref::<UsageError>().is_some() => EXIT_USAGE,
                 None => EXIT_ERROR,
             };
@@ -215,6 +216,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         })?;
     let data = DataDir::resolve(o.data_dir.clone(), &env);
+    if data.root.exists() && !data.root.is_dir() {
+        anyhow::bail!(
+            "the data dir {} is a file, not a folder: give --data-dir a folder",
+            data.root.display()
+        );
+    }
     if let Command::Prices(p) = &command {
         return prices(&data, p, o.json);
     }
@@ -242,15 +249,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if !o.no_scan || matches!(command, Command::Scan | Command::Tag(_)) {
         ledger::daily_snapshot(&data, &env, now_ms)?;
     }
-    let mut store = Store::open(&db_path)?;
+    let writes = matches!(command, Command::Scan | Command::Tag(_));
+    let warn = |w: &dyn std::fmt::Display| {
+        let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
+    };
+    // A ledger that cannot be written is still reported on: what is stored, with a warning.
+    let mut read_only = false;
+    let mut store = match Store::open(&db_path) {
+        Ok(s) => s,
+        Err(e) if e.read_only() && !writes && db_path.is_file() => {
+            warn(&format_args!("{e}; the scan could not be stored: reporting what is stored"));
+            read_only = true;
+            Store::open_readonly(&db_path)?
+        }
+        Err(e) => return Err(e.into()),
+    };
     // Joined before `store` closes (the scope ends first).
     std::thread::scope(|threads| -> anyhow::Result<()> {
         // The price table does not depend on the logs: it is parsed while they are read.
         let prices = threads.spawn(|| data.load_price_table());
 
         let mut scan_report: Option<ScanReport> = None;
-        if !o.no_scan || command == Command::Scan {
-            scan_report = Some(scan(&mut store, &env, &sources)?);
+        if (!o.no_scan || command == Command::Scan) && !read_only {
+            scan_report = match scan(&mut store, &env, &sources, now_ms) {
+                Ok(r) => Some(r),
+                Err(e) if !writes && e.downcast_ref::<StoreError>().is_some_and(StoreError::read_only) => {
+                    warn(&format_args!("{e:#}; the scan could not be stored, reporting what is stored"));
+                    None
+                }
+                Err(e) => return Err(e),
+            };
             // A scan that stored events leaves them in the write-ahead log; they are copied into the
             // database on another connection while this one reports, instead of at its close.
             if scan_report.as_ref().is_some_and(|r| r.events() > 0) {
@@ -277,7 +305,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         let table = loaded.table;
         let pricer = Pricer::new(&table);
-        let tz = config::effective_tz(o.timezone, &data, &env)?;
+        let (tz, tz_warning) = config::effective_tz_checked(o.timezone, &data, &env)?;
+        if let Some(w) = tz_warning {
+            warn(&w);
+        }
         let filter = Filter { tz, ..asked };
         let color = std::io::stdout().is_terminal() && env.var("NO_COLOR").is_none();
         let mut out = std::io::stdout().lock();
@@ -463,7 +494,12 @@ fn read_note(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// Scans, drawing a progress bar on stderr once a scan has taken over a second.
-fn scan(store: &mut Store, env: &Env, sources: &[Box<dyn source::Source>]) -> anyhow::Result<ScanReport> {
+fn scan(
+    store: &mut Store,
+    env: &Env,
+    sources: &[Box<dyn source::Source>],
+    now_ms: i64,
+) -> anyhow::Result<ScanReport> {
     let started = Instant::now();
     let tty = std::io::stderr().is_terminal();
     let last_draw = std::cell::Cell::new(0u128);
@@ -488,7 +524,7 @@ fn scan(store: &mut Store, env: &Env, sources: &[Box<dyn source::Source>]) -> an
             p.bytes_done >> 20
         );
     };
-    let opts = ScanOptions { progress: Some(&progress), threads: 0 };
+    let opts = ScanOptions { progress: Some(&progress), threads: 0, now_ms: Some(now_ms) };
     let report = ingest::scan(store, env, sources, &opts)?;
     if drawn.get() {
         let _ = write!(std::io::stderr(), "\r{}\r", " ".repeat(72));

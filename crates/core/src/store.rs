@@ -226,6 +226,13 @@ pub enum StoreError {
     Locked {
         path: PathBuf,
     },
+    /// The ledger cannot be opened or written for a reason of the file system (a data dir that is
+    /// a file, a name too long, no permission, a read-only file or disk, a full disk): not a
+    /// refusal of the database itself.
+    Unwritable {
+        path: PathBuf,
+        reason: String,
+    },
     Io {
         path: PathBuf,
         error: std::io::Error,
@@ -259,6 +266,9 @@ impl fmt::Display for StoreError {
                 "database {} is locked by another process (a long scan?); try again when it finishes",
                 path.display()
             ),
+            StoreError::Unwritable { path, reason } => {
+                write!(f, "cannot use the ledger {}: {reason}", path.display())
+            }
             StoreError::Io { path, error } => write!(f, "cannot use {}: {error}", path.display()),
             StoreError::Sqlite { path, error } => write!(f, "database {}: {error}", path.display()),
         }
@@ -270,13 +280,72 @@ impl std::error::Error for StoreError {}
 impl StoreError {
     fn from_sqlite(path: &Path, error: rusqlite::Error) -> StoreError {
         use rusqlite::ErrorCode;
-        let path = path.to_path_buf();
+        let unwritable = |reason: String| StoreError::Unwritable { path: path.to_path_buf(), reason };
         match error.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
-            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Locked { path },
-            Some(ErrorCode::DatabaseCorrupt) => StoreError::Damaged { path, detail: error.to_string() },
-            _ => StoreError::Sqlite { path, error },
+            Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path: path.to_path_buf() },
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+                StoreError::Locked { path: path.to_path_buf() }
+            }
+            Some(ErrorCode::DatabaseCorrupt) => {
+                StoreError::Damaged { path: path.to_path_buf(), detail: error.to_string() }
+            }
+            Some(ErrorCode::ReadOnly) => unwritable(READ_ONLY.into()),
+            Some(ErrorCode::DiskFull) => unwritable(
+                "the disk is full; what was stored before is kept: free some space and run again".into(),
+            ),
+            Some(ErrorCode::PermissionDenied) => unwritable("permission denied".into()),
+            Some(ErrorCode::CannotOpen) => unwritable(why_not_open(path)),
+            _ => StoreError::Sqlite { path: path.to_path_buf(), error },
         }
+    }
+
+    /// The database was refused (exit code 3 in the CLI): not a Tokenworth ledger, a newer
+    /// one, a damaged one, or one locked past the busy timeout. Anything else (the file system)
+    /// is another error.
+    pub fn refused(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NewerSchema { .. }
+                | StoreError::NotADatabase { .. }
+                | StoreError::Damaged { .. }
+                | StoreError::Locked { .. }
+        )
+    }
+
+    /// The ledger can perhaps be read but not written (a read-only file, folder or disk, no
+    /// permission): a report can still report what is stored.
+    pub fn read_only(&self) -> bool {
+        match self {
+            StoreError::Unwritable { reason, .. } => reason == READ_ONLY || reason == "permission denied",
+            StoreError::Io { error, .. } => error.kind() == std::io::ErrorKind::PermissionDenied,
+            _ => false,
+        }
+    }
+}
+
+const READ_ONLY: &str = "it is read-only (the file, its folder or the disk cannot be written)";
+
+/// Why SQLite could not open `path`, in the file system's words.
+fn why_not_open(path: &Path) -> String {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if let Ok(m) = std::fs::metadata(dir) {
+        if !m.is_dir() {
+            return format!("{} is a file, not a folder: give --data-dir a folder", dir.display());
+        }
+    }
+    if path.components().any(|c| c.as_os_str().len() > 255) {
+        return "a name in its path is longer than the file system allows (255 bytes)".into();
+    }
+    let probe = if path.exists() {
+        std::fs::OpenOptions::new().read(true).write(true).open(path).err()
+    } else {
+        std::fs::read_dir(dir).err()
+    };
+    match probe {
+        Some(e) if e.kind() == std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        Some(e) if e.raw_os_error() == Some(30) || e.raw_os_error() == Some(1) => READ_ONLY.into(),
+        Some(e) => e.to_string(),
+        None => READ_ONLY.into(),
     }
 }
 
@@ -442,14 +511,33 @@ impl Store {
 
     /// Opens an existing ledger read-only (a reader beside the writer).
     pub fn open_readonly(path: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| StoreError::from_sqlite(path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| StoreError::from_sqlite(path, e))?;
-        let store = Store { conn, path: path.to_path_buf() };
-        let v = store.schema_version()?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = |conn: rusqlite::Result<Connection>| -> Result<(Store, i64), rusqlite::Error> {
+            let conn = conn?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            // SQLite opens lazily: the first read says whether the file can be read.
+            let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((Store { conn, path: path.to_path_buf() }, v))
+        };
+        let (store, v) = match open(Connection::open_with_flags(path, flags)) {
+            Ok(s) => s,
+            // A ledger in a folder that cannot be written has no `-shm` to share: nobody can
+            // write it either, so it is read as an immutable file.
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen)
+                    && path.is_file()
+                    && !wal_path(path).exists() =>
+            {
+                let real = std::fs::canonicalize(path)
+                    .map_err(|error| StoreError::Io { path: path.to_path_buf(), error })?;
+                let mut uri =
+                    url::Url::from_file_path(real).map_err(|()| StoreError::from_sqlite(path, e))?;
+                uri.set_query(Some("immutable=1"));
+                open(Connection::open_with_flags(uri.as_str(), flags | OpenFlags::SQLITE_OPEN_URI))
+                    .map_err(|e| StoreError::from_sqlite(path, e))?
+            }
+            Err(e) => return Err(StoreError::from_sqlite(path, e)),
+        };
         if v > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
                 path: path.to_path_buf(),

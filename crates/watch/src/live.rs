@@ -236,7 +236,10 @@ impl Worker {
     }
 
     fn scan(&mut self, initial: bool) {
-        let opts = ScanOptions::default();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let opts = ScanOptions { now_ms: Some(now_ms), ..ScanOptions::default() };
         match ingest::scan(&mut self.store, &self.env, &self.sources, &opts) {
             Ok(report) => {
                 let recovered = self.backoff.take().is_some();
