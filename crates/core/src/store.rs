@@ -177,6 +177,10 @@ CREATE TABLE totals(
 ALTER TABLE files ADD COLUMN skipped_since INTEGER;
 UPDATE files SET skipped_since = mtime_ns / 1000000 WHERE skipped > 0;
 "#,
+    // 5: no new table: `repair_implausible` (run with it, in Rust) removes what earlier builds
+    // stored from records now skipped (token counts out of range, years 0000 and 9999) and
+    // mends the rollup rows and sessions they had touched.
+    "-- 5: repair_implausible",
 ];
 
 /// The largest token count one stored record may hold (a request, or a running total's
@@ -603,6 +607,9 @@ impl Store {
         let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
             tx.execute_batch(sql).map_err(err)?;
+            if i + 1 == 5 {
+                repair_implausible(&tx).map_err(err)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(err)?;
         }
         tx.commit().map_err(err)
@@ -1197,7 +1204,21 @@ impl Batch<'_> {
     }
 
     fn flush_rollup(&mut self) -> rusqlite::Result<()> {
-        let mut stmt = self.tx.prepare_cached(
+        flush_rollup(&self.tx, &mut self.rollup)
+    }
+
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        self.flush_rollup().map_err(|e| StoreError::from_sqlite(&path, e))?;
+        self.flush_sessions().map_err(|e| StoreError::from_sqlite(&path, e))?;
+        self.tx.commit().map_err(|e| StoreError::from_sqlite(&path, e))
+    }
+}
+
+/// Adds a rollup's sums to the `rollup` table (rows that reach 0 requests go).
+fn flush_rollup(tx: &Connection, rollup: &mut Rollup) -> rusqlite::Result<()> {
+    {
+        let mut stmt = tx.prepare_cached(
             "INSERT INTO rollup VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT DO UPDATE SET
                 requests = requests + excluded.requests, input = input + excluded.input,
@@ -1205,7 +1226,7 @@ impl Batch<'_> {
                 cache_read = cache_read + excluded.cache_read, output = output + excluded.output,
                 reasoning = reasoning + excluded.reasoning, logged_cost = logged_cost + excluded.logged_cost",
         )?;
-        let Rollup { sums, names, .. } = &mut self.rollup;
+        let Rollup { sums, names, .. } = rollup;
         for (k, s) in sums.drain() {
             stmt.execute(params![
                 k.bucket,
@@ -1224,14 +1245,75 @@ impl Batch<'_> {
                 s.logged_cost
             ])?;
         }
-        self.tx.prepare_cached("DELETE FROM rollup WHERE requests = 0")?.execute([])?;
-        Ok(())
     }
+    tx.prepare_cached("DELETE FROM rollup WHERE requests = 0")?.execute([])?;
+    Ok(())
+}
 
-    pub fn commit(mut self) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        self.flush_rollup().map_err(|e| StoreError::from_sqlite(&path, e))?;
-        self.flush_sessions().map_err(|e| StoreError::from_sqlite(&path, e))?;
-        self.tx.commit().map_err(|e| StoreError::from_sqlite(&path, e))
+/// Migration 5: removes the rows earlier builds stored from hostile or broken records (token
+/// counts outside 0 to [`MAX_TOKENS`], stored as -1 or wrapping the sums; times before 2020 or
+/// after 2100), rebuilds the rollup rows they had touched from the events that remain, and
+/// narrows their sessions' spans to those events.
+fn repair_implausible(tx: &Connection) -> rusqlite::Result<()> {
+    let gone: Vec<(i64, String, String, String, String)> = tx
+        .prepare(
+            "DELETE FROM events
+             WHERE min(input, cw5m, cw1h, cache_read, output, reasoning) < 0
+                OR max(input, cw5m, cw1h, cache_read, output, reasoning) > ?1
+                OR ts < ?2 OR ts > ?3
+             RETURNING ts, source, project, model, session_id",
+        )?
+        .query_map(params![MAX_TOKENS, crate::ingest::EARLIEST_MS, 4_102_444_800_000i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if gone.is_empty() {
+        return Ok(());
     }
+    let mut keys: Vec<(i64, &str, &str, &str)> = gone
+        .iter()
+        .map(|(ts, s, p, m, _)| (ts.div_euclid(BUCKET_MS), s.as_str(), p.as_str(), m.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut rollup = Rollup::default();
+    for (bucket, source, project, model) in keys {
+        tx.execute(
+            "DELETE FROM rollup WHERE bucket = ?1 AND source = ?2 AND project = ?3 AND model = ?4",
+            params![bucket, source, project, model],
+        )?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT source, project, model, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost
+             FROM events WHERE ts >= ?1 AND ts < ?2 AND source = ?3 AND project = ?4 AND model = ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![bucket * BUCKET_MS, (bucket + 1) * BUCKET_MS, source, project, model],
+            StoredRow::from_row,
+        )?;
+        for row in rows {
+            rollup.add(row?.as_ref(), 1);
+        }
+    }
+    flush_rollup(tx, &mut rollup)?;
+    let mut sessions: Vec<(&str, &str)> =
+        gone.iter().map(|(_, s, _, _, id)| (s.as_str(), id.as_str())).collect();
+    sessions.sort_unstable();
+    sessions.dedup();
+    for (source, id) in sessions {
+        let span: (Option<i64>, Option<i64>) = tx.query_row(
+            "SELECT min(ts), max(ts) FROM events WHERE source = ?1 AND session_id = ?2",
+            params![source, id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        match span {
+            (Some(start), Some(end)) => tx.execute(
+                "UPDATE sessions SET start_ts = ?3, end_ts = ?4 WHERE source = ?1 AND session_id = ?2",
+                params![source, id, start, end],
+            )?,
+            _ => {
+                tx.execute("DELETE FROM sessions WHERE source = ?1 AND session_id = ?2", params![source, id])?
+            }
+        };
+    }
+    Ok(())
 }
