@@ -1,6 +1,7 @@
 //! `tokenworth`: the command-line shell over `tokenworth-core`. Parses flags, reads the process
 //! environment once, and prints; everything else lives in the core crate.
 
+mod ledger;
 mod render;
 mod share;
 
@@ -16,7 +17,7 @@ use tokenworth_core::config::{self, DataDir};
 use tokenworth_core::ingest::{self, Progress, ScanOptions, ScanReport};
 use tokenworth_core::outcomes::{self, Outcome, TagError};
 use tokenworth_core::report::{self, Filter, FilterError, Period, Pricer};
-use tokenworth_core::store::{Store, StoreError};
+use tokenworth_core::store::{self, Store, StoreError};
 use tokenworth_core::{source, Env};
 
 /// Exit codes (documented in README).
@@ -92,6 +93,16 @@ enum Command {
     Prices(PricesArgs),
     /// Opt-in sharing with a team board: join, preview, send, withdraw, leave, status, …
     Share(share::ShareArgs),
+    /// Take a snapshot of the ledger now (SQLite online backup, checked, then retention).
+    Backup,
+    /// Put a snapshot back (the newest sound one when none is named); the ledger there is kept aside.
+    Restore(ledger::RestoreArgs),
+    /// Check the ledger: integrity, schema, rollup against events, cursors (exit 1 with findings).
+    Doctor,
+    /// Write events, sessions, tags, commits and running totals (jsonl) or events (csv).
+    Export(ledger::ExportArgs),
+    /// Merge an export (jsonl; "-": standard input) into the ledger; importing twice changes nothing.
+    Import(ledger::ImportArgs),
 }
 
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
@@ -146,8 +157,15 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            if let Some(Exit(code)) = e.downcast_ref::<Exit>() {
+                return ExitCode::from(*code);
+            }
+            if let Some(StoreError::Damaged { path, detail }) = e.downcast_ref::<StoreError>() {
+                store::mark_damaged(path, detail);
+            }
             let code = match e.downcast_ref::<StoreError>() {
-                Some(_) => EXIT_DATABASE,
+                Some(s) if s.refused() => EXIT_DATABASE,
+                Some(_) => EXIT_ERROR,
                 None if e.downcast_ref::<UsageError>().is_some() => EXIT_USAGE,
                 None => EXIT_ERROR,
             };
@@ -161,6 +179,16 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Ends the run with this exit code, having said what there was to say.
+#[derive(Debug)]
+struct Exit(u8);
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+impl std::error::Error for Exit {}
 
 #[derive(Debug)]
 struct UsageError(String);
@@ -191,25 +219,72 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         })?;
     let data = DataDir::resolve(o.data_dir.clone(), &env);
+    if data.root.exists() && !data.root.is_dir() {
+        anyhow::bail!(
+            "the data dir {} is a file, not a folder: give --data-dir a folder",
+            data.root.display()
+        );
+    }
     if let Command::Prices(p) = &command {
         return prices(&data, p, o.json);
     }
     if let Command::Share(a) = &command {
         return share::run(&data, &env, a, &o, now_ms);
     }
+    match &command {
+        Command::Backup => return ledger::backup(&data, &env, now_ms, o.json),
+        Command::Restore(a) => return ledger::restore(&data, &env, a, now_ms, o.json),
+        Command::Doctor => {
+            return match ledger::doctor(&data, &env, o.json)? {
+                true => Ok(()),
+                false => Err(Exit(EXIT_ERROR).into()),
+            }
+        }
+        Command::Import(a) => {
+            ledger::daily_snapshot(&data, &env, now_ms)?;
+            let mut store = Store::open(&data.db())?;
+            return ledger::import(&mut store, a, o.json);
+        }
+        _ => {}
+    }
     let (data_dir, db_path) = (data.root.clone(), data.db());
     // `[sources.<id>]` in config.toml: which are off, and their extra folders.
     let settings = data.source_settings(&env)?;
     let sources = settings.enabled();
-    let mut store = Store::open(&db_path)?;
+    // The day's snapshot is taken before its first write (and checks the ledger whole).
+    if !o.no_scan || matches!(command, Command::Scan | Command::Tag(_)) {
+        ledger::daily_snapshot(&data, &env, now_ms)?;
+    }
+    let writes = matches!(command, Command::Scan | Command::Tag(_));
+    let warn = |w: &dyn std::fmt::Display| {
+        let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
+    };
+    // A ledger that cannot be written is still reported on: what is stored, with a warning.
+    let mut read_only = false;
+    let mut store = match Store::open(&db_path) {
+        Ok(s) => s,
+        Err(e) if e.read_only() && !writes && db_path.is_file() => {
+            warn(&format_args!("{e}; the scan could not be stored: reporting what is stored"));
+            read_only = true;
+            Store::open_readonly(&db_path)?
+        }
+        Err(e) => return Err(e.into()),
+    };
     // Joined before `store` closes (the scope ends first).
     std::thread::scope(|threads| -> anyhow::Result<()> {
         // The price table does not depend on the logs: it is parsed while they are read.
         let prices = threads.spawn(|| data.load_price_table());
 
         let mut scan_report: Option<ScanReport> = None;
-        if !o.no_scan || command == Command::Scan {
-            scan_report = Some(scan(&mut store, &env, &sources)?);
+        if (!o.no_scan || command == Command::Scan) && !read_only {
+            scan_report = match scan(&mut store, &env, &sources, now_ms) {
+                Ok(r) => Some(r),
+                Err(e) if !writes && e.downcast_ref::<StoreError>().is_some_and(StoreError::read_only) => {
+                    warn(&format_args!("{e:#}; the scan could not be stored, reporting what is stored"));
+                    None
+                }
+                Err(e) => return Err(e),
+            };
             // A scan that stored events leaves them in the write-ahead log; they are copied into the
             // database on another connection while this one reports, instead of at its close.
             if scan_report.as_ref().is_some_and(|r| r.events() > 0) {
@@ -236,7 +311,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         let table = loaded.table;
         let pricer = Pricer::new(&table);
-        let tz = config::effective_tz(o.timezone, &data, &env)?;
+        let (tz, tz_warning) = config::effective_tz_checked(o.timezone, &data, &env)?;
+        if let Some(w) = tz_warning {
+            warn(&w);
+        }
         let filter = Filter { tz, ..asked };
         let color = std::io::stdout().is_terminal() && env.var("NO_COLOR").is_none();
         let mut out = std::io::stdout().lock();
@@ -297,7 +375,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     render::blocks_table(&mut out, &rep, color)?;
                 }
             }
-            Command::Prices(_) | Command::Share(_) => unreachable!("answered before the ledger is opened"),
+            Command::Export(a) => ledger::export(&store, &a, &filter, now_ms)?,
+            Command::Prices(_)
+            | Command::Share(_)
+            | Command::Backup
+            | Command::Restore(_)
+            | Command::Doctor
+            | Command::Import(_) => unreachable!("answered before the ledger is opened"),
             Command::Sources => {
                 let known = settings.all();
                 let stats = ingest::stored_source_stats(&store)?;
@@ -417,7 +501,12 @@ fn read_note(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// Scans, drawing a progress bar on stderr once a scan has taken over a second.
-fn scan(store: &mut Store, env: &Env, sources: &[Box<dyn source::Source>]) -> anyhow::Result<ScanReport> {
+fn scan(
+    store: &mut Store,
+    env: &Env,
+    sources: &[Box<dyn source::Source>],
+    now_ms: i64,
+) -> anyhow::Result<ScanReport> {
     let started = Instant::now();
     let tty = std::io::stderr().is_terminal();
     let last_draw = std::cell::Cell::new(0u128);
@@ -442,7 +531,7 @@ fn scan(store: &mut Store, env: &Env, sources: &[Box<dyn source::Source>]) -> an
             p.bytes_done >> 20
         );
     };
-    let opts = ScanOptions { progress: Some(&progress), threads: 0 };
+    let opts = ScanOptions { progress: Some(&progress), threads: 0, now_ms: Some(now_ms) };
     let report = ingest::scan(store, env, sources, &opts)?;
     if drawn.get() {
         let _ = write!(std::io::stderr(), "\r{}\r", " ".repeat(72));

@@ -159,7 +159,7 @@ pub fn run(data: &DataDir, env: &Env, args: &ShareArgs, o: &Opts, now_ms: i64) -
             let mut store = Store::open(&data.db())?;
             if !o.no_scan {
                 let settings = data.source_settings(env)?;
-                let r = crate::scan(&mut store, env, &settings.enabled())?;
+                let r = crate::scan(&mut store, env, &settings.enabled(), now_ms)?;
                 for w in &r.warnings {
                     let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
                 }

@@ -73,7 +73,8 @@ fn ledger_with_a_corrupt_body_is_refused_untouched() {
     let shown = db_path(&data).display().to_string();
     for args in [&["daily", "--json"][..], &["daily", "--json", "--no-scan"]] {
         let o = run(&home, &data, args);
-        expect_fail(&o, 3, &[&shown, "not a Tokenworth database"], &format!("corrupt ledger, {args:?}"));
+        // A Tokenworth ledger with damaged pages is named damaged, with the way back (issue 14).
+        expect_fail(&o, 3, &[&shown, "damaged", "tokenworth restore"], &format!("corrupt ledger, {args:?}"));
         assert!(std::fs::read(db_path(&data)).unwrap() == bytes, "the corrupt ledger was modified");
     }
 }

@@ -341,6 +341,39 @@ impl DataDir {
         Ok(out)
     }
 
+    /// `[backup]`: where snapshots go (`dir`, default `<data dir>/snapshots`) and how many are kept
+    /// (`keep_daily`, default 7; `keep_weekly`, default 4).
+    pub fn backup_settings(&self, env: &Env) -> Result<crate::backup::BackupSettings, ConfigError> {
+        let doc = self.parse()?;
+        let invalid = |m: String| ConfigError::Invalid(self.config(), m);
+        let mut out =
+            crate::backup::BackupSettings { dir: self.root.join("snapshots"), keep_daily: 7, keep_weekly: 4 };
+        let Some(item) = doc.get("backup") else { return Ok(out) };
+        let t = item.as_table_like().ok_or_else(|| invalid("`backup` must be a table".into()))?;
+        for (k, x) in t.iter() {
+            let count = || -> Result<u32, ConfigError> {
+                x.as_integer()
+                    .filter(|n| (0..=10_000).contains(n))
+                    .map(|n| n as u32)
+                    .ok_or_else(|| invalid(format!("`backup.{k}` must be a whole number from 0 to 10000")))
+            };
+            match k {
+                "dir" => {
+                    let p = x.as_str().ok_or_else(|| invalid("`backup.dir` must be a folder".into()))?;
+                    out.dir = expand_path(p, &env.home);
+                }
+                "keep_daily" => out.keep_daily = count()?,
+                "keep_weekly" => out.keep_weekly = count()?,
+                _ => {
+                    return Err(invalid(format!(
+                        "unknown setting `backup.{k}` (dir, keep_daily, keep_weekly)"
+                    )))
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Sets one source's `enabled` and `paths` in config.toml (an enabled source without paths
     /// loses its table), keeping everything else.
     pub fn set_source(&self, id: &str, enabled: bool, paths: &[String]) -> Result<(), ConfigError> {
@@ -417,24 +450,85 @@ fn expand_path(p: &str, home: &Path) -> PathBuf {
     }
 }
 
+/// An IANA zone, or a POSIX fixed-offset form (`UTC+3`, `<+0530>-5`, `EST5`; POSIX counts hours
+/// west of Greenwich, so `UTC+3` is three hours behind UTC) as the `Etc/GMT±N` zone it is.
 pub fn parse_tz(s: &str) -> Result<Tz, String> {
-    s.parse::<Tz>().map_err(|_| format!("'{s}' is not an IANA time zone (for example Europe/Berlin or UTC)"))
+    let t = s.trim().trim_start_matches(':');
+    t.parse::<Tz>().ok().or_else(|| posix_fixed(t)).ok_or_else(|| {
+        format!("'{s}' is not an IANA time zone (for example Europe/Berlin or UTC) or a POSIX offset (UTC+3)")
+    })
+}
+
+/// `NAME[+|-]H[:00]` (NAME: 3+ letters or `<…>`), with no daylight-saving part, as `Etc/GMT±H`.
+fn posix_fixed(s: &str) -> Option<Tz> {
+    let rest = if let Some(r) = s.strip_prefix('<') {
+        r.split_once('>')?.1
+    } else {
+        let n = s.find(|c: char| !c.is_ascii_alphabetic())?;
+        if n < 3 {
+            return None;
+        }
+        &s[n..]
+    };
+    let (sign, digits) = match rest.as_bytes().first()? {
+        b'+' => ('+', &rest[1..]),
+        b'-' => ('-', &rest[1..]),
+        _ => ('+', rest),
+    };
+    let (h, m) = digits.split_once(':').unwrap_or((digits, "0"));
+    if h.is_empty() || h.len() > 2 || !h.bytes().all(|b| b.is_ascii_digit()) || m.parse::<u32>().ok()? != 0 {
+        return None;
+    }
+    let h: u32 = h.parse().ok()?;
+    if h == 0 {
+        return Some(Tz::UTC);
+    }
+    // Etc/GMT+N is N hours west, as in POSIX; the zone database has -14 to +12.
+    if (sign == '+' && h > 12) || h > 14 {
+        return None;
+    }
+    format!("Etc/GMT{sign}{h}").parse().ok()
 }
 
 /// The system's time zone: `TZ` from `env`, else what the OS says, else UTC.
 pub fn system_tz(env: &Env) -> Tz {
-    if let Some(tz) = env.var("TZ").and_then(|s| s.trim_start_matches(':').parse::<Tz>().ok()) {
-        return tz;
+    system_tz_checked(env).0
+}
+
+/// [`system_tz`], with a warning when `TZ` is set to something that is neither an IANA zone
+/// nor a POSIX fixed offset (then the OS's zone is used, not UTC).
+pub fn system_tz_checked(env: &Env) -> (Tz, Option<String>) {
+    let os = || iana_time_zone::get_timezone().ok().and_then(|s| s.parse::<Tz>().ok()).unwrap_or(Tz::UTC);
+    match env.var("TZ").filter(|s| !s.trim().is_empty()) {
+        None => (os(), None),
+        Some(s) => match parse_tz(s) {
+            Ok(tz) => (tz, None),
+            Err(_) => {
+                let tz = os();
+                (tz, Some(format!("TZ='{s}' is not a time zone Tokenworth knows; using the system's, {tz}")))
+            }
+        },
     }
-    iana_time_zone::get_timezone().ok().and_then(|s| s.parse::<Tz>().ok()).unwrap_or(Tz::UTC)
 }
 
 /// The zone reports use: an explicit choice, else config.toml's, else the system's.
 pub fn effective_tz(explicit: Option<Tz>, data: &DataDir, env: &Env) -> Result<Tz, ConfigError> {
+    Ok(effective_tz_checked(explicit, data, env)?.0)
+}
+
+/// [`effective_tz`], with the warning of [`system_tz_checked`] when the system's zone is used.
+pub fn effective_tz_checked(
+    explicit: Option<Tz>,
+    data: &DataDir,
+    env: &Env,
+) -> Result<(Tz, Option<String>), ConfigError> {
     if let Some(tz) = explicit {
-        return Ok(tz);
+        return Ok((tz, None));
     }
-    Ok(data.configured_timezone()?.unwrap_or_else(|| system_tz(env)))
+    Ok(match data.configured_timezone()? {
+        Some(tz) => (tz, None),
+        None => system_tz_checked(env),
+    })
 }
 
 #[cfg(test)]
@@ -475,6 +569,18 @@ mod tests {
         let w = loaded.warning.expect("a warning");
         assert!(w.contains(&*path.to_string_lossy()) && w.contains(shipped.version()), "{w}");
         assert!(loaded.table.resolve("mine").is_some(), "overrides still apply");
+    }
+
+    #[test]
+    fn posix_fixed_offsets_are_zones_and_anything_else_is_refused() {
+        assert_eq!(parse_tz("UTC+3").unwrap().name(), "Etc/GMT+3");
+        assert_eq!(parse_tz("<+0530>-5").unwrap().name(), "Etc/GMT-5");
+        assert_eq!(parse_tz("EST5").unwrap().name(), "Etc/GMT+5");
+        assert_eq!(parse_tz(":UTC0").unwrap(), Tz::UTC);
+        assert_eq!(parse_tz("Europe/Berlin").unwrap().name(), "Europe/Berlin");
+        for bad in ["Mars/Olympus", "IST-5:30", "CET-1CEST,M3.5.0,M10.5.0/3", "UT+3", "UTC+13", ""] {
+            assert!(parse_tz(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

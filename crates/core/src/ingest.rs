@@ -55,6 +55,38 @@ pub struct ScanOptions<'a> {
     pub progress: Option<&'a dyn Fn(Progress)>,
     /// Worker threads (0 = one per core).
     pub threads: usize,
+    /// The time of the scan (ms since the epoch), from the shell's clock: records dated more
+    /// than a day after it are skipped and counted. `None`: no upper bound.
+    pub now_ms: Option<i64>,
+}
+
+/// Records dated before this (2020-01-01T00:00:00Z) are skipped and counted: no tool of this
+/// kind logged usage before, and a year 0000 is a broken record, not history.
+pub const EARLIEST_MS: i64 = 1_577_836_800_000;
+
+/// Why a record is not stored, or `None` when it is plausible: every token count within
+/// [`crate::store::MAX_TOKENS`] and its time between [`EARLIEST_MS`] and a day after `now_ms`.
+/// A running total's observation may carry no time (`ts_ms` 0: the file's time is used):
+/// `observation` allows that.
+pub fn implausible(e: &UsageEvent, now_ms: Option<i64>, observation: bool) -> Option<&'static str> {
+    let t = &e.tokens;
+    let max = crate::store::MAX_TOKENS as u64;
+    if [t.input, t.cache_write_5m, t.cache_write_1h, t.cache_read, t.output, t.reasoning]
+        .iter()
+        .any(|&n| n > max)
+    {
+        return Some("token counts beyond any plausible request");
+    }
+    if e.logged_cost_usd.is_some_and(|c| !c.is_finite() || !(-1e9..=1e9).contains(&c)) {
+        return Some("a logged cost that is not a plausible number");
+    }
+    if e.ts_ms < EARLIEST_MS && !(observation && e.ts_ms == 0) {
+        return Some("a time before 2020");
+    }
+    if now_ms.is_some_and(|now| e.ts_ms > now + 24 * 60 * 60 * 1000) {
+        return Some("a time more than a day after the scan");
+    }
+    None
 }
 
 /// What one source's discovery found.
@@ -243,7 +275,29 @@ pub fn scan(
             files_done += 1;
             match msg {
                 Err(warning) => report.warnings.push(warning),
-                Ok(done) => {
+                Ok(mut done) => {
+                    // Hostile or broken records: skipped and counted with the file's skipped lines.
+                    let before = done.events.len() + done.totals.len();
+                    let mut why: Option<&'static str> = None;
+                    done.events.retain(|e| {
+                        let bad = implausible(e, opts.now_ms, false);
+                        why = why.or(bad);
+                        bad.is_none()
+                    });
+                    done.totals.retain(|o| {
+                        let bad = implausible(&o.event, opts.now_ms, true);
+                        why = why.or(bad);
+                        bad.is_none()
+                    });
+                    let dropped = (before - done.events.len() - done.totals.len()) as u64;
+                    if let Some(why) = why {
+                        done.update.skipped += dropped;
+                        report.warnings.push(format!(
+                            "{}: skipped {dropped} record{} with {why}",
+                            done.update.path,
+                            if dropped == 1 { "" } else { "s" }
+                        ));
+                    }
                     let s = &mut report.sources[done.source];
                     s.files_read += 1;
                     s.bytes_read += done.bytes;
@@ -304,7 +358,8 @@ pub fn discover(source: &dyn Source, env: &Env, warnings: &mut Vec<String>) -> D
             continue;
         }
         let mut files = Vec::new();
-        walk(&root, &mut files, warnings, 0);
+        let mut visited = HashSet::new();
+        walk(&root, &mut files, warnings, 0, &mut visited);
         for path in files {
             match file_kind(source, &path) {
                 FileKind::Log(shape) => d.logs.push((path, shape)),
@@ -323,9 +378,28 @@ pub fn discover(source: &dyn Source, env: &Env, warnings: &mut Vec<String>) -> D
     d
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, warnings: &mut Vec<String>, depth: usize) {
+/// Lists the files below `dir`. Each real directory is entered once: a symlink loop (`ln -s ..
+/// up`) or two links to one folder never list a file twice.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    warnings: &mut Vec<String>,
+    depth: usize,
+    visited: &mut HashSet<PathBuf>,
+) {
     if depth > 16 {
         return;
+    }
+    match std::fs::canonicalize(dir) {
+        Ok(real) => {
+            if !visited.insert(real) {
+                return;
+            }
+        }
+        Err(e) => {
+            warnings.push(format!("cannot read directory {}: {e}", dir.display()));
+            return;
+        }
     }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -339,7 +413,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, warnings: &mut Vec<String>, depth: u
         let Ok(ft) = entry.file_type() else { continue };
         let is_dir = if ft.is_symlink() { path.is_dir() } else { ft.is_dir() };
         if is_dir {
-            walk(&path, out, warnings, depth + 1);
+            walk(&path, out, warnings, depth + 1, visited);
         } else {
             out.push(path);
         }

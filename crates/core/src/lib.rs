@@ -4,8 +4,11 @@
 //! This crate knows nothing of Tauri, HTTP or terminals. Time zones, paths and the environment are
 //! passed in, never read from globals, so every test can pin them.
 
+pub mod backup;
 pub mod config;
 pub mod dashboard;
+pub mod doctor;
+pub mod exchange;
 pub mod fmt;
 pub mod git;
 pub mod hash;

@@ -171,11 +171,18 @@ impl Filter {
         }
         if let Some(p) = &self.project {
             // A project filter matches the directory or any directory below it, or a name.
-            conds.push("(project = ? OR project LIKE ? ESCAPE '\\' OR project LIKE ? ESCAPE '\\')".into());
-            let esc = p.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            // Compared by prefix and suffix rather than LIKE: a pattern has a length limit
+            // (SQLite's 50,000 bytes) and a --project of any length must simply match nothing.
+            conds.push(
+                "(project = ? OR lower(substr(project, 1, ?)) = lower(?) OR lower(substr(project, -?)) = lower(?))".into(),
+            );
+            let prefix = format!("{}/", p.trim_end_matches('/'));
+            let suffix = format!("/{p}");
             params.push(Value::Text(p.clone()));
-            params.push(Value::Text(format!("{}/%", esc.trim_end_matches('/'))));
-            params.push(Value::Text(format!("%/{esc}")));
+            params.push(Value::Integer(prefix.chars().count() as i64));
+            params.push(Value::Text(prefix));
+            params.push(Value::Integer(suffix.chars().count() as i64));
+            params.push(Value::Text(suffix));
         }
         let sql = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
         (sql, params)

@@ -177,7 +177,32 @@ CREATE TABLE totals(
 ALTER TABLE files ADD COLUMN skipped_since INTEGER;
 UPDATE files SET skipped_since = mtime_ns / 1000000 WHERE skipped > 0;
 "#,
+    // 5: no new table: `repair_implausible` (run with it, in Rust) removes what earlier builds
+    // stored from records now skipped (token counts out of range, years 0000 and 9999) and
+    // mends the rollup rows and sessions they had touched.
+    "-- 5: repair_implausible",
 ];
+
+/// The largest token count one stored record may hold (a request, or a running total's
+/// observation): 10^11. No tool's request comes near it; a count beyond it is a broken or hostile
+/// record, skipped and counted by the ingest, so no sum of stored counts can wrap.
+pub const MAX_TOKENS: i64 = 100_000_000_000;
+
+/// Merges a session's span, cwd, branch and parent into `sessions`: the span only widens, the
+/// project is the earliest event's, the branch the latest one's, the parent the first one named.
+pub(crate) const SESSION_UPSERT: &str = "INSERT INTO sessions(source, session_id, project, start_ts, end_ts, git_branch, branch_ts, parent_session)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(source, session_id) DO UPDATE SET
+                project = CASE WHEN excluded.start_ts < sessions.start_ts THEN excluded.project ELSE sessions.project END,
+                start_ts = min(sessions.start_ts, excluded.start_ts),
+                end_ts = max(sessions.end_ts, excluded.end_ts),
+                git_branch = CASE WHEN excluded.git_branch IS NOT NULL
+                    AND (sessions.branch_ts IS NULL OR excluded.branch_ts >= sessions.branch_ts)
+                    THEN excluded.git_branch ELSE sessions.git_branch END,
+                branch_ts = CASE WHEN excluded.git_branch IS NOT NULL
+                    AND (sessions.branch_ts IS NULL OR excluded.branch_ts >= sessions.branch_ts)
+                    THEN excluded.branch_ts ELSE sessions.branch_ts END,
+                parent_session = coalesce(sessions.parent_session, excluded.parent_session)";
 
 /// How long a connection waits for another one's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -188,11 +213,38 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Why the database could not be used. Every variant names the file and what to do.
 #[derive(Debug)]
 pub enum StoreError {
-    NewerSchema { path: PathBuf, found: i64, supported: i64 },
-    NotADatabase { path: PathBuf },
-    Locked { path: PathBuf },
-    Io { path: PathBuf, error: std::io::Error },
-    Sqlite { path: PathBuf, error: rusqlite::Error },
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    NotADatabase {
+        path: PathBuf,
+    },
+    /// A ledger whose pages or write-ahead log are damaged (a corrupted page, a truncated WAL):
+    /// nothing is written to it until `tokenworth restore` puts a good snapshot back.
+    Damaged {
+        path: PathBuf,
+        detail: String,
+    },
+    Locked {
+        path: PathBuf,
+    },
+    /// The ledger cannot be opened or written for a reason of the file system (a data dir that is
+    /// a file, a name too long, no permission, a read-only file or disk, a full disk): not a
+    /// refusal of the database itself.
+    Unwritable {
+        path: PathBuf,
+        reason: String,
+    },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    Sqlite {
+        path: PathBuf,
+        error: rusqlite::Error,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -208,11 +260,19 @@ impl fmt::Display for StoreError {
                 "{} is not a Tokenworth database (corrupt or another kind of file); it was left untouched: move it aside to start a new ledger",
                 path.display()
             ),
+            StoreError::Damaged { path, detail } => write!(
+                f,
+                "database {} is damaged ({detail}); nothing was written to it: `tokenworth doctor` says what is wrong, `tokenworth restore` puts the last good snapshot back (the damaged file is kept aside)",
+                path.display()
+            ),
             StoreError::Locked { path } => write!(
                 f,
                 "database {} is locked by another process (a long scan?); try again when it finishes",
                 path.display()
             ),
+            StoreError::Unwritable { path, reason } => {
+                write!(f, "cannot use the ledger {}: {reason}", path.display())
+            }
             StoreError::Io { path, error } => write!(f, "cannot use {}: {error}", path.display()),
             StoreError::Sqlite { path, error } => write!(f, "database {}: {error}", path.display()),
         }
@@ -224,14 +284,135 @@ impl std::error::Error for StoreError {}
 impl StoreError {
     fn from_sqlite(path: &Path, error: rusqlite::Error) -> StoreError {
         use rusqlite::ErrorCode;
-        let path = path.to_path_buf();
+        let unwritable = |reason: String| StoreError::Unwritable { path: path.to_path_buf(), reason };
         match error.sqlite_error_code() {
-            Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path },
-            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Locked { path },
-            Some(ErrorCode::DatabaseCorrupt) => StoreError::NotADatabase { path },
-            _ => StoreError::Sqlite { path, error },
+            Some(ErrorCode::NotADatabase) => StoreError::NotADatabase { path: path.to_path_buf() },
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+                StoreError::Locked { path: path.to_path_buf() }
+            }
+            Some(ErrorCode::DatabaseCorrupt) => {
+                StoreError::Damaged { path: path.to_path_buf(), detail: error.to_string() }
+            }
+            Some(ErrorCode::ReadOnly) => unwritable(READ_ONLY.into()),
+            Some(ErrorCode::DiskFull) => unwritable(
+                "the disk is full; what was stored before is kept: free some space and run again".into(),
+            ),
+            Some(ErrorCode::PermissionDenied) => unwritable("permission denied".into()),
+            Some(ErrorCode::CannotOpen) => unwritable(why_not_open(path)),
+            _ => StoreError::Sqlite { path: path.to_path_buf(), error },
         }
     }
+
+    /// The database was refused (exit code 3 in the CLI): not a Tokenworth ledger, a newer
+    /// one, a damaged one, or one locked past the busy timeout. Anything else (the file system)
+    /// is another error.
+    pub fn refused(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NewerSchema { .. }
+                | StoreError::NotADatabase { .. }
+                | StoreError::Damaged { .. }
+                | StoreError::Locked { .. }
+        )
+    }
+
+    /// The ledger can perhaps be read but not written (a read-only file, folder or disk, no
+    /// permission): a report can still report what is stored.
+    pub fn read_only(&self) -> bool {
+        match self {
+            StoreError::Unwritable { reason, .. } => reason == READ_ONLY || reason == "permission denied",
+            StoreError::Io { error, .. } => error.kind() == std::io::ErrorKind::PermissionDenied,
+            _ => false,
+        }
+    }
+}
+
+const READ_ONLY: &str = "it is read-only (the file, its folder or the disk cannot be written)";
+
+/// Why SQLite could not open `path`, in the file system's words.
+fn why_not_open(path: &Path) -> String {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if let Ok(m) = std::fs::metadata(dir) {
+        if !m.is_dir() {
+            return format!("{} is a file, not a folder: give --data-dir a folder", dir.display());
+        }
+    }
+    if path.components().any(|c| c.as_os_str().len() > 255) {
+        return "a name in its path is longer than the file system allows (255 bytes)".into();
+    }
+    let probe = if path.exists() {
+        std::fs::OpenOptions::new().read(true).write(true).open(path).err()
+    } else {
+        std::fs::read_dir(dir).err()
+    };
+    match probe {
+        Some(e) if e.kind() == std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        Some(e) if e.raw_os_error() == Some(30) || e.raw_os_error() == Some(1) => READ_ONLY.into(),
+        Some(e) => e.to_string(),
+        None => READ_ONLY.into(),
+    }
+}
+
+/// The write-ahead log beside `db`, when it is cut inside a frame: `Some(what)` names the damage.
+///
+/// A WAL is a 32-byte header and whole frames (a 24-byte frame header, then a page). A writer
+/// killed between the two writes of a frame leaves a frame header alone (24 bytes past a frame),
+/// an uncommitted transaction that SQLite drops; any other cut is a truncated file whose last
+/// transactions are lost. A writer appending in another process can show a cut for an instant,
+/// so a cut must be seen twice, 20 ms apart, at the same size.
+pub fn wal_damage(db: &Path) -> Option<String> {
+    let wal = wal_path(db);
+    let cut = |wal: &Path| -> Option<u64> {
+        let meta = std::fs::metadata(wal).ok()?;
+        let size = meta.len();
+        if size == 0 {
+            return None;
+        }
+        if size < 32 {
+            return Some(size);
+        }
+        let mut head = [0u8; 12];
+        use std::io::Read;
+        std::fs::File::open(wal).ok()?.read_exact(&mut head).ok()?;
+        let magic = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        if magic & !1 != 0x377f_0682 {
+            return None; // not a WAL SQLite would read: it ignores it
+        }
+        let page = u32::from_be_bytes([head[8], head[9], head[10], head[11]]) as u64;
+        let frame = page + 24;
+        let rest = (size - 32) % frame;
+        (rest != 0 && rest != 24).then_some(size)
+    };
+    let first = cut(&wal)?;
+    std::thread::sleep(Duration::from_millis(20));
+    let again = cut(&wal)?;
+    (first == again).then(|| {
+        format!(
+            "its write-ahead log {} is truncated: {again} bytes end inside a frame, so its last transactions are lost",
+            wal.display()
+        )
+    })
+}
+
+/// `<db>.damaged`: written when damage was found (by a write that hit it, the doctor, a snapshot's
+/// check), so no later write goes to the ledger until `restore` (or a doctor that finds it sound)
+/// removes it. Its first line says what was found.
+pub fn damage_marker(db: &Path) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(".damaged");
+    PathBuf::from(s)
+}
+
+/// Records that the ledger at `db` is damaged (see [`damage_marker`]); a best effort.
+pub fn mark_damaged(db: &Path, detail: &str) {
+    let _ = std::fs::write(damage_marker(db), format!("{}\n", detail.replace('\n', " ")));
+}
+
+/// `<db>-wal`.
+pub fn wal_path(db: &Path) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push("-wal");
+    PathBuf::from(s)
 }
 
 /// Where a file was left: enough to resume reading it, and to notice it was replaced.
@@ -287,6 +468,15 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .map_err(|error| StoreError::Io { path: dir.to_path_buf(), error })?;
         }
+        // Before any connection: the last one to close would checkpoint a truncated WAL into the
+        // database and delete it, losing its committed transactions without a trace.
+        if let Some(detail) = wal_damage(path) {
+            return Err(StoreError::Damaged { path: path.to_path_buf(), detail });
+        }
+        if let Ok(detail) = std::fs::read_to_string(damage_marker(path)) {
+            let detail = detail.lines().next().unwrap_or("found damaged earlier").to_owned();
+            return Err(StoreError::Damaged { path: path.to_path_buf(), detail });
+        }
         let conn = Connection::open(path).map_err(|e| StoreError::from_sqlite(path, e))?;
         let mut store = Store { conn, path: path.to_path_buf() };
         store.refuse_foreign()?;
@@ -325,14 +515,33 @@ impl Store {
 
     /// Opens an existing ledger read-only (a reader beside the writer).
     pub fn open_readonly(path: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| StoreError::from_sqlite(path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| StoreError::from_sqlite(path, e))?;
-        let store = Store { conn, path: path.to_path_buf() };
-        let v = store.schema_version()?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let open = |conn: rusqlite::Result<Connection>| -> Result<(Store, i64), rusqlite::Error> {
+            let conn = conn?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            // SQLite opens lazily: the first read says whether the file can be read.
+            let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((Store { conn, path: path.to_path_buf() }, v))
+        };
+        let (store, v) = match open(Connection::open_with_flags(path, flags)) {
+            Ok(s) => s,
+            // A ledger in a folder that cannot be written has no `-shm` to share: nobody can
+            // write it either, so it is read as an immutable file.
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen)
+                    && path.is_file()
+                    && !wal_path(path).exists() =>
+            {
+                let real = std::fs::canonicalize(path)
+                    .map_err(|error| StoreError::Io { path: path.to_path_buf(), error })?;
+                let mut uri =
+                    url::Url::from_file_path(real).map_err(|()| StoreError::from_sqlite(path, e))?;
+                uri.set_query(Some("immutable=1"));
+                open(Connection::open_with_flags(uri.as_str(), flags | OpenFlags::SQLITE_OPEN_URI))
+                    .map_err(|e| StoreError::from_sqlite(path, e))?
+            }
+            Err(e) => return Err(StoreError::from_sqlite(path, e)),
+        };
         if v > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
                 path: path.to_path_buf(),
@@ -398,6 +607,9 @@ impl Store {
         let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
             tx.execute_batch(sql).map_err(err)?;
+            if i + 1 == 5 {
+                repair_implausible(&tx).map_err(err)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(err)?;
         }
         tx.commit().map_err(err)
@@ -703,9 +915,9 @@ impl Batch<'_> {
     ) -> Result<usize, StoreError> {
         let run = |b: &mut Self| -> rusqlite::Result<usize> {
             let file_id = b.upsert_file(file)?;
-            b.insert_events(file_id, events)?;
+            b.insert_events(Some(file_id), events)?;
             let deltas = b.deltas(file, totals)?;
-            b.insert_events(file_id, &deltas)?;
+            b.insert_events(Some(file_id), &deltas)?;
             Ok(events.len() + deltas.len())
         };
         run(self).map_err(|e| StoreError::from_sqlite(&self.path, e))
@@ -843,10 +1055,13 @@ impl Batch<'_> {
         )
     }
 
-    fn insert_events(&mut self, file_id: i64, events: &[UsageEvent]) -> rusqlite::Result<()> {
+    /// Inserts events (keeping the one with more output of a key stored already); returns how
+    /// many were new.
+    fn insert_events(&mut self, file_id: Option<i64>, events: &[UsageEvent]) -> rusqlite::Result<usize> {
         if events.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
+        let mut added = 0;
         let Batch { tx, sidechain_groups, rollup, sessions, .. } = self;
         // Looked up once per file, not per event (the cache hashes the SQL text).
         let mut insert = tx.prepare_cached(
@@ -913,6 +1128,7 @@ impl Batch<'_> {
             if inserted == 1 {
                 rollup.add(new_row, 1);
                 session_add(sessions, e);
+                added += 1;
                 continue;
             }
             // The request is stored already: keep whichever line has more output (then the
@@ -941,25 +1157,29 @@ impl Batch<'_> {
             rollup.add(old.as_ref(), -1);
             rollup.add(replaced, 1);
         }
-        Ok(())
+        Ok(added)
+    }
+
+    /// Stores events that came from an export rather than a log (no file, no cursor), by the
+    /// same rules as a scan's: keyed, the sidechain rule, the rollup and sessions kept. Returns
+    /// how many were new.
+    pub fn import_events(&mut self, events: &[UsageEvent]) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        self.insert_events(None, events).map_err(|e| StoreError::from_sqlite(&path, e))
+    }
+
+    /// The batch's transaction, for the rows an import merges beside events (sessions, tags,
+    /// commits, running totals): tables a scan never writes or only widens.
+    pub(crate) fn tx(&self) -> &Connection {
+        &self.tx
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     fn flush_sessions(&mut self) -> rusqlite::Result<()> {
-        let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO sessions(source, session_id, project, start_ts, end_ts, git_branch, branch_ts, parent_session)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT(source, session_id) DO UPDATE SET
-                project = CASE WHEN excluded.start_ts < sessions.start_ts THEN excluded.project ELSE sessions.project END,
-                start_ts = min(sessions.start_ts, excluded.start_ts),
-                end_ts = max(sessions.end_ts, excluded.end_ts),
-                git_branch = CASE WHEN excluded.git_branch IS NOT NULL
-                    AND (sessions.branch_ts IS NULL OR excluded.branch_ts >= sessions.branch_ts)
-                    THEN excluded.git_branch ELSE sessions.git_branch END,
-                branch_ts = CASE WHEN excluded.git_branch IS NOT NULL
-                    AND (sessions.branch_ts IS NULL OR excluded.branch_ts >= sessions.branch_ts)
-                    THEN excluded.branch_ts ELSE sessions.branch_ts END,
-                parent_session = coalesce(sessions.parent_session, excluded.parent_session)",
-        )?;
+        let mut stmt = self.tx.prepare_cached(SESSION_UPSERT)?;
         for (source, map) in self.sessions.drain(..) {
             for (id, a) in map {
                 let (branch, branch_ts) = a.branch.map_or((None, None), |(b, ts)| (Some(b), Some(ts)));
@@ -984,7 +1204,21 @@ impl Batch<'_> {
     }
 
     fn flush_rollup(&mut self) -> rusqlite::Result<()> {
-        let mut stmt = self.tx.prepare_cached(
+        flush_rollup(&self.tx, &mut self.rollup)
+    }
+
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        self.flush_rollup().map_err(|e| StoreError::from_sqlite(&path, e))?;
+        self.flush_sessions().map_err(|e| StoreError::from_sqlite(&path, e))?;
+        self.tx.commit().map_err(|e| StoreError::from_sqlite(&path, e))
+    }
+}
+
+/// Adds a rollup's sums to the `rollup` table (rows that reach 0 requests go).
+fn flush_rollup(tx: &Connection, rollup: &mut Rollup) -> rusqlite::Result<()> {
+    {
+        let mut stmt = tx.prepare_cached(
             "INSERT INTO rollup VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT DO UPDATE SET
                 requests = requests + excluded.requests, input = input + excluded.input,
@@ -992,7 +1226,7 @@ impl Batch<'_> {
                 cache_read = cache_read + excluded.cache_read, output = output + excluded.output,
                 reasoning = reasoning + excluded.reasoning, logged_cost = logged_cost + excluded.logged_cost",
         )?;
-        let Rollup { sums, names, .. } = &mut self.rollup;
+        let Rollup { sums, names, .. } = rollup;
         for (k, s) in sums.drain() {
             stmt.execute(params![
                 k.bucket,
@@ -1011,14 +1245,75 @@ impl Batch<'_> {
                 s.logged_cost
             ])?;
         }
-        self.tx.prepare_cached("DELETE FROM rollup WHERE requests = 0")?.execute([])?;
-        Ok(())
     }
+    tx.prepare_cached("DELETE FROM rollup WHERE requests = 0")?.execute([])?;
+    Ok(())
+}
 
-    pub fn commit(mut self) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        self.flush_rollup().map_err(|e| StoreError::from_sqlite(&path, e))?;
-        self.flush_sessions().map_err(|e| StoreError::from_sqlite(&path, e))?;
-        self.tx.commit().map_err(|e| StoreError::from_sqlite(&path, e))
+/// Migration 5: removes the rows earlier builds stored from hostile or broken records (token
+/// counts outside 0 to [`MAX_TOKENS`], stored as -1 or wrapping the sums; times before 2020 or
+/// after 2100), rebuilds the rollup rows they had touched from the events that remain, and
+/// narrows their sessions' spans to those events.
+fn repair_implausible(tx: &Connection) -> rusqlite::Result<()> {
+    let gone: Vec<(i64, String, String, String, String)> = tx
+        .prepare(
+            "DELETE FROM events
+             WHERE min(input, cw5m, cw1h, cache_read, output, reasoning) < 0
+                OR max(input, cw5m, cw1h, cache_read, output, reasoning) > ?1
+                OR ts < ?2 OR ts > ?3
+             RETURNING ts, source, project, model, session_id",
+        )?
+        .query_map(params![MAX_TOKENS, crate::ingest::EARLIEST_MS, 4_102_444_800_000i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if gone.is_empty() {
+        return Ok(());
     }
+    let mut keys: Vec<(i64, &str, &str, &str)> = gone
+        .iter()
+        .map(|(ts, s, p, m, _)| (ts.div_euclid(BUCKET_MS), s.as_str(), p.as_str(), m.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut rollup = Rollup::default();
+    for (bucket, source, project, model) in keys {
+        tx.execute(
+            "DELETE FROM rollup WHERE bucket = ?1 AND source = ?2 AND project = ?3 AND model = ?4",
+            params![bucket, source, project, model],
+        )?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT source, project, model, ts, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost
+             FROM events WHERE ts >= ?1 AND ts < ?2 AND source = ?3 AND project = ?4 AND model = ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![bucket * BUCKET_MS, (bucket + 1) * BUCKET_MS, source, project, model],
+            StoredRow::from_row,
+        )?;
+        for row in rows {
+            rollup.add(row?.as_ref(), 1);
+        }
+    }
+    flush_rollup(tx, &mut rollup)?;
+    let mut sessions: Vec<(&str, &str)> =
+        gone.iter().map(|(_, s, _, _, id)| (s.as_str(), id.as_str())).collect();
+    sessions.sort_unstable();
+    sessions.dedup();
+    for (source, id) in sessions {
+        let span: (Option<i64>, Option<i64>) = tx.query_row(
+            "SELECT min(ts), max(ts) FROM events WHERE source = ?1 AND session_id = ?2",
+            params![source, id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        match span {
+            (Some(start), Some(end)) => tx.execute(
+                "UPDATE sessions SET start_ts = ?3, end_ts = ?4 WHERE source = ?1 AND session_id = ?2",
+                params![source, id, start, end],
+            )?,
+            _ => {
+                tx.execute("DELETE FROM sessions WHERE source = ?1 AND session_id = ?2", params![source, id])?
+            }
+        };
+    }
+    Ok(())
 }

@@ -3,18 +3,33 @@
 use serde::Deserialize;
 
 /// Parses a line with serde_json, borrowing its strings; a line with invalid UTF-8 inside a
-/// string is read again from `repaired`, a copy with the bad bytes replaced, so one broken byte
-/// in a tool output never loses the usage on that line.
+/// string is read again from `repaired`, a copy with each bad byte mapped to a character of its
+/// own ([`keep_bytes`]), so one broken byte in a tool output never loses the usage on that line,
+/// and two request ids that differ only in such bytes stay two keys.
 pub(crate) fn parse_line<'a, T: Deserialize<'a>>(line: &'a [u8], repaired: &'a mut String) -> Option<T> {
     match serde_json::from_slice(line) {
         Ok(v) => Some(v),
         Err(_) if std::str::from_utf8(line).is_err() => {
-            *repaired = String::from_utf8_lossy(line).into_owned();
+            *repaired = keep_bytes(line);
             let repaired: &'a String = repaired;
             serde_json::from_str(repaired).ok()
         }
         Err(_) => None,
     }
+}
+
+/// `bytes` as text that keeps every byte: valid UTF-8 as it is, each byte of an invalid sequence
+/// as the private-use character U+10FF00 + byte (a lossy conversion would make every bad byte
+/// U+FFFD, so ids differing only there would collapse into one key).
+pub fn keep_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            out.push(char::from_u32(0x10_FF00 + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER));
+        }
+    }
+    out
 }
 
 /// Reads `null`, a missing field or a number as a u64 (gateways write null token counts).

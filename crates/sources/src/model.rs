@@ -15,9 +15,14 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    /// input + cache writes + cache read + output.
+    /// input + cache writes + cache read + output. Saturating: a hostile log's counts never wrap
+    /// (the ledger skips records beyond a plausible range before storing anything).
     pub fn total(&self) -> u64 {
-        self.input + self.cache_write_5m + self.cache_write_1h + self.cache_read + self.output
+        self.input
+            .saturating_add(self.cache_write_5m)
+            .saturating_add(self.cache_write_1h)
+            .saturating_add(self.cache_read)
+            .saturating_add(self.output)
     }
 
     pub fn is_zero(&self) -> bool {

@@ -49,6 +49,10 @@ pub struct LiveConfig {
     pub force_poll: bool,
     /// How often a polled root is looked at. Only roots that fell back to polling have a timer.
     pub poll_interval: Duration,
+    /// Daily snapshots of the ledger (`[backup]` of config.toml), `None`: none. Taken on the
+    /// first scan after the newest one is a day old, on a thread of its own that exists only
+    /// while it copies (a read transaction: the writer never waits for it); no timer.
+    pub snapshots: Option<tokenworth_core::backup::BackupSettings>,
 }
 
 impl LiveConfig {
@@ -63,6 +67,7 @@ impl LiveConfig {
             max_delay: Duration::from_millis(250),
             force_poll: false,
             poll_interval: Duration::from_secs(2),
+            snapshots: None,
         }
     }
 }

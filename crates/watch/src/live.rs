@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use notify::event::{CreateKind, EventKind, ModifyKind, RemoveKind};
+use tokenworth_core::backup::{self, BackupError, BackupSettings};
 use tokenworth_core::ingest::{self, ScanOptions};
 use tokenworth_core::source::Source;
-use tokenworth_core::store::Store;
+use tokenworth_core::store::{self, Store, StoreError};
 use tokenworth_core::Env;
 
 use crate::roots::Watches;
@@ -58,7 +59,16 @@ pub(crate) struct Worker {
     backoff: Option<Duration>,
     /// A change arrived while paused and `Waiting` was sent.
     waiting: bool,
+    db_path: PathBuf,
+    snapshots: Option<BackupSettings>,
+    /// When the next daily snapshot is due (ms since the epoch), once known.
+    snapshot_due_ms: Option<i64>,
+    /// The snapshot being taken, if one is.
+    snapshot: Option<std::thread::JoinHandle<()>>,
 }
+
+/// Name of the short-lived thread that takes a daily snapshot.
+pub const SNAPSHOT_THREAD_NAME: &str = "tokenworth-snap";
 
 impl Worker {
     pub fn new(
@@ -72,6 +82,10 @@ impl Worker {
         // The watchers start here; nothing is watched before `run` places the watches.
         let watches = Watches::new(&cfg.env, &cfg.sources, tx, cfg.force_poll, cfg.poll_interval);
         Worker {
+            db_path: cfg.db_path,
+            snapshots: cfg.snapshots,
+            snapshot_due_ms: None,
+            snapshot: None,
             env: cfg.env,
             sources: cfg.sources,
             debounce: cfg.debounce,
@@ -236,7 +250,21 @@ impl Worker {
     }
 
     fn scan(&mut self, initial: bool) {
-        let opts = ScanOptions::default();
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        // A ledger found damaged (by a snapshot's check, the CLI, the doctor) is not written
+        // until it is restored; no retry timer either (the next change looks again).
+        if let Ok(detail) = std::fs::read_to_string(store::damage_marker(&self.db_path)) {
+            let e = StoreError::Damaged {
+                path: self.db_path.clone(),
+                detail: detail.lines().next().unwrap_or_default().to_owned(),
+            };
+            (self.on_event)(LiveEvent::Error(e.to_string()));
+            return;
+        }
+        self.maybe_snapshot(now_ms);
+        let opts = ScanOptions { now_ms: Some(now_ms), ..ScanOptions::default() };
         match ingest::scan(&mut self.store, &self.env, &self.sources, &opts) {
             Ok(report) => {
                 let recovered = self.backoff.take().is_some();
@@ -256,10 +284,55 @@ impl Worker {
                 }
             }
             Err(e) => {
-                self.backoff = Some(self.backoff.map_or(FIRST_BACKOFF, |b| (b * 2).min(MAX_BACKOFF)));
+                if let StoreError::Damaged { detail, .. } = &e {
+                    store::mark_damaged(&self.db_path, detail);
+                } else {
+                    self.backoff = Some(self.backoff.map_or(FIRST_BACKOFF, |b| (b * 2).min(MAX_BACKOFF)));
+                }
                 (self.on_event)(LiveEvent::Error(e.to_string()));
             }
         }
+    }
+
+    /// Starts the daily snapshot when it is due (and none is being taken). It copies on a
+    /// thread of its own, in one read transaction, so this writer goes on at once; a copy that
+    /// fails its check marks the ledger damaged, and the next scan stops before writing.
+    fn maybe_snapshot(&mut self, now_ms: i64) {
+        let Some(settings) = &self.snapshots else { return };
+        if self.snapshot.as_ref().is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        if let Some(t) = self.snapshot.take() {
+            let _ = t.join();
+        }
+        let due = match self.snapshot_due_ms {
+            Some(d) => d,
+            None => match backup::list(&settings.dir) {
+                Ok(list) => list.first().map_or(now_ms, |s| s.taken_ms + backup::DAY_MS),
+                Err(_) => now_ms,
+            },
+        };
+        if now_ms < due || !self.db_path.exists() {
+            self.snapshot_due_ms = Some(due);
+            return;
+        }
+        self.snapshot_due_ms = Some(now_ms + backup::DAY_MS);
+        let (db, settings) = (self.db_path.clone(), settings.clone());
+        self.snapshot = std::thread::Builder::new()
+            .name(SNAPSHOT_THREAD_NAME.to_string())
+            .spawn(move || match backup::take(&db, &settings.dir, now_ms) {
+                Ok(_) => {
+                    let _ = backup::prune(&settings.dir, settings.keep_daily, settings.keep_weekly);
+                }
+                Err(BackupError::Damaged { findings, .. }) => {
+                    store::mark_damaged(
+                        &db,
+                        findings.first().map_or("integrity check failed", String::as_str),
+                    );
+                }
+                Err(_) => {}
+            })
+            .ok();
     }
 
     fn publish_roots(&self) {

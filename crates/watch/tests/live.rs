@@ -320,3 +320,45 @@ fn a_renamed_project_directory_is_not_counted_twice_and_stays_watched() {
     assert_eq!(h.flushed(), 1);
     assert_eq!(h.totals("claude-code"), (3, 42));
 }
+
+fn snapshots_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |r| {
+        r.filter(|e| e.as_ref().is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".db"))).count()
+    })
+}
+
+/// The daily snapshot (issue 14): taken on the first scan, on a thread of its own, and not again
+/// the same day.
+#[test]
+fn a_daily_snapshot_is_taken_on_a_scan_and_not_again_the_same_day() {
+    let (mut h, mut cfg) = Harness::new(claude_home);
+    let dir = h.db.parent().unwrap().join("snapshots");
+    cfg.snapshots =
+        Some(tokenworth_core::backup::BackupSettings { dir: dir.clone(), keep_daily: 7, keep_weekly: 4 });
+    h.start(cfg);
+    // The copy runs beside the writer: its file appears when it is done (renamed into place).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while snapshots_in(&dir) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no snapshot in {}", dir.display());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    append(&h.claude_root().join("-home-dev-acme/s1.jsonl"), &claude_line("c", 30));
+    assert_eq!(h.flushed(), 1);
+    assert_eq!(snapshots_in(&dir), 1, "one a day");
+}
+
+/// A ledger found damaged (the marker the CLI, the doctor or a snapshot's check writes) is not
+/// written by the live ingest.
+#[test]
+fn a_ledger_marked_damaged_is_not_written() {
+    let (mut h, cfg) = Harness::new(claude_home);
+    h.start(cfg);
+    std::fs::write(tokenworth_core::store::damage_marker(&h.db), "damaged page in events\n").unwrap();
+    append(&h.claude_root().join("-home-dev-acme/s1.jsonl"), &claude_line("c", 30));
+    let msg = h.wait_for("Error", |e| match e {
+        LiveEvent::Error(m) => Some(m.clone()),
+        _ => None,
+    });
+    assert!(msg.contains("damaged page in events") && msg.contains("restore"), "{msg}");
+    assert_eq!(h.totals("claude-code"), (2, 12), "nothing written");
+}
