@@ -76,6 +76,12 @@ struct Args {
     /// Stop a quiet page measurement after this many seconds (at least 3 requests are made).
     #[arg(long, default_value_t = 60)]
     page_budget: u64,
+    /// Skip the quiet page measurements (before and after the sends).
+    #[arg(long)]
+    no_quiet_pages: bool,
+    /// Skip the page requests during the sends.
+    #[arg(long)]
+    no_pager: bool,
     /// Append a JSON line with the results to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -636,6 +642,13 @@ struct Results {
     page_load_p95_ms: f64,
     page_after_p50_ms: f64,
     page_after_p95_ms: f64,
+    /// /proc/loadavg when the sends started and ended (the machine may be shared).
+    load_before: String,
+    load_after: String,
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
 }
 
 fn main() -> anyhow::Result<()> {
@@ -694,11 +707,15 @@ fn main() -> anyhow::Result<()> {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(a.clients + 8)
             .tcp_nodelay(true)
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_secs(3600))
             .build()?;
         // Quiet page: the first request is the cold one.
-        eprintln!("page, quiet:");
-        let quiet = pages(&http, &base, &tokens, a.pages, Duration::from_secs(a.page_budget), 0).await?;
+        eprintln!("page, quiet (load average {}):", loadavg());
+        let quiet = if a.no_quiet_pages {
+            PageStats { n: 0, first_ms: f64::NAN, p50: f64::NAN, p95: f64::NAN, max: f64::NAN }
+        } else {
+            pages(&http, &base, &tokens, a.pages, Duration::from_secs(a.page_budget), 0).await?
+        };
         eprintln!(
             "  cold {:.1} ms; p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms over {}",
             quiet.first_ms, quiet.p50, quiet.p95, quiet.max, quiet.n
@@ -718,7 +735,8 @@ fn main() -> anyhow::Result<()> {
         let wb = w.text().await?;
         anyhow::ensure!(ws.is_success(), "warm-up send: {ws}: {wb}");
 
-        eprintln!("sends, {} clients for {} s (and the page every 250 ms):", a.clients, a.seconds);
+        let load_before = loadavg();
+        eprintln!("sends, {} clients for {} s (page every 250 ms: {}; load average {load_before}):", a.clients, a.seconds, !a.no_pager);
         let stop = Arc::new(AtomicBool::new(false));
         let errors = Arc::new(AtomicU64::new(0));
         let started = Instant::now();
@@ -767,10 +785,11 @@ fn main() -> anyhow::Result<()> {
         }
         // The page under load, a request every 250 ms.
         let (ph, pb, pt, pstop) = (http.clone(), base.clone(), tokens.clone(), stop.clone());
+        let no_pager = a.no_pager;
         let pager = tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut i = 1usize;
-            while !pstop.load(Ordering::Relaxed) {
+            while !no_pager && !pstop.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(250)).await;
                 let t = &pt[(i * 104_729) % pt.len()];
                 i += 1;
@@ -800,8 +819,13 @@ fn main() -> anyhow::Result<()> {
             sends as f64 / secs, pct(&lat, 0.5), pct(&lat, 0.99), pct(&lat, 1.0)
         );
         eprintln!("  page under load: {} requests, p50 {:.1} ms, p95 {:.1} ms", plat.len(), pct(&plat, 0.5), pct(&plat, 0.95));
-        eprintln!("page, quiet after the sends:");
-        let after = pages(&http, &base, &tokens, a.pages, Duration::from_secs(a.page_budget), 1).await?;
+        let load_after = loadavg();
+        eprintln!("page, quiet after the sends (load average {load_after}):");
+        let after = if a.no_quiet_pages {
+            PageStats { n: 0, first_ms: f64::NAN, p50: f64::NAN, p95: f64::NAN, max: f64::NAN }
+        } else {
+            pages(&http, &base, &tokens, a.pages, Duration::from_secs(a.page_budget), 1).await?
+        };
         eprintln!(
             "  first {:.1} ms; p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms over {}",
             after.first_ms, after.p50, after.p95, after.max, after.n
@@ -827,6 +851,8 @@ fn main() -> anyhow::Result<()> {
             page_load_p95_ms: pct(&plat, 0.95),
             page_after_p50_ms: after.p50,
             page_after_p95_ms: after.p95,
+            load_before,
+            load_after,
         })
     })?;
     let line = serde_json::to_string(&res)?;
