@@ -138,6 +138,14 @@ async fn caller(state: &State, headers: &HeaderMap) -> ApiResult<Caller> {
     Ok(store::authenticate(&state.db, token, state.now()).await?)
 }
 
+/// [`caller`], with the caller's team settings read in the same statement.
+async fn caller_team(state: &State, headers: &HeaderMap) -> ApiResult<(Caller, store::Team)> {
+    let token =
+        bearer(headers).ok_or_else(|| Fail::unauthorized("an Authorization: Bearer token is needed"))?;
+    limited(state, token)?;
+    Ok(store::authenticate_team(&state.db, token, state.now()).await?)
+}
+
 fn cookie(headers: &HeaderMap) -> Option<&str> {
     for v in headers.get_all(header::COOKIE) {
         for part in v.to_str().ok()?.split(';') {
@@ -194,9 +202,9 @@ async fn send(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<share::SendResponse>> {
-    let c = caller(&state, &headers).await?;
+    let (c, team) = caller_team(&state, &headers).await?;
     let req: share::SendRequest = parse(body)?;
-    Ok(Json(store::send(&state.db, &state.memory, &c, &req, state.now()).await?))
+    Ok(Json(store::send_as(&state.db, &state.memory, &c, &team, &req, state.now()).await?))
 }
 
 #[derive(Deserialize)]
