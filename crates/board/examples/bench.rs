@@ -703,6 +703,7 @@ fn main() -> anyhow::Result<()> {
         Arc::new(members.iter().flat_map(|m| m.devices.iter().map(|d| d.1.clone())).collect());
     drop(members);
     let today_s = format_day(today);
+    let st2 = state.clone();
     let res = client_rt.block_on(async move {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(a.clients + 8)
@@ -818,6 +819,9 @@ fn main() -> anyhow::Result<()> {
             "  {sends} sends ({errors} failed) in {secs:.1} s: {:.0}/s; p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms",
             sends as f64 / secs, pct(&lat, 0.5), pct(&lat, 0.99), pct(&lat, 1.0)
         );
+        if let Some((b, j)) = st2.db.write_batches() {
+            eprintln!("  SQLite write batches: {b}, {j} writers ({:.1} a batch)", j as f64 / b.max(1) as f64);
+        }
         eprintln!("  page under load: {} requests, p50 {:.1} ms, p95 {:.1} ms", plat.len(), pct(&plat, 0.5), pct(&plat, 0.95));
         let load_after = loadavg();
         eprintln!("page, quiet after the sends (load average {load_after}):");

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tokenworth_share as share;
 
-use crate::stats::{self, Period};
+use crate::stats::Period;
 use crate::store::{self, Caller, Fail, Viewer};
 use crate::{secret, State};
 
@@ -309,8 +309,7 @@ async fn board(
     let t = store::team(&state.db, &team).await?;
     store::apply_window(&state.db, &state.memory, &t, now).await?;
     let (from, to) = period.bounds(day);
-    let (input, me) = store::board_input(&state.db, &team, from, to, v.member_id.as_deref()).await?;
-    let mut b = stats::board(&team, period, from, to, t.min_group, &input, me);
+    let mut b = store::board_page(&state.db, &state.memory, &t, period, from, to, v.member_id.as_deref()).await?;
     if v.member_id.is_some() && b.me.is_none() {
         b.me = Some(share::MyFigures::default());
     }

@@ -276,6 +276,11 @@ pub struct Lite {
     finished: tokio::sync::watch::Sender<u64>,
     /// Recent batches whose COMMIT failed.
     failed: Mutex<std::collections::VecDeque<u64>>,
+    /// A connection that only asks `PRAGMA data_version` (see [`Db::generation`]).
+    watcher: Mutex<Option<rusqlite::Connection>>,
+    /// Batches committed and writers in them, for the benchmark.
+    batches: std::sync::atomic::AtomicU64,
+    jobs: std::sync::atomic::AtomicU64,
 }
 
 /// The writer connection and its open batch (a transaction holding one savepoint per writer).
@@ -301,6 +306,8 @@ impl Lite {
             return Ok(());
         }
         let id = w.open;
+        self.batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.jobs.fetch_add(w.jobs as u64, std::sync::atomic::Ordering::Relaxed);
         w.open = 0;
         w.jobs = 0;
         let r = if w.conn.is_autocommit() {
@@ -420,17 +427,61 @@ fn open_lite(path: &Path, write: bool) -> DbResult<rusqlite::Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Savepoints' journals and sorts in memory; pages read through a shared mapping of the file
+    // rather than copied in by read() (SQLite caps the size at its compile-time limit).
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
     if write {
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(DbError::Other(format!("{}: journal mode {mode}, not WAL", path.display())));
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+        // The checkpointer thread copies the WAL into the file; the writer does it itself only
+        // when that thread falls far behind.
+        conn.pragma_update(None, "wal_autocheckpoint", 20_000)?;
     } else {
         conn.pragma_update(None, "query_only", "ON")?;
     }
-    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
+}
+
+const MMAP_SIZE: i64 = 2 * 1024 * 1024 * 1024;
+/// The writer's page cache, as SQLite's negative cache_size (KiB).
+const WRITER_CACHE_KIB: i64 = -256 * 1024;
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Copies the WAL into the database file from its own connection and thread (PASSIVE: it never
+/// blocks the writer or the readers), so that commits do not wait on a checkpoint's writes and
+/// fsync. Stops when the store is dropped.
+fn start_checkpointer(path: &Path, lite: std::sync::Weak<Lite>) -> DbResult<()> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            let mut last_err = String::new();
+            loop {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                if lite.strong_count() == 0 {
+                    return;
+                }
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    let e = e.to_string();
+                    if e != last_err {
+                        tracing::warn!("sqlite: checkpoint: {e}");
+                        last_err = e;
+                    }
+                }
+            }
+        })
+        .map_err(|e| DbError::Other(format!("checkpoint thread: {e}")))?;
+    Ok(())
 }
 
 impl Db {
@@ -448,14 +499,19 @@ impl Db {
             std::fs::create_dir_all(dir).map_err(|e| DbError::Other(format!("{}: {e}", dir.display())))?;
         }
         let conn = open_lite(&path, true)?;
-        Ok(Db::Lite(Arc::new(Lite {
+        let lite = Arc::new(Lite {
             path,
             writer: Arc::new(tokio::sync::Mutex::new(Writer { conn, open: 0, last: 0, jobs: 0 })),
             readers: Mutex::new(Vec::new()),
             queued: std::sync::atomic::AtomicUsize::new(0),
             finished: tokio::sync::watch::channel(0).0,
             failed: Mutex::new(std::collections::VecDeque::new()),
-        })))
+            watcher: Mutex::new(None),
+            batches: std::sync::atomic::AtomicU64::new(0),
+            jobs: std::sync::atomic::AtomicU64::new(0),
+        });
+        start_checkpointer(&lite.path, Arc::downgrade(&lite))?;
+        Ok(Db::Lite(lite))
     }
 
     /// Connects to PostgreSQL.
@@ -478,6 +534,43 @@ impl Db {
         match self {
             Db::Lite(_) => "sqlite",
             Db::Pg(_) => "postgres",
+        }
+    }
+
+    /// A value that changes whenever anything was committed to the store, by this process or
+    /// another (the admin CLI): read it before reading data, and the data read then is current
+    /// for as long as the value stays the same. SQLite: `PRAGMA data_version` of a connection
+    /// that never writes (it changes with every commit of any other connection). PostgreSQL:
+    /// the current snapshot (`pg_current_snapshot()`), which is the same only while no
+    /// transaction that writes has started or ended.
+    pub async fn generation(&self) -> DbResult<String> {
+        match self {
+            Db::Lite(l) => {
+                let mut w = l.watcher.lock().unwrap_or_else(|p| p.into_inner());
+                if w.is_none() {
+                    *w = Some(open_lite(&l.path, false)?);
+                }
+                let v: i64 =
+                    w.as_ref().expect("opened").query_row("PRAGMA data_version", [], |r| r.get(0))?;
+                Ok(v.to_string())
+            }
+            Db::Pg(p) => {
+                let c = p.get().await?;
+                let st = c.prepare_cached("SELECT CAST(pg_current_snapshot() AS TEXT)").await?;
+                let row = c.query_one(&st, &[]).await?;
+                Ok(row.try_get::<_, String>(0)?)
+            }
+        }
+    }
+
+    /// SQLite: the write batches committed so far and the writers they held.
+    pub fn write_batches(&self) -> Option<(u64, u64)> {
+        match self {
+            Db::Lite(l) => Some((
+                l.batches.load(std::sync::atomic::Ordering::Relaxed),
+                l.jobs.load(std::sync::atomic::Ordering::Relaxed),
+            )),
+            Db::Pg(_) => None,
         }
     }
 

@@ -3,7 +3,7 @@
 //! is checked in full before anything is written, so a refused request stores nothing.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokenworth_share::{self as share, format_day, micros, Invalid, SendRequest};
 
@@ -113,7 +113,24 @@ pub struct MemberRow {
 pub struct Memory {
     purged: Mutex<HashMap<String, i64>>,
     medians: Mutex<HashMap<String, (i64, Option<i64>)>>,
+    /// The team figures of a page (team, period, first day), with the store's generation they
+    /// were computed at (see [`Db::generation`]).
+    boards: Mutex<HashMap<BoardKey, Arc<CachedBoard>>>,
+    /// One computation of a page's figures at a time; the others wait for it.
+    computing: Mutex<HashMap<BoardKey, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+type BoardKey = (String, &'static str, i64);
+
+struct CachedBoard {
+    generation: String,
+    /// Taken before the generation and the rows were read.
+    at: std::time::Instant,
+    board: share::BoardResponse,
+}
+
+/// Pages kept before the cache is emptied.
+const MAX_CACHED_BOARDS: usize = 512;
 
 impl Memory {
     /// Forgets a team's cached median (after a withdrawal changed its days).
@@ -536,6 +553,28 @@ fn insert_rows(table: &str, columns: &str, cols: usize, n: usize) -> String {
     sql
 }
 
+/// Deletes a day's rows in `table` whose `col` is not one of `keep` (all of them when `keep` is
+/// empty).
+fn delete_others<'a>(table: &str, col: &str, key: &[Val], keep: impl Iterator<Item = &'a str>) -> (String, Vec<Val>) {
+    let mut sql = format!("DELETE FROM {table} WHERE member_id = $1 AND device_id = $2 AND day = $3");
+    let mut p = key.to_vec();
+    let mut first = true;
+    for name in keep {
+        if first {
+            sql.push_str(&format!(" AND {col} NOT IN ("));
+            first = false;
+        } else {
+            sql.push_str(", ");
+        }
+        p.push(name.into());
+        sql.push_str(&format!("${}", p.len()));
+    }
+    if !first {
+        sql.push(')');
+    }
+    (sql, p)
+}
+
 const UPSERT_DAY: &str = "INSERT INTO days (member_id, device_id, day, team, input_tokens, cache_creation_tokens, \
      cache_read_tokens, output_tokens, reasoning_tokens, total_tokens, unpriced_tokens, cost_micros, \
      has_tools, has_models, has_outcomes, received_at) \
@@ -573,7 +612,7 @@ async fn store_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, median: Option
         now.into(),
     ];
     // On PostgreSQL the upsert holds the key's row lock, so the children after it are
-    // replaced by one request at a time. They are deleted whatever `old` said: a request that
+    // replaced by one request at a time. They are replaced whatever `old` said: a request that
     // waited on that lock read `old` before another one stored its children.
     let mut sqls: Vec<String> = Vec::new();
     let mut args: Vec<Vec<Val>> = Vec::new();
@@ -581,12 +620,21 @@ async fn store_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, median: Option
     args.push(key.clone());
     sqls.push(UPSERT_DAY.into());
     args.push(day_row);
+    // The children are updated in place (an upsert per name, and a delete of the names the
+    // day no longer has): a resend with the same names rewrites its rows and leaves the
+    // indexes alone, instead of deleting and inserting every row and index entry.
     const SPLIT_COLS: &str = "member_id, device_id, day, team, name, total_tokens, cost_micros";
     for (table, splits) in [("day_tools", &d.tools), ("day_models", &d.models)] {
-        sqls.push(format!("DELETE FROM {table} WHERE member_id = $1 AND device_id = $2 AND day = $3"));
-        args.push(key.clone());
-        if let Some(splits) = splits.as_ref().filter(|s| !s.is_empty()) {
-            sqls.push(insert_rows(table, SPLIT_COLS, 7, splits.len()));
+        let splits: &[share::Split] = splits.as_deref().unwrap_or(&[]);
+        let (sql, p) = delete_others(table, "name", &key, splits.iter().map(|s| s.name.as_str()));
+        sqls.push(sql);
+        args.push(p);
+        if !splits.is_empty() {
+            sqls.push(format!(
+                "{} ON CONFLICT (member_id, device_id, day, name) DO UPDATE SET team = excluded.team, \
+                 total_tokens = excluded.total_tokens, cost_micros = excluded.cost_micros",
+                insert_rows(table, SPLIT_COLS, 7, splits.len())
+            ));
             let mut p = Vec::with_capacity(splits.len() * 7);
             for s in splits {
                 p.extend([
@@ -602,14 +650,20 @@ async fn store_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, median: Option
             args.push(p);
         }
     }
-    sqls.push("DELETE FROM day_outcomes WHERE member_id = $1 AND device_id = $2 AND day = $3".into());
-    args.push(key.clone());
-    if let Some(outs) = d.outcomes.as_ref().filter(|o| !o.is_empty()) {
-        sqls.push(insert_rows(
-            "day_outcomes",
-            "member_id, device_id, day, team, outcome, sessions, cost_micros, commits",
-            8,
-            outs.len(),
+    let outs: &[share::OutcomeDay] = d.outcomes.as_deref().unwrap_or(&[]);
+    let (sql, p) = delete_others("day_outcomes", "outcome", &key, outs.iter().map(|o| o.outcome.as_str()));
+    sqls.push(sql);
+    args.push(p);
+    if !outs.is_empty() {
+        sqls.push(format!(
+            "{} ON CONFLICT (member_id, device_id, day, outcome) DO UPDATE SET team = excluded.team, \
+             sessions = excluded.sessions, cost_micros = excluded.cost_micros, commits = excluded.commits",
+            insert_rows(
+                "day_outcomes",
+                "member_id, device_id, day, team, outcome, sessions, cost_micros, commits",
+                8,
+                outs.len(),
+            )
         ));
         let mut p = Vec::with_capacity(outs.len() * 8);
         for o in outs {
@@ -904,6 +958,122 @@ pub async fn alias(db: &Db, member: &str) -> Res<Option<String>> {
     Ok(row.map(|r| r[0].text().to_string()))
 }
 
+/// Runs `f` where it may block its thread for long (a cold page reads and sums millions of
+/// rows): the runtime moves its other tasks to another worker meanwhile.
+async fn heavy<F: std::future::Future>(f: F) -> F::Output {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread {
+        tokio::task::block_in_place(|| Handle::current().block_on(f))
+    } else {
+        f.await
+    }
+}
+
+/// A team's page for `from..=to` as `me` (a member id; None for the admin) sees it. The team's
+/// figures are computed once per generation of the store (any commit anywhere makes a new one,
+/// see [`Db::generation`]) and kept; the viewer's own figures are read for each request.
+#[allow(clippy::too_many_arguments)]
+pub async fn board_page(
+    db: &Db,
+    mem: &Memory,
+    team: &Team,
+    period: crate::stats::Period,
+    from: i64,
+    to: i64,
+    me: Option<&str>,
+) -> Res<share::BoardResponse> {
+    let arrived = std::time::Instant::now();
+    let key: BoardKey = (team.name.clone(), period.as_str(), from);
+    let cached = |mem: &Memory| mem.boards.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+    let generation = db.generation().await?;
+    let mut board = cached(mem).filter(|c| c.generation == generation);
+    if board.is_none() {
+        let lock = mem
+            .computing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(())))
+            .clone();
+        let _one = lock.lock().await;
+        // Computed while this request waited, from rows read after it arrived: current.
+        board = match cached(mem) {
+            Some(c) if c.at >= arrived => Some(c),
+            Some(c) if c.generation == db.generation().await? => Some(c),
+            _ => None,
+        };
+        if board.is_none() {
+            let at = std::time::Instant::now();
+            let generation = db.generation().await?;
+            let b = heavy(async {
+                let (input, _) = board_input(db, &team.name, from, to, None).await?;
+                Ok::<_, Fail>(crate::stats::board(&team.name, period, from, to, team.min_group, &input, None))
+            })
+            .await?;
+            let c = Arc::new(CachedBoard { generation, at, board: b });
+            let mut all = mem.boards.lock().unwrap_or_else(|p| p.into_inner());
+            if all.len() >= MAX_CACHED_BOARDS {
+                all.clear();
+            }
+            all.insert(key.clone(), c.clone());
+            board = Some(c);
+        }
+    }
+    let mut b = board.expect("computed").board.clone();
+    if let Some(m) = me {
+        b.me = my_figures(db, team, period, from, to, m).await?;
+    }
+    Ok(b)
+}
+
+/// The viewer's own figures, from their rows alone (as [`crate::stats::board`] computes them).
+async fn my_figures(
+    db: &Db,
+    team: &Team,
+    period: crate::stats::Period,
+    from: i64,
+    to: i64,
+    member: &str,
+) -> Res<Option<share::MyFigures>> {
+    use crate::stats::{DayRow, Input, OutcomeRow};
+    let (f, t) = (format_day(from), format_day(to));
+    let mut tx = db.read().await?;
+    let days = tx
+        .query(
+            "SELECT day, cost_micros, total_tokens, has_outcomes FROM days \
+             WHERE member_id = $1 AND team = $2 AND day >= $3 AND day <= $4",
+            params![member, &team.name, &f, &t],
+        )
+        .await?;
+    let outs = tx
+        .query(
+            "SELECT outcome, CAST(SUM(sessions) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) FROM day_outcomes \
+             WHERE member_id = $1 AND team = $2 AND day >= $3 AND day <= $4 GROUP BY outcome",
+            params![member, &team.name, &f, &t],
+        )
+        .await?;
+    tx.commit().await?;
+    if days.is_empty() && outs.is_empty() {
+        return Ok(None);
+    }
+    let mut input = Input::default();
+    for r in &days {
+        input.days.push(DayRow {
+            member: 0,
+            day: share::parse_day(r[0].text()).unwrap_or(from),
+            cost: r[1].int(),
+            tokens: r[2].int(),
+            outcomes: r[3].int() != 0,
+        });
+    }
+    for r in &outs {
+        if let Some(o) = share::Outcome::parse(r[0].text()) {
+            input.outcomes.push(OutcomeRow { member: 0, outcome: o, sessions: r[1].int(), cost: r[2].int() });
+        }
+    }
+    Ok(crate::stats::board(&team.name, period, from, to, team.min_group, &input, Some(0)).me)
+}
+
 /// The rows behind a team's page for `from..=to`, members numbered in order of their ids; and
 /// the number of `me`, when they sent anything.
 pub async fn board_input(
@@ -941,8 +1111,12 @@ pub async fn board_input(
     tx.commit().await?;
     let mut ids: HashMap<String, u32> = HashMap::new();
     let mut num = |id: &str| -> u32 {
+        if let Some(n) = ids.get(id) {
+            return *n;
+        }
         let n = ids.len() as u32;
-        *ids.entry(id.to_string()).or_insert(n)
+        ids.insert(id.to_string(), n);
+        n
     };
     let mut input = Input::default();
     for r in &days {
