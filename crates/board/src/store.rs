@@ -1037,19 +1037,21 @@ async fn my_figures(
 ) -> Res<Option<share::MyFigures>> {
     use crate::stats::{DayRow, Input, OutcomeRow};
     let (f, t) = (format_day(from), format_day(to));
+    // By member only (their rows are all their team's): the primary key's prefix, so SQLite
+    // does not pick the (team, day) index and read the whole team's period.
     let mut tx = db.read().await?;
     let days = tx
         .query(
             "SELECT day, cost_micros, total_tokens, has_outcomes FROM days \
-             WHERE member_id = $1 AND team = $2 AND day >= $3 AND day <= $4",
-            params![member, &team.name, &f, &t],
+             WHERE member_id = $1 AND day >= $2 AND day <= $3",
+            params![member, &f, &t],
         )
         .await?;
     let outs = tx
         .query(
             "SELECT outcome, CAST(SUM(sessions) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) FROM day_outcomes \
-             WHERE member_id = $1 AND team = $2 AND day >= $3 AND day <= $4 GROUP BY outcome",
-            params![member, &team.name, &f, &t],
+             WHERE member_id = $1 AND day >= $2 AND day <= $3 GROUP BY outcome",
+            params![member, &f, &t],
         )
         .await?;
     tx.commit().await?;
