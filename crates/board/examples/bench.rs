@@ -687,11 +687,11 @@ fn main() -> anyhow::Result<()> {
     let state = Arc::new(State::new(db, clock));
     let listener = server_rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let base = format!("http://{}", listener.local_addr()?);
+    let t0 = Instant::now();
+    server_rt.block_on(store::open(&state.db, state.now())).map_err(|e| anyhow::anyhow!("{e}"))?;
+    eprintln!("store open (migrations) in {:.1} s", t0.elapsed().as_secs_f64());
     let st = state.clone();
-    server_rt.spawn(async move {
-        store::open(&st.db, st.now()).await.expect("open");
-        axum::serve(listener, tokenworth_board::router(st)).await.expect("serve")
-    });
+    server_rt.spawn(async move { axum::serve(listener, tokenworth_board::router(st)).await.expect("serve") });
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(a.client_threads)

@@ -845,8 +845,11 @@ impl Drop for Tx {
 }
 
 /// The numbered migrations, applied in order, each in its own transaction.
-pub const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_web.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_web.sql")),
+    (3, include_str!("../migrations/0003_page_indexes.sql")),
+];
 
 /// The schema version of the store (0 when empty).
 pub async fn version(db: &Db) -> DbResult<i64> {
