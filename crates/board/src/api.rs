@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use tokenworth_share as share;
 
-use crate::stats::{self, Period};
+use crate::stats::Period;
 use crate::store::{self, Caller, Fail, Viewer};
 use crate::{secret, State};
 
@@ -138,6 +138,14 @@ async fn caller(state: &State, headers: &HeaderMap) -> ApiResult<Caller> {
     Ok(store::authenticate(&state.db, token, state.now()).await?)
 }
 
+/// [`caller`], with the caller's team settings read in the same statement.
+async fn caller_team(state: &State, headers: &HeaderMap) -> ApiResult<(Caller, store::Team)> {
+    let token =
+        bearer(headers).ok_or_else(|| Fail::unauthorized("an Authorization: Bearer token is needed"))?;
+    limited(state, token)?;
+    Ok(store::authenticate_team(&state.db, token, state.now()).await?)
+}
+
 fn cookie(headers: &HeaderMap) -> Option<&str> {
     for v in headers.get_all(header::COOKIE) {
         for part in v.to_str().ok()?.split(';') {
@@ -194,9 +202,9 @@ async fn send(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<share::SendResponse>> {
-    let c = caller(&state, &headers).await?;
+    let (c, team) = caller_team(&state, &headers).await?;
     let req: share::SendRequest = parse(body)?;
-    Ok(Json(store::send(&state.db, &state.memory, &c, &req, state.now()).await?))
+    Ok(Json(store::send_as(&state.db, &state.memory, &c, &team, &req, state.now()).await?))
 }
 
 #[derive(Deserialize)]
@@ -307,8 +315,8 @@ async fn board(
     let t = store::team(&state.db, &team).await?;
     store::apply_window(&state.db, &state.memory, &t, now).await?;
     let (from, to) = period.bounds(day);
-    let (input, me) = store::board_input(&state.db, &team, from, to, v.member_id.as_deref()).await?;
-    let mut b = stats::board(&team, period, from, to, t.min_group, &input, me);
+    let mut b =
+        store::board_page(&state.db, &state.memory, &t, period, from, to, v.member_id.as_deref()).await?;
     if v.member_id.is_some() && b.me.is_none() {
         b.me = Some(share::MyFigures::default());
     }

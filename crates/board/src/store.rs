@@ -3,7 +3,7 @@
 //! is checked in full before anything is written, so a refused request stores nothing.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokenworth_share::{self as share, format_day, micros, Invalid, SendRequest};
 
@@ -113,7 +113,24 @@ pub struct MemberRow {
 pub struct Memory {
     purged: Mutex<HashMap<String, (i64, i64)>>,
     medians: Mutex<HashMap<String, (i64, Option<i64>)>>,
+    /// The team figures of a page (team, period, first day), with the store's generation they
+    /// were computed at (see [`Db::generation`]).
+    boards: Mutex<HashMap<BoardKey, Arc<CachedBoard>>>,
+    /// One computation of a page's figures at a time; the others wait for it.
+    computing: Mutex<HashMap<BoardKey, Arc<tokio::sync::Mutex<()>>>>,
 }
+
+type BoardKey = (String, &'static str, i64);
+
+struct CachedBoard {
+    generation: String,
+    /// Taken before the generation and the rows were read.
+    at: std::time::Instant,
+    board: share::BoardResponse,
+}
+
+/// Pages kept before the cache is emptied.
+const MAX_CACHED_BOARDS: usize = 512;
 
 impl Memory {
     /// Forgets a team's cached median (after a withdrawal changed its days).
@@ -366,18 +383,24 @@ pub async fn device_join(db: &Db, code: &str, now: i64) -> Res<share::JoinRespon
 
 /// The member and device of a bearer token.
 pub async fn authenticate(db: &Db, token: &str, now: i64) -> Res<Caller> {
+    Ok(authenticate_team(db, token, now).await?.0)
+}
+
+/// The member and device of a bearer token, and their team's settings (one statement).
+pub async fn authenticate_team(db: &Db, token: &str, now: i64) -> Res<(Caller, Team)> {
     if !secret::well_formed(token, secret::MEMBER_TOKEN) {
         return Err(Fail::unauthorized("unknown token"));
     }
-    let mut tx = db.read().await?;
-    let row = tx
-        .query_one(
-            "SELECT t.member_id, t.device_id, m.team, t.revoked_at, t.expires_at FROM tokens t \
-             LEFT JOIN members m ON m.id = t.member_id WHERE t.hash = $1",
+    let row = db
+        .read_one(
+            "SELECT t.member_id, t.device_id, m.team, t.revoked_at, t.expires_at, tm.min_group, tm.window_days \
+             FROM tokens t LEFT JOIN members m ON m.id = t.member_id LEFT JOIN teams tm ON tm.name = m.team \
+             WHERE t.hash = $1",
             params![secret::hash(token)],
         )
-        .await?;
-    tx.commit().await?;
+        .await?
+        .into_iter()
+        .next();
     let row = row.ok_or_else(|| Fail::unauthorized("unknown token"))?;
     if row[3].opt_int().is_some() || row[2] == Val::Null {
         return Err(Fail::unauthorized("this token was revoked"));
@@ -385,11 +408,13 @@ pub async fn authenticate(db: &Db, token: &str, now: i64) -> Res<Caller> {
     if row[4].opt_int().is_some_and(|e| e <= now) {
         return Err(Fail::unauthorized("this token has expired; join again with a device code or an invite"));
     }
-    Ok(Caller {
+    let caller = Caller {
         member_id: row[0].text().into(),
         device_id: row[1].text().into(),
         team: row[2].text().into(),
-    })
+    };
+    let team = Team { name: caller.team.clone(), min_group: row[5].int(), window_days: row[6].int() };
+    Ok((caller, team))
 }
 
 /// The days a team accepts now: from the first day of its window to tomorrow (UTC), which is
@@ -478,6 +503,19 @@ pub async fn send(
     now: i64,
 ) -> Res<share::SendResponse> {
     let team = team(db, &caller.team).await?;
+    send_as(db, mem, caller, &team, req, now).await
+}
+
+/// [`send`] with the caller's team read already (with the token, see [`authenticate_team`]).
+pub async fn send_as(
+    db: &Db,
+    mem: &Memory,
+    caller: &Caller,
+    team: &Team,
+    req: &SendRequest,
+    now: i64,
+) -> Res<share::SendResponse> {
+    let team = team.clone();
     let (earliest, latest) = accepted(&team, now);
     req.validate(earliest, latest)?;
     apply_window(db, mem, &team, now).await?;
@@ -490,11 +528,10 @@ pub async fn send(
         let mut stored = 0;
         let mut replaced = 0;
         for d in &days {
-            if store_day(&mut tx, caller, d, now).await? {
+            if store_day(&mut tx, caller, d, median, now).await? {
                 replaced += 1;
             }
             stored += 1;
-            review_day(&mut tx, caller, d, median, now).await?;
         }
         tx.commit().await?;
         Ok(share::SendResponse { stored, replaced })
@@ -502,90 +539,204 @@ pub async fn send(
     .await
 }
 
-async fn store_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, now: i64) -> Res<bool> {
-    let key = params![&c.member_id, &c.device_id, &d.day];
-    let old = tx
-        .query_one("SELECT received_at FROM days WHERE member_id = $1 AND device_id = $2 AND day = $3", key)
-        .await?;
-    let t = &d.totals;
-    tx.exec(
-        "INSERT INTO days (member_id, device_id, day, team, input_tokens, cache_creation_tokens, \
-         cache_read_tokens, output_tokens, reasoning_tokens, total_tokens, unpriced_tokens, cost_micros, \
-         has_tools, has_models, has_outcomes, received_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-         ON CONFLICT (member_id, device_id, day) DO UPDATE SET team = excluded.team, \
-         input_tokens = excluded.input_tokens, cache_creation_tokens = excluded.cache_creation_tokens, \
-         cache_read_tokens = excluded.cache_read_tokens, output_tokens = excluded.output_tokens, \
-         reasoning_tokens = excluded.reasoning_tokens, total_tokens = excluded.total_tokens, \
-         unpriced_tokens = excluded.unpriced_tokens, cost_micros = excluded.cost_micros, \
-         has_tools = excluded.has_tools, has_models = excluded.has_models, \
-         has_outcomes = excluded.has_outcomes, received_at = excluded.received_at",
-        params![
-            &c.member_id,
-            &c.device_id,
-            &d.day,
-            &c.team,
-            t.input_tokens,
-            t.cache_creation_tokens,
-            t.cache_read_tokens,
-            t.output_tokens,
-            t.reasoning_tokens,
-            t.total_tokens,
-            t.unpriced_tokens,
-            micros(t.cost_usd),
-            i64::from(d.tools.is_some()),
-            i64::from(d.models.is_some()),
-            i64::from(d.outcomes.is_some()),
-            now,
-        ],
-    )
-    .await?;
-    // On PostgreSQL the upsert above holds the key's row lock, so the children below are
-    // replaced by one request at a time. They are deleted whatever `old` said: a request that
-    // waited on that lock read `old` before another one stored its children.
-    for (table, splits) in [("day_tools", &d.tools), ("day_models", &d.models)] {
-        let sql = format!("DELETE FROM {table} WHERE member_id = $1 AND device_id = $2 AND day = $3");
-        tx.exec(&sql, key).await?;
-        if let Some(splits) = splits {
-            let sql = format!(
-                "INSERT INTO {table} (member_id, device_id, day, team, name, total_tokens, cost_micros) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            );
-            for s in splits {
-                tx.exec(
-                    &sql,
-                    params![
-                        &c.member_id,
-                        &c.device_id,
-                        &d.day,
-                        &c.team,
-                        &s.name,
-                        s.tokens.total_tokens,
-                        micros(s.tokens.cost_usd)
-                    ],
-                )
-                .await?;
+/// The statement inserting `n` rows of `cols` columns into `table` at once.
+fn insert_rows(table: &str, columns: &str, cols: usize, n: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({columns}) VALUES ");
+    for r in 0..n {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
             }
+            sql.push_str(&format!("${}", r * cols + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Deletes a day's rows in `table` whose `col` is not one of `keep` (all of them when `keep` is
+/// empty).
+fn delete_others<'a>(
+    table: &str,
+    col: &str,
+    key: &[Val],
+    keep: impl Iterator<Item = &'a str>,
+) -> (String, Vec<Val>) {
+    let mut sql = format!("DELETE FROM {table} WHERE member_id = $1 AND device_id = $2 AND day = $3");
+    let mut p = key.to_vec();
+    let mut first = true;
+    for name in keep {
+        if first {
+            sql.push_str(&format!(" AND {col} NOT IN ("));
+            first = false;
+        } else {
+            sql.push_str(", ");
+        }
+        p.push(name.into());
+        sql.push_str(&format!("${}", p.len()));
+    }
+    if !first {
+        sql.push(')');
+    }
+    (sql, p)
+}
+
+const UPSERT_DAY: &str =
+    "INSERT INTO days (member_id, device_id, day, team, input_tokens, cache_creation_tokens, \
+     cache_read_tokens, output_tokens, reasoning_tokens, total_tokens, unpriced_tokens, cost_micros, \
+     has_tools, has_models, has_outcomes, received_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+     ON CONFLICT (member_id, device_id, day) DO UPDATE SET team = excluded.team, \
+     input_tokens = excluded.input_tokens, cache_creation_tokens = excluded.cache_creation_tokens, \
+     cache_read_tokens = excluded.cache_read_tokens, output_tokens = excluded.output_tokens, \
+     reasoning_tokens = excluded.reasoning_tokens, total_tokens = excluded.total_tokens, \
+     unpriced_tokens = excluded.unpriced_tokens, cost_micros = excluded.cost_micros, \
+     has_tools = excluded.has_tools, has_models = excluded.has_models, \
+     has_outcomes = excluded.has_outcomes, received_at = excluded.received_at";
+
+/// Stores one day (replacing this device's earlier send of it, children included) and applies
+/// the review checks to it; whether it replaced one. The statements go out together (one round
+/// trip on PostgreSQL), in the order a one-by-one run would take.
+async fn store_day(
+    tx: &mut Tx,
+    c: &Caller,
+    d: &share::DayUpload,
+    median: Option<i64>,
+    now: i64,
+) -> Res<bool> {
+    let key: Vec<Val> = vec![(&c.member_id).into(), (&c.device_id).into(), (&d.day).into()];
+    let t = &d.totals;
+    let day_row: Vec<Val> = vec![
+        (&c.member_id).into(),
+        (&c.device_id).into(),
+        (&d.day).into(),
+        (&c.team).into(),
+        t.input_tokens.into(),
+        t.cache_creation_tokens.into(),
+        t.cache_read_tokens.into(),
+        t.output_tokens.into(),
+        t.reasoning_tokens.into(),
+        t.total_tokens.into(),
+        t.unpriced_tokens.into(),
+        micros(t.cost_usd).into(),
+        i64::from(d.tools.is_some()).into(),
+        i64::from(d.models.is_some()).into(),
+        i64::from(d.outcomes.is_some()).into(),
+        now.into(),
+    ];
+    // On PostgreSQL the upsert holds the key's row lock, so the children after it are
+    // replaced by one request at a time. They are replaced whatever `old` said: a request that
+    // waited on that lock read `old` before another one stored its children.
+    let mut sqls: Vec<String> = Vec::new();
+    let mut args: Vec<Vec<Val>> = Vec::new();
+    sqls.push("SELECT received_at FROM days WHERE member_id = $1 AND device_id = $2 AND day = $3".into());
+    args.push(key.clone());
+    sqls.push(UPSERT_DAY.into());
+    args.push(day_row);
+    // The children are updated in place (an upsert per name, and a delete of the names the
+    // day no longer has): a resend with the same names rewrites its rows and leaves the
+    // indexes alone, instead of deleting and inserting every row and index entry.
+    const SPLIT_COLS: &str = "member_id, device_id, day, team, name, total_tokens, cost_micros";
+    for (table, splits) in [("day_tools", &d.tools), ("day_models", &d.models)] {
+        let splits: &[share::Split] = splits.as_deref().unwrap_or(&[]);
+        let (sql, p) = delete_others(table, "name", &key, splits.iter().map(|s| s.name.as_str()));
+        sqls.push(sql);
+        args.push(p);
+        if !splits.is_empty() {
+            sqls.push(format!(
+                "{} ON CONFLICT (member_id, device_id, day, name) DO UPDATE SET team = excluded.team, \
+                 total_tokens = excluded.total_tokens, cost_micros = excluded.cost_micros",
+                insert_rows(table, SPLIT_COLS, 7, splits.len())
+            ));
+            let mut p = Vec::with_capacity(splits.len() * 7);
+            for s in splits {
+                p.extend([
+                    (&c.member_id).into(),
+                    (&c.device_id).into(),
+                    (&d.day).into(),
+                    (&c.team).into(),
+                    (&s.name).into(),
+                    s.tokens.total_tokens.into(),
+                    micros(s.tokens.cost_usd).into(),
+                ]);
+            }
+            args.push(p);
         }
     }
-    tx.exec("DELETE FROM day_outcomes WHERE member_id = $1 AND device_id = $2 AND day = $3", key).await?;
-    if let Some(outs) = &d.outcomes {
-        for o in outs {
-            tx.exec(
-                "INSERT INTO day_outcomes (member_id, device_id, day, team, outcome, sessions, cost_micros, commits) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                params![&c.member_id, &c.device_id, &d.day, &c.team, o.outcome.as_str(), o.sessions, micros(o.cost_usd), o.commits],
+    let outs: &[share::OutcomeDay] = d.outcomes.as_deref().unwrap_or(&[]);
+    let (sql, p) = delete_others("day_outcomes", "outcome", &key, outs.iter().map(|o| o.outcome.as_str()));
+    sqls.push(sql);
+    args.push(p);
+    if !outs.is_empty() {
+        sqls.push(format!(
+            "{} ON CONFLICT (member_id, device_id, day, outcome) DO UPDATE SET team = excluded.team, \
+             sessions = excluded.sessions, cost_micros = excluded.cost_micros, commits = excluded.commits",
+            insert_rows(
+                "day_outcomes",
+                "member_id, device_id, day, team, outcome, sessions, cost_micros, commits",
+                8,
+                outs.len(),
             )
-            .await?;
+        ));
+        let mut p = Vec::with_capacity(outs.len() * 8);
+        for o in outs {
+            p.extend([
+                (&c.member_id).into(),
+                (&c.device_id).into(),
+                (&d.day).into(),
+                (&c.team).into(),
+                o.outcome.as_str().into(),
+                o.sessions.into(),
+                micros(o.cost_usd).into(),
+                o.commits.into(),
+            ]);
         }
+        args.push(p);
     }
-    Ok(old.is_some())
+    // The review checks: the two days before (for repeated totals), and the day's review entry
+    // cleared (stored again below when the day has reasons).
+    let prev_at = sqls.len();
+    let prev = d.totals.total_tokens > 0 && share::parse_day(&d.day).is_some();
+    if let Some(n) = share::parse_day(&d.day).filter(|_| prev) {
+        sqls.push(
+            "SELECT day, total_tokens FROM days WHERE member_id = $1 AND device_id = $2 AND day IN ($3, $4)"
+                .into(),
+        );
+        args.push(vec![
+            (&c.member_id).into(),
+            (&c.device_id).into(),
+            format_day(n - 1).into(),
+            format_day(n - 2).into(),
+        ]);
+    }
+    sqls.push("DELETE FROM reviews WHERE member_id = $1 AND device_id = $2 AND day = $3".into());
+    args.push(key);
+    let stmts: Vec<(&str, &[Val])> =
+        sqls.iter().map(String::as_str).zip(args.iter().map(Vec::as_slice)).collect();
+    let results = tx.run(&stmts).await?;
+    let old = !results[0].is_empty();
+    let prev_rows = if prev { &results[prev_at][..] } else { &[] };
+    let reasons = review_reasons(d, median, prev_rows);
+    if !reasons.is_empty() {
+        tx.exec(
+            "INSERT INTO reviews (member_id, device_id, day, team, reasons, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (member_id, device_id, day) DO UPDATE SET reasons = excluded.reasons, created_at = excluded.created_at",
+            params![&c.member_id, &c.device_id, &d.day, &c.team, reasons.join("\n"), now],
+        )
+        .await?;
+    }
+    Ok(old)
 }
 
 /// The plausibility checks: a day far above the team's median, totals repeated exactly day
-/// after day, heavy spend with no outcome from a member who shares outcomes. A day with reasons
-/// goes on the admin's review list; nothing is refused or re-ranked.
-async fn review_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, median: Option<i64>, now: i64) -> Res<()> {
+/// after day (`prev`: the device's two days before, as `day, total_tokens`), heavy spend with
+/// no outcome from a member who shares outcomes. A day with reasons goes on the admin's review
+/// list; nothing is refused or re-ranked.
+fn review_reasons(d: &share::DayUpload, median: Option<i64>, prev: &[crate::db::Row]) -> Vec<String> {
     let mut reasons = Vec::new();
     let cost = micros(d.totals.cost_usd);
     if let Some(m) = median.filter(|m| *m > 0) {
@@ -597,21 +748,12 @@ async fn review_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, median: Optio
             ));
         }
     }
-    if d.totals.total_tokens > 0 {
-        if let Some(n) = share::parse_day(&d.day) {
-            let prev = tx
-                .query(
-                    "SELECT day, total_tokens FROM days WHERE member_id = $1 AND device_id = $2 AND day IN ($3, $4)",
-                    params![&c.member_id, &c.device_id, format_day(n - 1), format_day(n - 2)],
-                )
-                .await?;
-            if prev.len() == 2 && prev.iter().all(|r| r[1].int() as u64 == d.totals.total_tokens) {
-                reasons.push(format!(
-                    "total of {} tokens repeated exactly three days running",
-                    d.totals.total_tokens
-                ));
-            }
-        }
+    if d.totals.total_tokens > 0
+        && prev.len() == 2
+        && prev.iter().all(|r| r[1].int() as u64 == d.totals.total_tokens)
+    {
+        reasons
+            .push(format!("total of {} tokens repeated exactly three days running", d.totals.total_tokens));
     }
     if let Some(outs) = &d.outcomes {
         let heavy = match median.filter(|m| *m > 0) {
@@ -632,18 +774,7 @@ async fn review_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, median: Optio
             ));
         }
     }
-    let key = params![&c.member_id, &c.device_id, &d.day];
-    if reasons.is_empty() {
-        tx.exec("DELETE FROM reviews WHERE member_id = $1 AND device_id = $2 AND day = $3", key).await?;
-    } else {
-        tx.exec(
-            "INSERT INTO reviews (member_id, device_id, day, team, reasons, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (member_id, device_id, day) DO UPDATE SET reasons = excluded.reasons, created_at = excluded.created_at",
-            params![&c.member_id, &c.device_id, &d.day, &c.team, reasons.join("\n"), now],
-        )
-        .await?;
-    }
-    Ok(())
+    reasons
 }
 
 /// Deletes the member's days (all, or `from..=to`) on every device, with their splits, outcomes
@@ -852,6 +983,124 @@ pub async fn alias(db: &Db, member: &str) -> Res<Option<String>> {
     Ok(row.map(|r| r[0].text().to_string()))
 }
 
+/// Runs `f` where it may block its thread for long (a cold page reads and sums millions of
+/// rows): the runtime moves its other tasks to another worker meanwhile.
+async fn heavy<F: std::future::Future>(f: F) -> F::Output {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread {
+        tokio::task::block_in_place(|| Handle::current().block_on(f))
+    } else {
+        f.await
+    }
+}
+
+/// A team's page for `from..=to` as `me` (a member id; None for the admin) sees it. The team's
+/// figures are computed once per generation of the store (any commit anywhere makes a new one,
+/// see [`Db::generation`]) and kept; the viewer's own figures are read for each request.
+#[allow(clippy::too_many_arguments)]
+pub async fn board_page(
+    db: &Db,
+    mem: &Memory,
+    team: &Team,
+    period: crate::stats::Period,
+    from: i64,
+    to: i64,
+    me: Option<&str>,
+) -> Res<share::BoardResponse> {
+    let arrived = std::time::Instant::now();
+    let key: BoardKey = (team.name.clone(), period.as_str(), from);
+    let cached = |mem: &Memory| mem.boards.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+    let generation = db.generation().await?;
+    let mut board = cached(mem).filter(|c| c.generation == generation);
+    if board.is_none() {
+        let lock = mem
+            .computing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(())))
+            .clone();
+        let _one = lock.lock().await;
+        // Computed while this request waited, from rows read after it arrived: current.
+        board = match cached(mem) {
+            Some(c) if c.at >= arrived => Some(c),
+            Some(c) if c.generation == db.generation().await? => Some(c),
+            _ => None,
+        };
+        if board.is_none() {
+            let at = std::time::Instant::now();
+            let generation = db.generation().await?;
+            let b = heavy(async {
+                let (input, _) = board_input(db, &team.name, from, to, None).await?;
+                Ok::<_, Fail>(crate::stats::board(&team.name, period, from, to, team.min_group, &input, None))
+            })
+            .await?;
+            let c = Arc::new(CachedBoard { generation, at, board: b });
+            let mut all = mem.boards.lock().unwrap_or_else(|p| p.into_inner());
+            if all.len() >= MAX_CACHED_BOARDS {
+                all.clear();
+            }
+            all.insert(key.clone(), c.clone());
+            board = Some(c);
+        }
+    }
+    let mut b = board.expect("computed").board.clone();
+    if let Some(m) = me {
+        b.me = my_figures(db, team, period, from, to, m).await?;
+    }
+    Ok(b)
+}
+
+/// The viewer's own figures, from their rows alone (as [`crate::stats::board`] computes them).
+async fn my_figures(
+    db: &Db,
+    team: &Team,
+    period: crate::stats::Period,
+    from: i64,
+    to: i64,
+    member: &str,
+) -> Res<Option<share::MyFigures>> {
+    use crate::stats::{DayRow, Input, OutcomeRow};
+    let (f, t) = (format_day(from), format_day(to));
+    // By member only (their rows are all their team's): the primary key's prefix, so SQLite
+    // does not pick the (team, day) index and read the whole team's period.
+    let mut tx = db.read().await?;
+    let days = tx
+        .query(
+            "SELECT day, cost_micros, total_tokens, has_outcomes FROM days \
+             WHERE member_id = $1 AND day >= $2 AND day <= $3",
+            params![member, &f, &t],
+        )
+        .await?;
+    let outs = tx
+        .query(
+            "SELECT outcome, CAST(SUM(sessions) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) FROM day_outcomes \
+             WHERE member_id = $1 AND day >= $2 AND day <= $3 GROUP BY outcome",
+            params![member, &f, &t],
+        )
+        .await?;
+    tx.commit().await?;
+    if days.is_empty() && outs.is_empty() {
+        return Ok(None);
+    }
+    let mut input = Input::default();
+    for r in &days {
+        input.days.push(DayRow {
+            member: 0,
+            day: share::parse_day(r[0].text()).unwrap_or(from),
+            cost: r[1].int(),
+            tokens: r[2].int(),
+            outcomes: r[3].int() != 0,
+        });
+    }
+    for r in &outs {
+        if let Some(o) = share::Outcome::parse(r[0].text()) {
+            input.outcomes.push(OutcomeRow { member: 0, outcome: o, sessions: r[1].int(), cost: r[2].int() });
+        }
+    }
+    Ok(crate::stats::board(&team.name, period, from, to, team.min_group, &input, Some(0)).me)
+}
+
 /// The rows behind a team's page for `from..=to`, members numbered in order of their ids; and
 /// the number of `me`, when they sent anything.
 pub async fn board_input(
@@ -889,8 +1138,12 @@ pub async fn board_input(
     tx.commit().await?;
     let mut ids: HashMap<String, u32> = HashMap::new();
     let mut num = |id: &str| -> u32 {
+        if let Some(n) = ids.get(id) {
+            return *n;
+        }
         let n = ids.len() as u32;
-        *ids.entry(id.to_string()).or_insert(n)
+        ids.insert(id.to_string(), n);
+        n
     };
     let mut input = Input::default();
     for r in &days {

@@ -29,6 +29,7 @@ both!(expiry);
 both!(migrations);
 both!(window);
 both!(review_list);
+both!(page_cache_sees_other_connections);
 
 fn quartiles(mut v: Vec<f64>) -> [f64; 3] {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -577,4 +578,40 @@ async fn review_list(engine: Engine) {
     b.send(&ms[0], vec![day(&date(today - 1), 2.5, None, None, None)]).await;
     let items = tokenworth_board::store::review(&b.state.db, "demo").await.unwrap();
     assert!(items.iter().all(|i| i.alias != "ann"), "{items:?}");
+}
+
+/// The page's figures are kept between requests; a write through another connection to the
+/// same store (as the admin CLI makes, from its own process) is seen at once.
+async fn page_cache_sees_other_connections(engine: Engine) {
+    use tokenworth_board::db::Db;
+    let Some(b) = start(engine).await else { return };
+    b.team("demo", 5).await;
+    let x = b.today() - 3;
+    let week = format!("period=week&date={}", date(x));
+    let mut ms = Vec::new();
+    for (i, alias) in ["ann", "bob", "cat", "dan", "eve", "fay"].iter().enumerate() {
+        let m = b.join("demo", alias).await;
+        let (s, v) = b.send(&m, vec![day(&date(x), 1.0 + i as f64, None, None, None)]).await;
+        assert_eq!(s, 200, "{v}");
+        ms.push(m);
+    }
+    let v = b.board("demo", &ms[0].token, &week).await;
+    assert_eq!(v["spend"]["contributors"], 6);
+    let again = b.board("demo", &ms[1].token, &week).await;
+    assert_eq!(again["spend"], v["spend"], "the same figures from the cache");
+    assert_eq!(again["me"]["cost_usd"], 2.0, "the viewer's own figures");
+    // Another handle on the store, as `tokenworth-board admin remove` opens.
+    let other = match engine {
+        Engine::Lite => Db::open_sqlite(b.dir.path(), false).unwrap(),
+        Engine::Pg => Db::open_postgres(b.url.as_deref().unwrap(), 2).unwrap(),
+    };
+    let mem = tokenworth_board::store::Memory::default();
+    tokenworth_board::store::remove(&other, &mem, "demo", "fay", b.now()).await.unwrap();
+    let v = b.board("demo", &ms[0].token, &week).await;
+    assert_eq!(v["spend"]["contributors"], 5, "{v}");
+    assert_eq!(q(&v), Some(quartiles(vec![1.0, 2.0, 3.0, 4.0, 5.0])));
+    // And a send through this server changes them too.
+    b.send(&ms[0], vec![day(&date(x), 10.0, None, None, None)]).await;
+    let v = b.board("demo", &ms[2].token, &week).await;
+    assert_eq!(q(&v), Some(quartiles(vec![10.0, 2.0, 3.0, 4.0, 5.0])));
 }
