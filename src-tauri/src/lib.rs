@@ -4,6 +4,7 @@
 
 pub mod args;
 mod commands;
+mod share;
 mod state;
 mod tray;
 
@@ -77,10 +78,23 @@ pub fn run() -> i32 {
             commands::tag_sessions,
             commands::clear_tags,
             commands::outcomes,
+            share::share_status,
+            share::share_join,
+            share::share_preview,
+            share::share_send,
+            share::share_withdraw,
+            share::share_leave,
+            share::share_open,
+            share::share_add_device,
+            share::share_set_auto,
+            share::share_set_fields,
+            share::share_log,
         ])
         .setup(move |app| {
             tray::build(app.handle())?;
             start_watching(app.handle());
+            // The auto-send thread starts only when this data dir shares and auto-send is on.
+            share::poke(app.handle(), false);
             if !hidden {
                 show_window(app.handle(), None);
             }
@@ -108,6 +122,7 @@ pub fn run() -> i32 {
             api.prevent_exit();
         }
         RunEvent::Exit => {
+            share::stop(handle);
             if let Some(live) = handle.state::<AppState>().take_live() {
                 live.stop();
             }
@@ -259,6 +274,7 @@ fn on_live_event(app: &tauri::AppHandle, ev: LiveEvent) {
                 release_free_memory();
             }
             usage_changed(app, events);
+            share::wake_if_late(app);
             st.note_first_flush();
             // Sessions that grew may have new commits; git runs only for sessions that are due.
             let linked = st.write(|store| {

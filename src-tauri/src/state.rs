@@ -36,6 +36,8 @@ pub struct AppState {
     launched: Instant,
     timing: bool,
     first_flush: AtomicBool,
+    /// Sharing with a team board: one operation at a time, and the auto-send's state.
+    pub share: crate::share::ShareState,
 }
 
 pub fn now_ms() -> i64 {
@@ -52,7 +54,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl AppState {
     pub fn new(env: Env, data: DataDir, launched: Instant, timing: bool) -> AppState {
+        let share = crate::share::ShareState::new(&env);
         AppState {
+            share,
             env,
             data,
             live: Mutex::new(None),

@@ -10,9 +10,10 @@ import sessions from './views/sessions.js';
 import outcomes from './views/outcomes.js';
 import sources from './views/sources.js';
 import settings from './views/settings.js';
+import sharing from './views/sharing.js';
 
-const VIEWS = { overview, sessions, outcomes, sources, settings };
-const ORDER = ['overview', 'sessions', 'outcomes', 'sources', 'settings'];
+const VIEWS = { overview, sessions, outcomes, sources, sharing, settings };
+const ORDER = ['overview', 'sessions', 'outcomes', 'sources', 'sharing', 'settings'];
 
 const ctx = {
   timezone: undefined, // the app's configured zone (from the backend), used for every local time
@@ -135,9 +136,9 @@ function wireNav() {
       }
     });
   }
-  // Alt+1…5 jumps to a view from anywhere.
+  // Alt+1…6 jumps to a view from anywhere.
   document.addEventListener('keydown', (e) => {
-    if (e.altKey && !e.ctrlKey && !e.metaKey && /^[1-5]$/.test(e.key)) {
+    if (e.altKey && !e.ctrlKey && !e.metaKey && /^[1-6]$/.test(e.key)) {
       e.preventDefault();
       navigate(ORDER[Number(e.key) - 1]);
       $(`#nav-${ORDER[Number(e.key) - 1]}`).focus();
@@ -155,6 +156,10 @@ async function start() {
   await bridge.on('watcher-changed', (p) => {
     if (p && typeof p.paused === 'boolean') ctx.setWatch(p.paused);
     if (ctx.view === 'sources') requestRefresh(100, 'watcher-changed');
+  });
+  // The tray's daily auto-send sent (or failed): the Sharing view shows it.
+  await bridge.on('sharing-changed', () => {
+    if (ctx.view === 'sharing') requestRefresh(50, 'sharing-changed');
   });
   await bridge.on('navigate', (p) => {
     if (p && p.view) navigate(p.view, { sessionId: p.sessionId });

@@ -53,7 +53,21 @@ export const tagSessions = (sessionIds, outcome, note, link) =>
 export const clearTags = (sessionIds) => call('clear_tags', { sessionIds });
 export const outcomes = ({ since, until } = {}) => call('outcomes', compact({ since, until }));
 
-// Subscribes to a backend event ('usage-changed', 'watcher-changed', 'navigate'); the handler
+// Sharing with a team board (issue 11). Only join, send, withdraw, leave, open and add-device
+// reach the network, and only once joined; the others read local files and the ledger.
+export const shareStatus = () => call('share_status', {});
+export const shareJoin = (url, code, alias) => call('share_join', { url: String(url || ''), code: String(code || ''), ...compact({ alias }) });
+export const sharePreview = ({ since, until } = {}) => call('share_preview', compact({ since, until }));
+export const shareSend = () => call('share_send', {});
+export const shareWithdraw = ({ since, until } = {}) => call('share_withdraw', compact({ since, until }));
+export const shareLeave = () => call('share_leave', {});
+export const shareOpen = () => call('share_open', {});
+export const shareAddDevice = () => call('share_add_device', {});
+export const shareSetAuto = (on) => call('share_set_auto', { on: !!on });
+export const shareSetFields = (changes) => call('share_set_fields', changes || {});
+export const shareLog = () => call('share_log', {});
+
+// Subscribes to a backend event ('usage-changed', 'watcher-changed', 'navigate', 'sharing-changed'); the handler
 // gets the payload. Returns a function that unsubscribes.
 export async function on(name, handler) {
   const t = tauri();

@@ -437,6 +437,180 @@ try {
   await clean(main, 'main page');
   await main.context.close();
 
+  // ---------------------------------------------------------------- sharing (issue 11)
+  console.log('sharing');
+  const shp = await openPage(makeFixture(), { hash: '#view=sharing' });
+  const sp = shp.page;
+  const fake = (fn, arg) => sp.evaluate(fn, arg);
+  const shareCalls = () => fake(() => window.__fakeTauri.calls.filter((c) => c.cmd.startsWith('share_')).map((c) => c.cmd));
+  const lastCall = (cmd) => fake((c) => window.__fakeTauri.calls.filter((x) => x.cmd === c).pop() || null, cmd);
+  const stext = (sel) => sp.textContent(sel);
+  await sp.waitForSelector('#share-state[data-sharing=off]');
+  eq(await sp.getAttribute('#nav-sharing', 'aria-current'), 'page', 'the Sharing view is in the navigation');
+  ok((await stext('#share-state')).includes('nothing leaves this machine'), 'off: the view says nothing leaves the machine');
+  ok((await shareCalls()).every((c) => c === 'share_status'), `off: the view only asks for the status (${await shareCalls()})`);
+  ok((await stext('#share-alias-help')).includes('Quiet Heron'), 'an empty alias shows the random two-word alias it would get');
+  eq(await sp.getAttribute('#share-alias', 'placeholder'), 'Quiet Heron', 'the suggested alias is the placeholder');
+  await shot(sp, '11-sharing-off');
+
+  // bad input: each a clear message in the view, nothing joined
+  const tryJoin = async (url, code, want, what) => {
+    await sp.fill('#share-url', url);
+    await sp.fill('#share-code', code);
+    await sp.click('#share-join');
+    await sp.waitForFunction((w) => (document.getElementById('share-error')?.textContent || '').includes(w), want);
+    eq(await fake(() => window.__fakeTauri.fixture().share.settings), null, `${what}: nothing joined`);
+    eq(await sp.inputValue('#share-url'), url, `${what}: the address typed is kept`);
+  };
+  await tryJoin('http://board.example.com', 'twi_abc', 'refusing plain http://', 'a plain-http remote board');
+  await tryJoin('https://unreachable.example', 'twi_abc', 'cannot reach the board', 'an unreachable board');
+  await tryJoin('https://board.example.com', 'twi_used', 'HTTP 410', 'a used invite');
+  await tryJoin('https://board.example.com', 'hello', 'neither an invite', 'not a code');
+  await fake(() => (window.__fakeTauri.fixture().share_fail = { join: 'https://board.example.com did not answer as a Tokenworth board (POST /api/v1/join answered HTTP 502 with "<html>bad gateway</html>"); check the address, or try again later if the board is down' }));
+  await tryJoin('https://board.example.com', 'twi_abc', 'did not answer as a Tokenworth board', 'a board answering 5xx/garbage');
+  await shot(sp, '12-sharing-error');
+  await fake(() => (window.__fakeTauri.fixture().share_fail = {}));
+  await sp.fill('#share-code', 'twd_abc');
+  ok(await sp.isDisabled('#share-alias'), 'a device code disables the alias');
+  // join with an invite, no alias
+  await sp.fill('#share-url', 'http://127.0.0.1:8787');
+  await sp.fill('#share-code', 'twi_good');
+  await sp.click('#share-join');
+  await sp.waitForSelector('#share-state[data-sharing=on]');
+  const join = (await lastCall('share_join')).args;
+  eq(JSON.stringify(join), JSON.stringify({ url: 'http://127.0.0.1:8787', code: 'twi_good' }), 'join sends the address and code, no alias when empty');
+  ok((await stext('#share-notice')).includes('Joined team demo') && (await stext('#share-notice')).includes('Quiet Heron'), 'the join names the team and the alias');
+  ok(!(await sp.$('#share-error')), 'the old error is gone after a join');
+  eq(await stext('#share-team'), 'demo', 'status: team');
+  eq(await stext('#share-board'), 'http://127.0.0.1:8787', 'status: board');
+  ok((await stext('#share-device')).includes('OS keyring'), 'status: the device and where its token is');
+  ok((await stext('#share-last')).includes('never'), 'status: never sent');
+  ok(Number(await sp.getAttribute('#share-queued', 'data-value')) > 0, 'status: days queued');
+  ok((await stext('#share-shared')).includes('outcomes') && !(await stext('#share-shared')).includes('per tool'), 'status: what is shared (defaults: totals and outcomes)');
+  eq(await sp.isChecked('#share-auto'), false, 'auto-send is off until turned on');
+  ok(!(await sp.isChecked('#share-f-tools')) && !(await sp.isChecked('#share-f-models')) && !(await sp.isChecked('#share-f-commits')) && (await sp.isChecked('#share-f-outcomes')), 'fields: outcomes on, tools/models/commits off');
+
+  // preview: table and JSON, the same bytes
+  const prev = await fake(() => window.__fakeTauri.call('share_preview', {}));
+  await sp.waitForSelector('#share-preview-table [data-testid=preview-row]');
+  const prow = await sp.$$eval('[data-testid=preview-row]', (r) => r.map((x) => ({ day: x.dataset.day, tokens: Number(x.dataset.tokens), cost: Number(x.dataset.cost) })));
+  const pdays = JSON.parse(prev.bodies[0]).days;
+  eq(prow.length, pdays.length, 'preview table: one row per day sent');
+  ok(prow.every((r, i) => r.day === pdays[i].day && r.tokens === pdays[i].totals.total_tokens && r.cost === pdays[i].totals.cost_usd), 'preview table: days, tokens and cost from the payload');
+  await sp.click('#share-tab-json');
+  await sp.waitForSelector('#share-preview-json');
+  const shownJson = await sp.$eval('#share-preview-json', (e) => e.textContent);
+  ok(shownJson === prev.text && prev.text.endsWith('}\n'), `preview JSON: exactly the bytes, one body per line (${prev.text.length} bytes)`);
+  await shot(sp, '13-sharing-preview-json');
+  await sp.click('#share-tab-table');
+  await sp.waitForSelector('#share-preview-table');
+  // choose what is shared
+  await sp.click('#share-f-tools');
+  await sp.waitForFunction(() => (document.getElementById('share-shared')?.textContent || '').includes('per tool'));
+  eq(JSON.stringify((await lastCall('share_set_fields')).args), JSON.stringify({ tools: true }), 'the tools switch sends {tools: true}');
+  ok((await sp.$eval('[data-testid=preview-row] td:nth-child(4)', (e) => e.textContent)) !== 'not shared', 'the preview shows the per-tool split now');
+  await sp.click('#share-f-outcomes');
+  await sp.waitForSelector('#share-f-commits:disabled');
+  ok(true, 'commit counts need outcomes (disabled without)');
+  await sp.click('#share-f-outcomes');
+  await sp.waitForSelector('#share-f-commits:not(:disabled)');
+  const before1 = await sp.$$eval('[data-testid=preview-row]', (r) => r.reduce((a, x) => a + Number(x.dataset.tokens), 0));
+  await sp.fill('#share-exclude', 'payments-web');
+  await sp.press('#share-exclude', 'Enter');
+  await sp.waitForSelector('#share-excluded li[data-project="payments-web"]');
+  eq(await sp.inputValue('#share-exclude'), '', 'the exclude field is cleared after adding');
+  const after1 = await sp.$$eval('[data-testid=preview-row]', (r) => r.reduce((a, x) => a + Number(x.dataset.tokens), 0));
+  ok(after1 < before1, `an excluded project leaves the payload (${before1} → ${after1} tokens)`);
+  await shot(sp, '14-sharing-on');
+
+  // send now: the board gets the preview's bytes
+  const prev2 = await fake(() => window.__fakeTauri.call('share_preview', {}));
+  await sp.click('#share-send');
+  await sp.waitForFunction(() => (document.getElementById('share-notice')?.textContent || '').startsWith('Sent '));
+  const received = await fake(() => window.__fakeTauri.fixture().share_received);
+  ok(received.length === prev2.bodies.length && received.every((b, i) => b === prev2.bodies[i]), `Send now sends exactly the previewed bodies (${received.length})`);
+  await sp.waitForSelector('#share-preview-empty');
+  eq(await sp.getAttribute('#share-queued', 'data-value'), '0', 'nothing queued after the send');
+  ok((await stext('#share-last')).includes('ok'), 'status: the last send is ok');
+  eq(await sp.$$eval('[data-testid=log-row]', (r) => r.length), 1, 'the audit log lists the send');
+  eq(await sp.getAttribute('[data-testid=log-row]', 'data-status'), '200', 'with its status');
+  await sp.click('[data-testid=log-row] summary');
+  ok((await sp.$eval('[data-testid=log-row] pre', (e) => e.textContent)) === prev2.bodies[0], 'the log shows the exact payload');
+  // failures of a send are shown
+  await sp.click('#share-f-models');
+  await sp.waitForSelector('#share-preview-table');
+  await fake(() => (window.__fakeTauri.fixture().share_fail = { send: "the board at http://127.0.0.1:8787 refused (HTTP 401): unknown or revoked token; this device's token is revoked or expired: Leave forgets it here, then join again with a new invite" }));
+  await sp.click('#share-send');
+  await sp.waitForFunction(() => (document.getElementById('share-error')?.textContent || '').includes('revoked'));
+  ok((await stext('#share-last-error')).includes('HTTP 401'), 'a revoked token: the error and the failed last send are shown');
+  ok(Number(await sp.getAttribute('#share-queued', 'data-value')) > 0, 'the days stay queued');
+  await fake(() => (window.__fakeTauri.fixture().share_fail = {}));
+  // auto-send, open board, add device
+  await sp.click('#share-auto');
+  await sp.waitForSelector('#share-auto-state[data-auto=true]');
+  eq(JSON.stringify((await lastCall('share_set_auto')).args), JSON.stringify({ on: true }), 'auto-send on');
+  ok((await stext('#share-auto-state')).startsWith('Next send'), 'the next auto-send is shown');
+  await sp.click('#share-open');
+  await sp.waitForFunction(() => (document.getElementById('share-notice')?.textContent || '').includes('Opened'));
+  eq(await fake(() => window.__fakeTauri.fixture().share_opened), 1, 'Open board asks for the sign-in link once');
+  await fake(() => (window.__fakeTauri.fixture().share_no_browser = true));
+  await sp.click('#share-open');
+  await sp.waitForSelector('#share-open-url');
+  ok((await stext('#share-open-url')).includes('/signin/'), 'no browser: the single-use link is shown');
+  await sp.click('#share-add-device');
+  await sp.waitForSelector('#share-device-code');
+  eq(await stext('#share-device-code'), 'twd_FAKE7CODE', 'Add device shows the code');
+  // withdraw a range: the confirmation names it; Cancel does nothing
+  await sp.fill('#share-w-since', '2026-03-01');
+  await sp.fill('#share-w-until', '2026-03-07');
+  await sp.click('#share-withdraw');
+  await sp.waitForSelector('#share-confirm[data-kind=withdraw]');
+  const wtext = await stext('#share-confirm-text');
+  for (const w of ['from 2026-03-01 to 2026-03-07', 'http://127.0.0.1:8787', 'team demo', 'every device', 'membership stays', 'auto-send is turned off']) ok(wtext.includes(w), `the withdraw confirmation names ${w}`);
+  await shot(sp, '15-sharing-withdraw-confirm');
+  await sp.click('#share-confirm-no');
+  await sp.waitForFunction(() => !document.getElementById('share-confirm'));
+  eq(await lastCall('share_withdraw'), null, 'Cancel withdraws nothing');
+  await sp.click('#share-withdraw');
+  await sp.click('#share-confirm-yes');
+  await sp.waitForFunction(() => (document.getElementById('share-notice')?.textContent || '').startsWith('Deleted'));
+  eq(JSON.stringify((await lastCall('share_withdraw')).args), JSON.stringify({ since: '2026-03-01', until: '2026-03-07' }), 'withdraw sends the range');
+  ok((await stext('#share-notice')).includes('auto-send is now off'), 'withdraw says auto-send went off');
+  eq(await sp.isChecked('#share-auto'), false, 'auto-send is off after a withdraw');
+  // leave: the confirmation names everything that goes
+  await sp.click('#share-leave');
+  await sp.waitForSelector('#share-confirm[data-kind=leave]');
+  const ltext = await stext('#share-confirm-text');
+  for (const w of ['team demo', 'http://127.0.0.1:8787', 'every day', 'every device', 'ends the membership', 'token', 'OS keyring']) ok(ltext.includes(w), `the leave confirmation names ${w}`);
+  await sp.click('#share-confirm-yes');
+  await sp.waitForSelector('#share-state[data-sharing=off]');
+  ok((await stext('#share-notice')).startsWith('Left the board'), 'leave says what was deleted');
+  // a keyring that refuses: the token goes to the file, and the view says so
+  await fake(() => (window.__fakeTauri.fixture().share_keyring = false));
+  await sp.fill('#share-url', 'https://board.example.com/');
+  await sp.fill('#share-code', 'twi_second');
+  await sp.fill('#share-alias', 'Calm Lynx');
+  await sp.click('#share-join');
+  await sp.waitForSelector('#share-state[data-sharing=on]');
+  ok((await stext('#share-notice')).includes('keyring refused'), 'a refusing keyring is said in the view');
+  ok((await stext('#share-device')).includes('file'), 'status: the token is in the file');
+  eq((await lastCall('share_join')).args.alias, 'Calm Lynx', 'a typed alias is sent');
+  // a usage-changed re-query keeps what is typed
+  await sp.fill('#share-exclude', 'half-typed');
+  await sp.focus('#share-exclude');
+  const st5 = await lastUpdated(sp);
+  await fake(() => window.__fakeTauri.emit('usage-changed', { events: 1, at: new Date().toISOString() }));
+  await waitUpdatedAfter(sp, st5);
+  eq(await sp.inputValue('#share-exclude'), 'half-typed', 'a re-query keeps a half-typed field');
+  eq(await sp.evaluate(() => document.activeElement && document.activeElement.id), 'share-exclude', 'and its focus');
+  await clean(shp, 'sharing page');
+  await shp.context.close();
+  const shDark = await openPage(makeFixture(), { colorScheme: 'dark', hash: '#view=sharing' });
+  await shDark.page.waitForSelector('#share-state');
+  await shot(shDark.page, '16-sharing-dark');
+  await clean(shDark, 'sharing page (dark)');
+  await shDark.context.close();
+
   // ---------------------------------------------------------------- dark theme
   console.log('dark theme');
   const dark = await openPage(makeFixture(), { colorScheme: 'dark' });

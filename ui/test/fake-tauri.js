@@ -173,6 +173,191 @@
     };
   }
 
+  // ---- sharing (issue 11): the library's behaviour as far as the view sees it. fx.share holds
+  // the membership (null: off), fx.share_fail the failures to answer with, fx.share_received
+  // the bodies the "board" got.
+  const SHARE_LOG = '/home/ada/.local/share/tokenworth/sharing-log.jsonl';
+  const sh = () => (fx.share ||= { settings: null, log: [] });
+  const joinedOrThrow = () => {
+    const s = sh().settings;
+    if (!s) throw 'sharing is off: join a board first (nothing leaves this machine until then)';
+    return s;
+  };
+  const failWith = (op) => {
+    const f = (fx.share_fail || {})[op];
+    if (f) throw f;
+  };
+  function checkBoardUrl(url) {
+    const u = String(url).trim().replace(/\/+$/, '');
+    const m = /^([a-zA-Z]+):\/\/([^/?#]+)/.exec(u);
+    if (!m) throw `${JSON.stringify(u)} is not a board address (https://host[:port])`;
+    const scheme = m[1].toLowerCase();
+    const host = m[2].replace(/:\d+$/, '');
+    if (scheme === 'https') return u;
+    if (scheme === 'http') {
+      if (host === 'localhost' || host.startsWith('127.') || host === '[::1]') return u;
+      throw `${JSON.stringify(u)}: refusing plain http:// to a board that is not on this machine; use https://`;
+    }
+    throw `${JSON.stringify(u)}: the scheme ${JSON.stringify(scheme)} is not https`;
+  }
+  function shareDays(s, since, until) {
+    const t = today();
+    const first = [addDays(t, -(s.window_days - 1)), since].filter(Boolean).sort().pop();
+    const last = [t, until].filter(Boolean).sort()[0];
+    const byDay = new Map();
+    const excluded = (p) => s.excluded_projects.some((x) => p === x || p.startsWith(`${x}/`) || p.split('/').pop() === x);
+    for (const e of fx.events) {
+      if (excluded(e.project)) continue;
+      const d = local(e.ts, fx.timezone).date;
+      if (d < first || d > last) continue;
+      let day = byDay.get(d);
+      if (!day) byDay.set(d, (day = { day: d, totals: zero(), tools: new Map(), models: new Map(), outcomes: new Map() }));
+      add(day.totals, e);
+      add(day.tools.get(e.source) || day.tools.set(e.source, zero()).get(e.source), e);
+      add(day.models.get(e.model) || day.models.set(e.model, zero()).get(e.model), e);
+      const tag = fx.tags[e.session_id];
+      const o = tag ? tag.outcome : 'untagged';
+      let od = day.outcomes.get(o);
+      if (!od) day.outcomes.set(o, (od = { outcome: o, sessions: new Set(), cost_usd: 0, commits: 0 }));
+      od.sessions.add(e.session_id);
+      od.cost_usd += e.cost_usd;
+    }
+    const splits = (m) => Array.from(m.entries()).sort().map(([name, tokens]) => ({ name, tokens }));
+    return Array.from(byDay.values())
+      .sort((a, b) => (a.day < b.day ? -1 : 1))
+      .map((d) => {
+        const out = { day: d.day, totals: d.totals };
+        if (s.fields.tools) out.tools = splits(d.tools);
+        if (s.fields.models) out.models = splits(d.models);
+        if (s.fields.outcomes) out.outcomes = Array.from(d.outcomes.values()).map((o) => ({ outcome: o.outcome, sessions: o.sessions.size, cost_usd: o.cost_usd, ...(s.fields.commits ? { commits: o.commits } : {}) }));
+        return out;
+      });
+  }
+  function sharePlan(s, since, until) {
+    const changed = [];
+    let unchanged = 0;
+    for (const d of shareDays(s, since, until)) {
+      const fp = JSON.stringify(d);
+      if (s.sent[d.day] === fp) unchanged++;
+      else changed.push([d, fp]);
+    }
+    const bodies = changed.length ? [JSON.stringify({ days: changed.map(([d]) => d) })] : [];
+    return { bodies, changed, unchanged, days: changed.length };
+  }
+  function shareStatus() {
+    const s = sh().settings;
+    const base = { queue_error: null, keyring: true, log_file: SHARE_LOG };
+    if (!s) return { sharing: false, suggested_alias: 'Quiet Heron', ...base, auto_state: { running: false, next_at: null, retry_at: null, failures: 0, last_error: null, last_ok: null } };
+    const plan = sharePlan(s);
+    return {
+      sharing: true,
+      board: s.board,
+      team: s.team,
+      alias: s.alias,
+      member_id: s.member_id,
+      device_id: s.device_id,
+      token_store: s.token_store,
+      auto: s.auto,
+      shared: { totals: true, ...s.fields, commits: s.fields.commits && s.fields.outcomes },
+      excluded_projects: [...s.excluded_projects],
+      window_days: s.window_days,
+      sent_days: Object.keys(s.sent).length,
+      queued_days: plan.days,
+      last_send: s.last_send,
+      unchanged_days: plan.unchanged,
+      ...base,
+      auto_state: fx.share_auto_state || { running: s.auto, next_at: s.auto ? `${addDays(today(), 1)}T23:10:00.000Z` : null, retry_at: null, failures: 0, last_error: null, last_ok: null },
+    };
+  }
+  const shareLog = (request, status, payload, answer) => sh().log.push({ time: fx.now, board: sh().settings.board, request, status, payload, answer });
+  const shareCommands = {
+    share_status: () => shareStatus(),
+    share_join({ url, code, alias }) {
+      if (sh().settings) throw `already sharing with ${sh().settings.board} (team ${sh().settings.team}, as ${sh().settings.alias}): leave that board first`;
+      code = String(code || '').trim();
+      const device = code.startsWith('twd_');
+      if (!device && !code.startsWith('twi_')) throw 'that is neither an invite (twi_…) nor a device code (twd_…): ask the board\u2019s admin for an invite';
+      if (device && alias) throw 'an alias is for a new member; a device code joins as the member who made it';
+      const board = checkBoardUrl(url);
+      failWith('join');
+      if (board.includes('unreachable')) throw `cannot reach the board at ${board} (Connection Failed: Connect error: Connection refused (os error 111)); nothing was sent or changed`;
+      if (code === 'twi_used') throw `the board at ${board} refused (HTTP 410): this invite was already used or has expired; ask the board's admin for a new invite, or Add device on your other machine for a new device code`;
+      const s = { board, team: 'demo', member_id: 'mem_1', device_id: device ? 'dev_2' : 'dev_1', alias: device ? 'Amber Otter' : alias || 'Quiet Heron', token_store: fx.share_keyring === false ? 'file' : 'keyring', fields: { outcomes: true, tools: false, models: false, commits: false }, excluded_projects: [], auto: false, window_days: 90, sent: {}, last_send: null };
+      sh().settings = s;
+      return { board, team: s.team, member_id: s.member_id, device_id: s.device_id, alias: s.alias, token_store: s.token_store, device, token_note: fx.share_keyring === false ? 'the OS keyring refused the token (no Secret Service); the token is kept in /home/ada/.local/share/tokenworth/sharing-token (readable by you only)' : null };
+    },
+    share_preview({ since, until }) {
+      const s = joinedOrThrow();
+      failWith('preview');
+      const p = sharePlan(s, since, until);
+      return { text: p.bodies.map((b) => `${b}\n`).join(''), bodies: p.bodies, days: p.days, unchanged: p.unchanged };
+    },
+    share_send() {
+      const s = joinedOrThrow();
+      const p = sharePlan(s);
+      const f = (fx.share_fail || {}).send;
+      if (f) {
+        for (const b of p.bodies) shareLog('PUT /api/v1/days', 0, b, f);
+        s.last_send = { time: fx.now, status: f, days: 0 };
+        throw f;
+      }
+      for (const b of p.bodies) {
+        (fx.share_received ||= []).push(b);
+        shareLog('PUT /api/v1/days', 200, b, '{"stored":1,"replaced":0}');
+      }
+      for (const [d, fp] of p.changed) s.sent[d.day] = fp;
+      s.last_send = { time: fx.now, status: 'ok', days: p.days };
+      return { sent: p.days, unchanged: p.unchanged };
+    },
+    share_withdraw({ since, until }) {
+      const s = joinedOrThrow();
+      failWith('withdraw');
+      let n = 0;
+      for (const d of Object.keys(s.sent)) if ((!since || d >= since) && (!until || d <= until)) (delete s.sent[d], n++);
+      shareLog(since || until ? `DELETE /api/v1/data?from=${since || '0001-01-01'}&to=${until || '9999-12-31'}` : 'DELETE /api/v1/data', 200, '', `{"deleted_days":${n}}`);
+      const was = s.auto;
+      s.auto = false;
+      (fx.share_withdrawn ||= []).push({ since: since ?? null, until: until ?? null });
+      return { deleted: n, auto_was_on: was };
+    },
+    share_leave() {
+      const s = joinedOrThrow();
+      failWith('leave');
+      const n = Object.keys(s.sent).length;
+      shareLog('DELETE /api/v1/membership', 200, '', `{"deleted_days":${n}}`);
+      sh().settings = null;
+      return { deleted: n };
+    },
+    share_open() {
+      joinedOrThrow();
+      failWith('open');
+      fx.share_opened = (fx.share_opened || 0) + 1;
+      return fx.share_no_browser ? { opened: false, url: `${sh().settings.board}/signin/once-abc` } : { opened: true, url: null };
+    },
+    share_add_device() {
+      joinedOrThrow();
+      failWith('add_device');
+      return { code: 'twd_FAKE7CODE', expires_in_seconds: 600 };
+    },
+    share_set_auto({ on }) {
+      const s = joinedOrThrow();
+      if (typeof on !== 'boolean') throw 'on must be true or false';
+      s.auto = on;
+      return shareStatus();
+    },
+    share_set_fields({ outcomes, tools, models, commits, exclude, include }) {
+      const s = joinedOrThrow();
+      for (const [k, v] of Object.entries({ outcomes, tools, models, commits })) if (v !== undefined) s.fields[k] = !!v;
+      for (const p of exclude || []) {
+        if (!String(p).trim()) throw 'Exclude needs a project directory or name';
+        if (!s.excluded_projects.includes(p.trim())) s.excluded_projects.push(p.trim());
+      }
+      for (const p of include || []) s.excluded_projects = s.excluded_projects.filter((x) => x !== p.trim());
+      return shareStatus();
+    },
+    share_log: () => ({ entries: sh().log }),
+  };
+
   const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 
   const commands = {
@@ -250,6 +435,7 @@
       return { cleared: n };
     },
     outcomes: (a) => outcomesJson(a),
+    ...shareCommands,
   };
 
   function emit(name, payload) {
