@@ -213,7 +213,8 @@ fn day_of(m: &Member, dev: usize, d: i64) -> Option<Day> {
         let (f, u) = split2(rest, 0.6);
         let ss = r.below(4) as i64;
         let fs = r.below(3) as i64;
-        day.outcomes = vec![("fixed", fs, f, fs), ("shipped", ss, s, ss * 2), ("untagged", r.below(3) as i64, u, 0)];
+        day.outcomes =
+            vec![("fixed", fs, f, fs), ("shipped", ss, s, ss * 2), ("untagged", r.below(3) as i64, u, 0)];
     }
     Some(day)
 }
@@ -323,7 +324,13 @@ fn seed_key(a: &Args, first: i64, last: i64) -> String {
     format!("members={} first={} last={} v1", a.members, format_day(first), format_day(last))
 }
 
-fn seed_sqlite(dir: &std::path::Path, members: &[Member], first: i64, last: i64, now: i64) -> anyhow::Result<()> {
+fn seed_sqlite(
+    dir: &std::path::Path,
+    members: &[Member],
+    first: i64,
+    last: i64,
+    now: i64,
+) -> anyhow::Result<()> {
     let path = tokenworth_board::db::sqlite_path(dir);
     let mut c = rusqlite::Connection::open(&path)?;
     c.pragma_update(None, "journal_mode", "OFF")?;
@@ -345,7 +352,8 @@ fn seed_sqlite(dir: &std::path::Path, members: &[Member], first: i64, last: i64,
         let t0 = Instant::now();
         let ncol = columns(table).split(',').count();
         let ph: Vec<String> = (1..=ncol).map(|i| format!("?{i}")).collect();
-        let mut st = tx.prepare(&format!("INSERT INTO {table} ({}) VALUES ({})", columns(table), ph.join(", ")))?;
+        let mut st =
+            tx.prepare(&format!("INSERT INTO {table} ({}) VALUES ({})", columns(table), ph.join(", ")))?;
         let mut n = 0u64;
         let mut err = None;
         rows_of(table, members, first, last, now, &mut |cells| {
@@ -400,7 +408,8 @@ async fn seed_pg(url: &str, members: &[Member], first: i64, last: i64, now: i64)
     }
     for table in TABLES {
         let t0 = Instant::now();
-        let sink = c.copy_in::<_, bytes::Bytes>(&format!("COPY {table} ({}) FROM STDIN", columns(table))).await?;
+        let sink =
+            c.copy_in::<_, bytes::Bytes>(&format!("COPY {table} ({}) FROM STDIN", columns(table))).await?;
         let mut sink = std::pin::pin!(sink);
         let mut buf = String::with_capacity(1 << 21);
         let mut chunks: Vec<bytes::Bytes> = Vec::new();
@@ -463,7 +472,9 @@ async fn prepare(a: &Args, members: &[Member], first: i64, last: i64, now: i64) 
                 std::fs::create_dir_all(&dir)?;
                 let db = Db::open_sqlite(&dir, true).map_err(|e| anyhow::anyhow!("{e}"))?;
                 store::init(&db, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                store::create_team(&db, TEAM, Some(5), Some(90), now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                store::create_team(&db, TEAM, Some(5), Some(90), now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 drop(db);
                 let t0 = Instant::now();
                 let (dir2, m, f, l) = (dir.clone(), members, first, last);
@@ -474,8 +485,10 @@ async fn prepare(a: &Args, members: &[Member], first: i64, last: i64, now: i64) 
             Db::open_sqlite(&dir, false).map_err(|e| anyhow::anyhow!("{e}"))
         }
         "postgres" => {
-            let base = a.database_url.clone().ok_or_else(|| anyhow::anyhow!("--database-url URL for postgres"))?;
-            let (head, _) = base.rsplit_once('/').ok_or_else(|| anyhow::anyhow!("a URL ending in /DBNAME"))?;
+            let base =
+                a.database_url.clone().ok_or_else(|| anyhow::anyhow!("--database-url URL for postgres"))?;
+            let (head, _) =
+                base.rsplit_once('/').ok_or_else(|| anyhow::anyhow!("a URL ending in /DBNAME"))?;
             let url = format!("{head}/tw_bench");
             let (c, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await?;
             tokio::spawn(conn);
@@ -495,7 +508,9 @@ async fn prepare(a: &Args, members: &[Member], first: i64, last: i64, now: i64) 
                 c.batch_execute("CREATE DATABASE tw_bench").await?;
                 let db = Db::open_postgres(&url, 4).map_err(|e| anyhow::anyhow!("{e}"))?;
                 store::init(&db, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                store::create_team(&db, TEAM, Some(5), Some(90), now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                store::create_team(&db, TEAM, Some(5), Some(90), now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 drop(db);
                 let t0 = Instant::now();
                 seed_pg(&url, members, first, last, now).await?;
@@ -599,7 +614,8 @@ async fn pages(
         }
         let t = &tokens[(start + i * 7919) % tokens.len()];
         let t0 = Instant::now();
-        let r = http.get(format!("{base}/api/v1/teams/{TEAM}/board?period=month")).bearer_auth(t).send().await?;
+        let r =
+            http.get(format!("{base}/api/v1/teams/{TEAM}/board?period=month")).bearer_auth(t).send().await?;
         let status = r.status();
         let body = r.bytes().await?;
         lat.push(t0.elapsed().as_micros() as u64);
@@ -648,7 +664,9 @@ struct Results {
 }
 
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn main() -> anyhow::Result<()> {
@@ -666,7 +684,13 @@ fn main() -> anyhow::Result<()> {
     let (first, last) = (today - a.days + 1, today);
     eprintln!(
         "{}: {} members, days {}..{} (server's today {}), {} clients × {} s",
-        a.engine, a.members, format_day(first), format_day(last), format_day(today), a.clients, a.seconds
+        a.engine,
+        a.members,
+        format_day(first),
+        format_day(last),
+        format_day(today),
+        a.clients,
+        a.seconds
     );
     let t0 = Instant::now();
     let mut members: Vec<Member> = (0..a.members as u64).map(member).collect();

@@ -309,7 +309,8 @@ async fn board(
     let t = store::team(&state.db, &team).await?;
     store::apply_window(&state.db, &state.memory, &t, now).await?;
     let (from, to) = period.bounds(day);
-    let mut b = store::board_page(&state.db, &state.memory, &t, period, from, to, v.member_id.as_deref()).await?;
+    let mut b =
+        store::board_page(&state.db, &state.memory, &t, period, from, to, v.member_id.as_deref()).await?;
     if v.member_id.is_some() && b.me.is_none() {
         b.me = Some(share::MyFigures::default());
     }

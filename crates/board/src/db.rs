@@ -355,10 +355,8 @@ impl Lite {
                 err = Some(DbError::from(e));
             }
         }
-        if !keep || err.is_some() {
-            if !w.conn.is_autocommit() {
-                let _ = w.conn.execute_batch("ROLLBACK TO job; RELEASE job");
-            }
+        if (!keep || err.is_some()) && !w.conn.is_autocommit() {
+            let _ = w.conn.execute_batch("ROLLBACK TO job; RELEASE job");
         }
         let queued = self.queued.load(std::sync::atomic::Ordering::SeqCst);
         let commit_now = queued == 0 || w.jobs >= MAX_BATCH || w.conn.is_autocommit();
@@ -646,7 +644,10 @@ impl Db {
             }
             Db::Pg(p) => {
                 let c = p.get().await?;
-                Ok(Tx { inner: Inner::Pg(Some(c), Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")), done: false })
+                Ok(Tx {
+                    inner: Inner::Pg(Some(c), Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")),
+                    done: false,
+                })
             }
         }
     }

@@ -555,7 +555,12 @@ fn insert_rows(table: &str, columns: &str, cols: usize, n: usize) -> String {
 
 /// Deletes a day's rows in `table` whose `col` is not one of `keep` (all of them when `keep` is
 /// empty).
-fn delete_others<'a>(table: &str, col: &str, key: &[Val], keep: impl Iterator<Item = &'a str>) -> (String, Vec<Val>) {
+fn delete_others<'a>(
+    table: &str,
+    col: &str,
+    key: &[Val],
+    keep: impl Iterator<Item = &'a str>,
+) -> (String, Vec<Val>) {
     let mut sql = format!("DELETE FROM {table} WHERE member_id = $1 AND device_id = $2 AND day = $3");
     let mut p = key.to_vec();
     let mut first = true;
@@ -575,7 +580,8 @@ fn delete_others<'a>(table: &str, col: &str, key: &[Val], keep: impl Iterator<It
     (sql, p)
 }
 
-const UPSERT_DAY: &str = "INSERT INTO days (member_id, device_id, day, team, input_tokens, cache_creation_tokens, \
+const UPSERT_DAY: &str =
+    "INSERT INTO days (member_id, device_id, day, team, input_tokens, cache_creation_tokens, \
      cache_read_tokens, output_tokens, reasoning_tokens, total_tokens, unpriced_tokens, cost_micros, \
      has_tools, has_models, has_outcomes, received_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
@@ -590,7 +596,13 @@ const UPSERT_DAY: &str = "INSERT INTO days (member_id, device_id, day, team, inp
 /// Stores one day (replacing this device's earlier send of it, children included) and applies
 /// the review checks to it; whether it replaced one. The statements go out together (one round
 /// trip on PostgreSQL), in the order a one-by-one run would take.
-async fn store_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, median: Option<i64>, now: i64) -> Res<bool> {
+async fn store_day(
+    tx: &mut Tx,
+    c: &Caller,
+    d: &share::DayUpload,
+    median: Option<i64>,
+    now: i64,
+) -> Res<bool> {
     let key: Vec<Val> = vec![(&c.member_id).into(), (&c.device_id).into(), (&d.day).into()];
     let t = &d.totals;
     let day_row: Vec<Val> = vec![
@@ -686,13 +698,20 @@ async fn store_day(tx: &mut Tx, c: &Caller, d: &share::DayUpload, median: Option
     let prev = d.totals.total_tokens > 0 && share::parse_day(&d.day).is_some();
     if let Some(n) = share::parse_day(&d.day).filter(|_| prev) {
         sqls.push(
-            "SELECT day, total_tokens FROM days WHERE member_id = $1 AND device_id = $2 AND day IN ($3, $4)".into(),
+            "SELECT day, total_tokens FROM days WHERE member_id = $1 AND device_id = $2 AND day IN ($3, $4)"
+                .into(),
         );
-        args.push(vec![(&c.member_id).into(), (&c.device_id).into(), format_day(n - 1).into(), format_day(n - 2).into()]);
+        args.push(vec![
+            (&c.member_id).into(),
+            (&c.device_id).into(),
+            format_day(n - 1).into(),
+            format_day(n - 2).into(),
+        ]);
     }
     sqls.push("DELETE FROM reviews WHERE member_id = $1 AND device_id = $2 AND day = $3".into());
     args.push(key);
-    let stmts: Vec<(&str, &[Val])> = sqls.iter().map(String::as_str).zip(args.iter().map(Vec::as_slice)).collect();
+    let stmts: Vec<(&str, &[Val])> =
+        sqls.iter().map(String::as_str).zip(args.iter().map(Vec::as_slice)).collect();
     let results = tx.run(&stmts).await?;
     let old = !results[0].is_empty();
     let prev_rows = if prev { &results[prev_at][..] } else { &[] };
@@ -728,7 +747,8 @@ fn review_reasons(d: &share::DayUpload, median: Option<i64>, prev: &[crate::db::
         && prev.len() == 2
         && prev.iter().all(|r| r[1].int() as u64 == d.totals.total_tokens)
     {
-        reasons.push(format!("total of {} tokens repeated exactly three days running", d.totals.total_tokens));
+        reasons
+            .push(format!("total of {} tokens repeated exactly three days running", d.totals.total_tokens));
     }
     if let Some(outs) = &d.outcomes {
         let heavy = match median.filter(|m| *m > 0) {
