@@ -491,7 +491,8 @@ class Board:
 
 class Sharing(unittest.TestCase):
     """Issue 11 in the real app: join a real board through the Sharing view, preview (the CLI's
-    bytes), send (the board has the days), open the board, leave (the board holds nothing)."""
+    bytes), send (the board has the days), open the board, withdraw a day, leave (the board
+    holds nothing)."""
 
     @classmethod
     def setUpClass(cls):
@@ -584,6 +585,18 @@ class Sharing(unittest.TestCase):
         wait_for("the browser opened", lambda: os.path.exists(self.opened) and read(self.opened).strip(), timeout=60)
         link = read(self.opened).strip()
         self.assertTrue(link.startswith(board.url + "/"), link)
+
+        # Withdraw one day: the confirmation names it; the board drops it, the membership stays.
+        first = days[0]
+        a.js("for (const id of ['share-w-since', 'share-w-until']) document.getElementById(id).value = arguments[0];", first)
+        a.click("#share-withdraw")
+        confirm = wait_for("the withdraw confirmation", lambda: self.text("#share-confirm-text"))
+        for w in (f"from {first} to {first}", board.url, "team demo", "every device", "membership stays"):
+            self.assertIn(w, confirm)
+        a.click("#share-confirm-yes")
+        wait_for("the withdraw's result", lambda: (self.text("#share-notice") or "").startswith("Deleted 1 day row"), timeout=60)
+        self.assertEqual(board.members()[0]["days"], len(days) - 1, "the withdrawn day is gone from the board")
+        days = days[1:]
 
         # Leave: the confirmation names what goes; afterwards the board holds nothing of us.
         a.click("#share-leave")
