@@ -4,6 +4,7 @@
 # starts tauri-driver + WebKitWebDriver per scenario. Screenshots go to docs/screenshots/.
 #
 #   bash tests/e2e/run.sh            (installs what it needs: scripts/setup-app.sh --test)
+#   bash tests/e2e/run.sh Sharing    (one test class or method, as unittest names them)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -12,8 +13,8 @@ bash scripts/setup-app.sh --test
 export PATH="$HOME/.cargo/bin:$PATH"
 
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-cargo build -q -p tokenworth-app -p tokenworth-cli
-export APP=$TARGET/debug/tokenworth-app CLI=$TARGET/debug/tokenworth
+cargo build -q -p tokenworth-app -p tokenworth-cli -p tokenworth-board
+export APP=$TARGET/debug/tokenworth-app CLI=$TARGET/debug/tokenworth BOARD=$TARGET/debug/tokenworth-board
 export TAURI_DRIVER=${TAURI_DRIVER:-$(command -v tauri-driver)}
 export SHOTS=$ROOT/docs/screenshots
 export E2E_LOGS=$TARGET/e2e-logs
@@ -38,7 +39,7 @@ unset LANGUAGE LC_ALL LC_MESSAGES
 # Each App in the test gets its own fake HOME through tauri-driver's environment.
 cd tests/e2e
 # A hung WebDriver call must not hang CI: bound the whole run, and show the drivers' logs on failure.
-if ! timeout 900 "$VENV/bin/python" test_app.py; then
+if ! timeout 900 "$VENV/bin/python" test_app.py "$@"; then
   for f in "$E2E_LOGS"/tauri-driver-*.log; do echo "== $f"; tail -n 30 "$f"; done
   exit 1
 fi

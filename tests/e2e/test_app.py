@@ -31,6 +31,7 @@ import fakehome  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.environ["APP"]
 CLI = os.environ["CLI"]
+BOARD = os.environ.get("BOARD", os.path.join(os.path.dirname(CLI), "tokenworth-board"))
 SHOTS = os.environ["SHOTS"]
 LOGS = os.environ.get("E2E_LOGS", tempfile.gettempdir())
 TAURI_DRIVER = os.environ.get("TAURI_DRIVER", "tauri-driver")
@@ -66,10 +67,10 @@ class App:
     """One app process on one fake home and data dir, driven through its own tauri-driver (the
     app inherits the driver's environment, so each App gets its HOME and TZ)."""
 
-    def __init__(self, home, data):
+    def __init__(self, home, data, extra_env=None):
         self.home, self.data = home, data
         port = free_port()
-        env = dict(os.environ, HOME=home, TZ=TZ, TOKENWORTH_DATA_DIR=data)
+        env = dict(os.environ, HOME=home, TZ=TZ, TOKENWORTH_DATA_DIR=data, **(extra_env or {}))
         self.log = open(os.path.join(LOGS, f"tauri-driver-{port}.log"), "w")
         self.proc = subprocess.Popen([TAURI_DRIVER, "--port", str(port), "--native-port", str(free_port())],
                                      env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -161,6 +162,11 @@ def sums(daily, first, last):
             tokens += d["total"]["total_tokens"]
             cost += d["total"]["cost_usd"]
     return tokens, cost
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
 
 
 def sha(path):
@@ -436,6 +442,201 @@ class Dashboard(unittest.TestCase):
         a.click("#nav-outcomes")
         wait_for("the shipped sessions after the restart", lambda: int(
             a.attr('[data-testid=outcome-row][data-outcome=shipped]', "data-sessions") or 0) == shipped["sessions"])
+
+
+class Board:
+    """A real tokenworth-board server on loopback with one team and its admin commands."""
+
+    def __init__(self, tmp):
+        self.data = os.path.join(tmp, "board")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.admin("init")
+        self.admin("admin", "team", "create", "demo")
+        self.start()
+
+    def start(self):
+        self.log = open(os.path.join(LOGS, f"board-{self.port}.log"), "a")
+        self.proc = subprocess.Popen([BOARD, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"tokenworth-board serve exited with {self.proc.returncode}")
+            with socket.socket() as c:
+                return c.connect_ex(("127.0.0.1", self.port)) == 0
+
+        wait_for("the board to listen", up, timeout=30, interval=0.2)
+
+    def admin(self, *args):
+        r = subprocess.run([BOARD, *args, "--data", self.data], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError(f"tokenworth-board {' '.join(args)} exited {r.returncode}: {r.stderr}")
+        return json.loads(r.stdout) if "--json" in args else r.stdout
+
+    def invite(self):
+        return self.admin("admin", "invite", "demo", "--json")["invite"]
+
+    def members(self):
+        return self.admin("admin", "members", "demo", "--json")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+class Sharing(unittest.TestCase):
+    """Issue 11 in the real app: join a real board through the Sharing view, preview (the CLI's
+    bytes), send (the board has the days), open the board, withdraw a day, leave (the board
+    holds nothing)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="tw-e2e-share-")
+        cls.home = os.path.join(cls.tmp, "home")
+        cls.data = os.path.join(cls.tmp, "data")
+        fakehome.write_home(cls.home)
+        cls.board = Board(cls.tmp)
+        cls.opened = os.path.join(cls.tmp, "opened.txt")
+        browser = os.path.join(cls.tmp, "browser.sh")
+        with open(browser, "w") as f:
+            f.write(f'#!/bin/sh\necho "$1" >> {cls.opened}\n')
+        os.chmod(browser, 0o755)
+        cls.app = App(cls.home, cls.data, {"BROWSER": browser})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.app.quit()
+        cls.board.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def text(self, selector):
+        return self.app.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", selector)
+
+    def join_with(self, url, code):
+        a = self.app
+        for sel, value in (("#share-url", url), ("#share-code", code)):
+            el = wait_for(sel, lambda: a.driver.find_element(By.CSS_SELECTOR, sel))
+            el.clear()
+            el.send_keys(value)
+        a.click("#share-join")
+
+    def test_join_preview_send_open_leave(self):
+        a, board = self.app, self.board
+        a.click("#nav-sharing")
+        wait_for("the Sharing view, off", lambda: a.attr("#share-state", "data-sharing") == "off")
+        self.assertFalse(os.path.exists(os.path.join(self.data, "sharing.json")), "nothing stored before a join")
+        # Bad input: a clear message in the view, nothing stored.
+        self.join_with("http://board.example.com", "twi_x")
+        wait_for("the plain-http refusal", lambda: "refusing plain http://" in (self.text("#share-error") or ""))
+        self.join_with(f"http://127.0.0.1:{free_port()}", board.invite())
+        wait_for("the unreachable board", lambda: "cannot reach the board" in (self.text("#share-error") or ""))
+        self.assertFalse(os.path.exists(os.path.join(self.data, "sharing.json")), "a failed join stores nothing")
+        a.shot("sharing-error.png")
+
+        self.join_with(board.url, board.invite())
+        wait_for("sharing on", lambda: a.attr("#share-state", "data-sharing") == "on", timeout=60)
+        status = cli(self.home, self.data, "share", "status", "--json", "--no-scan")
+        self.assertTrue(status["sharing"])
+        self.assertEqual(status["team"], "demo")
+        self.assertEqual(self.text("#share-team"), "demo")
+        self.assertRegex(status["alias"], r"^[A-Z][a-z]+ [A-Z][a-z]+$", "a random two-word alias")
+        self.assertFalse(status["auto"], "auto-send is off until turned on")
+        self.assertEqual([m["alias"] for m in board.members()], [status["alias"]])
+
+        # The preview is the CLI's bytes.
+        want = lambda: subprocess.run([CLI, "share", "preview", "--no-scan"], capture_output=True, text=True, timeout=120,
+                                      env=dict(os.environ, HOME=self.home, TOKENWORTH_DATA_DIR=self.data, TZ=TZ)).stdout
+        wait_for("the app's preview equal to `tokenworth share preview`",
+                 lambda: (lambda w: w and a.invoke("share_preview")["text"] == w)(want()), timeout=60, interval=0.5)
+        expected = want()
+        a.click("#nav-overview")
+        a.click("#nav-sharing")
+        a.click("#share-tab-json")
+        shown = wait_for("the JSON preview", lambda: self.text("#share-preview-json"))
+        self.assertEqual(shown, expected, "the JSON shown is byte for byte the CLI's preview")
+        days = [d["day"] for line in expected.splitlines() for d in json.loads(line)["days"]]
+        self.assertGreaterEqual(len(days), 1)
+        a.click("#share-tab-table")
+        rows = wait_for("the preview table", lambda: a.driver.find_elements(By.CSS_SELECTOR, "[data-testid=preview-row]"))
+        self.assertEqual([r.get_attribute("data-day") for r in rows], days)
+        a.shot("sharing-preview.png")
+
+        # Send now: the board has the days.
+        a.click("#share-send")
+        wait_for("the send's result", lambda: (self.text("#share-notice") or "").startswith("Sent "), timeout=60)
+        m = board.members()
+        self.assertEqual(len(m), 1)
+        self.assertEqual(m[0]["days"], len(days), f"the board received every previewed day: {m}")
+        wait_for("the send in the audit log", lambda: a.attr("[data-testid=log-row]", "data-status") == "200")
+        self.assertIn(f"sent {len(days)} day", self.text("#share-notice").lower())
+        # Nothing changed: a second send sends nothing, the board still has the days once.
+        a.click("#share-send")
+        wait_for("the second send", lambda: (self.text("#share-notice") or "").startswith("Sent 0 days"), timeout=60)
+        self.assertEqual(board.members()[0]["days"], len(days), "nothing doubled")
+        a.shot("sharing.png")
+
+        # Open board: the browser gets the board's single-use sign-in link.
+        a.click("#share-open")
+        wait_for("the browser opened", lambda: os.path.exists(self.opened) and read(self.opened).strip(), timeout=60)
+        link = read(self.opened).strip()
+        self.assertTrue(link.startswith(board.url + "/"), link)
+
+        # Withdraw one day: the confirmation names it; the board drops it, the membership stays.
+        first = days[0]
+        a.js("for (const id of ['share-w-since', 'share-w-until']) document.getElementById(id).value = arguments[0];", first)
+        a.click("#share-withdraw")
+        confirm = wait_for("the withdraw confirmation", lambda: self.text("#share-confirm-text"))
+        for w in (f"from {first} to {first}", board.url, "team demo", "every device", "membership stays"):
+            self.assertIn(w, confirm)
+        a.click("#share-confirm-yes")
+        wait_for("the withdraw's result", lambda: (self.text("#share-notice") or "").startswith("Deleted 1 day row"), timeout=60)
+        self.assertEqual(board.members()[0]["days"], len(days) - 1, "the withdrawn day is gone from the board")
+        days = days[1:]
+
+        # Leave: the confirmation names what goes; afterwards the board holds nothing of us.
+        a.click("#share-leave")
+        confirm = wait_for("the leave confirmation", lambda: self.text("#share-confirm-text"))
+        for w in ("team demo", board.url, "every day", "ends the membership", "token"):
+            self.assertIn(w, confirm)
+        a.shot("sharing-leave.png")
+        a.click("#share-confirm-yes")
+        wait_for("sharing off", lambda: a.attr("#share-state", "data-sharing") == "off", timeout=60)
+        self.assertIn(f"deleted {len(days)} day row", self.text("#share-notice"))
+        self.assertEqual(board.members(), [], "the board holds nothing of this member")
+        self.assertFalse(cli(self.home, self.data, "share", "status", "--json", "--no-scan")["sharing"])
+        self.assertFalse(os.path.exists(os.path.join(self.data, "sharing-token")), "the token is forgotten")
+
+    def test_z_auto_send_queues_offline_and_drains(self):
+        """Daily auto-send with the board stopped: the days wait and the retry (backoff, first
+        after a minute) sends them once the board is back; nothing doubles."""
+        a, board = self.app, self.board
+        a.click("#nav-sharing")
+        wait_for("the Sharing view, off", lambda: a.attr("#share-state", "data-sharing") == "off")
+        self.join_with(board.url, board.invite())
+        wait_for("sharing on", lambda: a.attr("#share-state", "data-sharing") == "on", timeout=60)
+        queued = int(wait_for("queued days", lambda: int(a.attr("#share-queued") or 0)))
+        board.stop()
+        a.click("#share-auto")
+        wait_for("the failed auto-send and its retry", lambda: a.attr("#share-auto-state", "data-retry"), timeout=60)
+        self.assertIn("cannot reach the board", self.text("#share-auto-state"))
+        self.assertEqual(int(a.attr("#share-queued")), queued, "the days wait in the queue")
+        a.shot("sharing-offline.png")
+        board.start()
+        wait_for("the retry to send the queue", lambda: a.attr("#share-queued") == "0", timeout=150, interval=1)
+        self.assertFalse(a.attr("#share-auto-state", "data-retry"), "no retry pending")
+        self.assertTrue(self.text("#share-auto-state").startswith("Next send"), self.text("#share-auto-state"))
+        m = board.members()
+        self.assertEqual([x["days"] for x in m], [queued], f"every queued day arrived once: {m}")
+        statuses = [e["status"] for e in a.invoke("share_log")["entries"]]
+        self.assertEqual(statuses[-1], 200, f"the audit log has the send: {statuses}")
+        a.click("#share-leave")
+        a.click("#share-confirm-yes")
+        wait_for("sharing off", lambda: a.attr("#share-state", "data-sharing") == "off", timeout=60)
 
 
 class BadStates(unittest.TestCase):
