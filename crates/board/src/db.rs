@@ -661,7 +661,19 @@ impl Db {
     pub async fn scrub(&self) -> DbResult<()> {
         if let Db::Lite(l) = self {
             let w = l.idle_writer().await;
-            w.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            // The checkpoint reports "busy" (it could not copy and truncate everything) while
+            // another connection, the checkpointer's or a reader's, is in the WAL: try again
+            // until it has done all of it, so no deleted row is left readable in the WAL.
+            for attempt in 0..200 {
+                let busy: i64 = w.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+                if busy == 0 {
+                    return Ok(());
+                }
+                if attempt == 199 {
+                    return Err(DbError::Retry);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
         }
         Ok(())
     }
