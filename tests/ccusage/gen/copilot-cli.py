@@ -6,11 +6,12 @@ python3 tests/ccusage/gen/copilot-cli.py HOME --seed N [--agree]
 Writes ~/.copilot/session-state/<uuid>/events.jsonl over ~20 days: session.start, user and
 assistant messages, tool events (some quoting "session.shutdown" in a command), and one
 session.shutdown per process run with that run's per-model modelMetrics (inputTokens include
-cache reads and writes). Some sessions are resumed on a later day (a second run, a second
-shutdown). Without --agree also the traps ccusage reads differently: OpenTelemetry file export
-(~/.copilot/otel/*.jsonl chat spans, which Tokenworth counts instead of that session's shutdown
-totals, on the calls' own times), Gemini reasoning tokens (added to output by Tokenworth) and
-sessions in the older flat layout (session-state/<uuid>.jsonl).
+cache reads and writes). Without --agree also the traps ccusage reads differently: sessions
+resumed on a later day (a second run, a second shutdown: ccusage 20.0.24 keeps only each
+model's latest shutdown of a session), OpenTelemetry file export (~/.copilot/otel/*.jsonl chat
+spans, which Tokenworth counts instead of that session's shutdown totals, on the calls' own
+times), Gemini reasoning tokens (added to output by Tokenworth) and sessions in the older flat
+layout (session-state/<uuid>.jsonl).
 """
 import argparse
 import json
@@ -53,6 +54,10 @@ def main():
         use_otel = not a.agree and trap < 0.15
         flat = not a.agree and 0.15 <= trap < 0.2
         runs = 2 if rnd.random() < 0.2 else 1
+        if a.agree:
+            # ccusage 20.0.24 keeps only the latest shutdown per (session, model): a resumed
+            # session is a trap it reads differently (docs/log-formats.md, Copilot CLI).
+            runs = 1
         lines = [J({"type": "session.start", "id": sid + "-s", "timestamp": iso(start), "parentId": None,
                     "data": {"sessionId": sid, "version": 1, "producer": "copilot-agent", "copilotVersion": "0.0.400",
                              "startTime": iso(start), "context": {"cwd": cwd, "gitRoot": cwd, "model": models[0]}}})]
