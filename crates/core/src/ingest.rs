@@ -467,7 +467,9 @@ fn file_kind(source: &dyn Source, path: &Path) -> FileKind {
     source.kind(path)
 }
 
-/// A database changes through its `-wal` while the main file stays as it was: both count.
+/// A database changes through its `-wal` while the main file stays as it was: both count, and
+/// so does the number of frames the wal-index says are committed (the `-wal` grows before a
+/// commit is published: see [`database::wal_frames`]).
 fn size_and_mtime(path: &Path, meta: &std::fs::Metadata, shape: Shape) -> (u64, i64) {
     let (mut size, mut mtime) = (meta.len(), mtime_ns(meta));
     if shape == Shape::Database {
@@ -475,6 +477,7 @@ fn size_and_mtime(path: &Path, meta: &std::fs::Metadata, shape: Shape) -> (u64, 
         if let Ok(w) = std::fs::metadata(wal) {
             size += w.len();
             mtime = mtime.max(mtime_ns(&w));
+            size += u64::from(database::wal_frames(path).unwrap_or(0));
         }
     }
     (size, mtime)

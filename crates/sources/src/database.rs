@@ -38,6 +38,21 @@ pub fn companions(path: &Path) -> [PathBuf; 3] {
     [with("-wal"), with("-shm"), with("-journal")]
 }
 
+/// The number of frames committed to a database's WAL, read from the wal-index header at the
+/// start of its `-shm` (`mxFrame`, a native-endian u32 at byte 16), or `None` without one.
+///
+/// A writer appends its frames to the `-wal` first and publishes the commit in the wal-index
+/// after: a scan that looks at the `-wal`'s size between the two sees the new bytes but reads a
+/// snapshot without them. Size and time alone would then call the database unchanged at the next
+/// scan and the commit would never be read; the committed frame count tells them apart.
+pub fn wal_frames(path: &Path) -> Option<u32> {
+    use std::io::Read;
+    let [_, shm, _] = companions(path);
+    let mut header = [0u8; 20];
+    std::fs::File::open(shm).ok()?.read_exact(&mut header).ok()?;
+    Some(u32::from_ne_bytes([header[16], header[17], header[18], header[19]]))
+}
+
 /// Whether a file is a companion (`-wal`, `-shm`, `-journal`) of a database beside it.
 pub fn is_companion(path: &Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
@@ -177,6 +192,26 @@ mod tests {
                 (e.file_name().to_string_lossy().into_owned(), (m.len(), m.modified().unwrap()))
             })
             .collect()
+    }
+
+    #[test]
+    fn wal_frames_counts_the_committed_frames() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        assert_eq!(wal_frames(&path), None);
+        let w = wal_writer(&path, 3);
+        // Every frame in this WAL is committed (never checkpointed, so never restarted): a
+        // 32-byte header, then frames of a 24-byte header and one page each.
+        let page: u64 = w.query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0)).unwrap() as u64;
+        let frames =
+            || ((std::fs::metadata(companions(&path)[0].clone()).unwrap().len() - 32) / (page + 24)) as u32;
+        let before = frames();
+        assert!(before > 0);
+        assert_eq!(wal_frames(&path), Some(before));
+        w.execute("INSERT INTO t VALUES (99)", []).unwrap();
+        let after = frames();
+        assert!(after > before);
+        assert_eq!(wal_frames(&path), Some(after));
     }
 
     fn rows(db: &Db) -> i64 {
