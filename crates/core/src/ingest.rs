@@ -553,9 +553,14 @@ fn read_database(source: &dyn Source, job: &Job) -> Result<Done, String> {
     let db = database::open(&job.path)?;
     let state = if job.from_start { None } else { job.cursor.as_ref().and_then(|c| c.state.as_deref()) };
     let mut out = Output::default();
-    let state = source
-        .database(&job.path, &db.conn, state, &mut out)
-        .map_err(|e| database::describe(&job.path, &e))?;
+    // One read transaction: whatever a source queries (a watermark, then the rows) comes from
+    // one snapshot of the database, however the tool commits between the statements.
+    let read = db.conn.execute_batch("BEGIN").and_then(|()| {
+        let state = source.database(&job.path, &db.conn, state, &mut out);
+        let _ = db.conn.execute_batch("COMMIT");
+        state
+    });
+    let state = read.map_err(|e| database::describe(&job.path, &e))?;
     let update = whole_file_update(source, job, state, out.unreadable);
     Ok(done(job, update, out, job.size, false))
 }

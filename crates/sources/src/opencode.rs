@@ -100,12 +100,7 @@ impl Source for OpenCode {
         state: Option<&str>,
         out: &mut Output,
     ) -> Result<Option<String>, rusqlite::Error> {
-        // One read transaction: the watermark and the rows come from the same snapshot of the
-        // database, however the tool commits between the statements.
-        db.execute_batch("BEGIN")?;
-        let read = read_database(db, state, out);
-        let _ = db.execute_batch("COMMIT");
-        read
+        read_database(db, state, out)
     }
 }
 
