@@ -231,8 +231,10 @@ pub fn scan(
         return Ok(report);
     }
 
-    // Biggest first, so one huge file does not finish last alone.
-    jobs.sort_by_key(|j| std::cmp::Reverse(j.size));
+    // Biggest first, so one huge file does not finish last alone; the path breaks ties. The
+    // writer applies the files in this order whatever order the workers finish them in, so a
+    // record found in two files (a resumed copy, a fork) always goes to the same one.
+    jobs.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.key.cmp(&b.key)));
     let bytes_total: u64 =
         jobs.iter().map(|j| j.size.saturating_sub(j.cursor.as_ref().map_or(0, |c| c.offset))).sum();
     let files_total = jobs.len();
@@ -246,84 +248,97 @@ pub fn scan(
     .min(jobs.len().max(1));
 
     let next = AtomicUsize::new(0);
+    let window = Window::default();
     // Room for many finished files, so parsing goes on while the writer commits.
-    let (tx, rx) = mpsc::sync_channel::<Result<Done, String>>(CHANNEL_FILES);
+    let (tx, rx) = mpsc::sync_channel::<(usize, Result<Done, String>)>(CHANNEL_FILES);
     let result = std::thread::scope(|scope| -> Result<(), StoreError> {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (jobs, next) = (&jobs, &next);
+            let (jobs, next, window) = (&jobs, &next, &window);
             scope.spawn(move || {
                 // One read buffer per worker, reused for every file.
                 let mut buf = vec![0u8; CHUNK];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
+                    // At most CHANNEL_FILES files parsed ahead of the one the writer waits for.
+                    if !window.wait_for(i.saturating_sub(CHANNEL_FILES)) {
+                        break;
+                    }
                     let out = read_file(sources[job.source].as_ref(), job, &mut buf);
-                    if tx.send(out).is_err() {
+                    if tx.send((i, out)).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
+        // The workers stop waiting when the writer leaves, however it leaves.
+        let _closed = WindowClosed(&window);
 
         let mut batch = store.batch()?;
         batch.mark_missing(&gone)?;
         let (mut pending_events, mut pending_files) = (0usize, 0usize);
         let (mut bytes_done, mut files_done) = (0u64, 0usize);
-        for msg in rx {
-            files_done += 1;
-            match msg {
-                Err(warning) => report.warnings.push(warning),
-                Ok(mut done) => {
-                    // Hostile or broken records: skipped and counted with the file's skipped lines.
-                    let before = done.events.len() + done.totals.len();
-                    let mut why: Option<&'static str> = None;
-                    done.events.retain(|e| {
-                        let bad = implausible(e, opts.now_ms, false);
-                        why = why.or(bad);
-                        bad.is_none()
-                    });
-                    done.totals.retain(|o| {
-                        let bad = implausible(&o.event, opts.now_ms, true);
-                        why = why.or(bad);
-                        bad.is_none()
-                    });
-                    let dropped = (before - done.events.len() - done.totals.len()) as u64;
-                    if let Some(why) = why {
-                        done.update.skipped += dropped;
-                        report.warnings.push(format!(
-                            "{}: skipped {dropped} record{} with {why}",
-                            done.update.path,
-                            if dropped == 1 { "" } else { "s" }
-                        ));
-                    }
-                    let s = &mut report.sources[done.source];
-                    s.files_read += 1;
-                    s.bytes_read += done.bytes;
-                    s.skipped_lines += done.update.skipped;
-                    bytes_done += done.bytes;
-                    if done.waiting {
-                        s.waiting += 1;
-                        report.warnings.push(format!(
-                            "{}: not complete JSON (being written?); read again when it next changes",
-                            done.update.path
-                        ));
-                    }
-                    s.events += batch.apply(&done.update, &done.events, &done.totals)?;
-                    report.warnings.extend(batch.take_resets());
-                    pending_events += done.events.len() + done.totals.len();
-                    pending_files += 1;
-                    if pending_events >= COMMIT_EVENTS || pending_files >= COMMIT_FILES {
-                        batch.commit()?;
-                        batch = store.batch()?;
-                        pending_events = 0;
-                        pending_files = 0;
+        // Files finished ahead of their turn wait here until the files before them are applied.
+        let mut early: FxHashMap<usize, Result<Done, String>> = FxHashMap::default();
+        for (i, msg) in rx {
+            early.insert(i, msg);
+            while let Some(msg) = early.remove(&files_done) {
+                files_done += 1;
+                window.applied(files_done);
+                match msg {
+                    Err(warning) => report.warnings.push(warning),
+                    Ok(mut done) => {
+                        // Hostile or broken records: skipped and counted with the file's skipped lines.
+                        let before = done.events.len() + done.totals.len();
+                        let mut why: Option<&'static str> = None;
+                        done.events.retain(|e| {
+                            let bad = implausible(e, opts.now_ms, false);
+                            why = why.or(bad);
+                            bad.is_none()
+                        });
+                        done.totals.retain(|o| {
+                            let bad = implausible(&o.event, opts.now_ms, true);
+                            why = why.or(bad);
+                            bad.is_none()
+                        });
+                        let dropped = (before - done.events.len() - done.totals.len()) as u64;
+                        if let Some(why) = why {
+                            done.update.skipped += dropped;
+                            report.warnings.push(format!(
+                                "{}: skipped {dropped} record{} with {why}",
+                                done.update.path,
+                                if dropped == 1 { "" } else { "s" }
+                            ));
+                        }
+                        let s = &mut report.sources[done.source];
+                        s.files_read += 1;
+                        s.bytes_read += done.bytes;
+                        s.skipped_lines += done.update.skipped;
+                        bytes_done += done.bytes;
+                        if done.waiting {
+                            s.waiting += 1;
+                            report.warnings.push(format!(
+                                "{}: not complete JSON (being written?); read again when it next changes",
+                                done.update.path
+                            ));
+                        }
+                        s.events += batch.apply(&done.update, &done.events, &done.totals)?;
+                        report.warnings.extend(batch.take_resets());
+                        pending_events += done.events.len() + done.totals.len();
+                        pending_files += 1;
+                        if pending_events >= COMMIT_EVENTS || pending_files >= COMMIT_FILES {
+                            batch.commit()?;
+                            batch = store.batch()?;
+                            pending_events = 0;
+                            pending_files = 0;
+                        }
                     }
                 }
-            }
-            if let Some(p) = opts.progress {
-                p(Progress { bytes_done, bytes_total, files_done, files_total });
+                if let Some(p) = opts.progress {
+                    p(Progress { bytes_done, bytes_total, files_done, files_total });
+                }
             }
         }
         batch.commit()
@@ -331,6 +346,43 @@ pub fn scan(
     result?;
     report.duration = started.elapsed();
     Ok(report)
+}
+
+/// How many files the writer has applied, for workers that must not run too far ahead of it.
+#[derive(Default)]
+struct Window {
+    state: std::sync::Mutex<(usize, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl Window {
+    /// Waits until `n` files are applied; false when the writer has left.
+    fn wait_for(&self, n: usize) -> bool {
+        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while g.0 < n && !g.1 {
+            g = self.changed.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+        !g.1
+    }
+
+    fn applied(&self, n: usize) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).0 = n;
+        self.changed.notify_all();
+    }
+
+    fn close(&self) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+        self.changed.notify_all();
+    }
+}
+
+/// Closes the window when dropped: on the writer's return and on its errors.
+struct WindowClosed<'a>(&'a Window);
+
+impl Drop for WindowClosed<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 /// What one source's roots hold now.
