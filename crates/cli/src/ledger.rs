@@ -72,16 +72,9 @@ pub fn daily_snapshot(data: &DataDir, env: &Env, now_ms: i64) -> anyhow::Result<
     let warn = |e: &dyn std::fmt::Display| {
         let _ = writeln!(std::io::stderr(), "tokenworth: warning: no daily snapshot: {e}");
     };
-    match backup::due(&settings.dir, now_ms) {
-        Ok(false) => return Ok(()),
-        Ok(true) => {}
-        Err(e) => {
-            warn(&e);
-            return Ok(());
-        }
-    }
-    match backup::take(&db, &settings.dir, now_ms) {
-        Ok(_) => {}
+    match backup::take_if_due(&db, &settings.dir, now_ms) {
+        Ok(None) => return Ok(()),
+        Ok(Some(_)) => {}
         Err(e @ BackupError::Damaged { .. }) => return Err(other(e)),
         // Not a database at all: opening it says so (and refuses it).
         Err(BackupError::Sqlite { error, .. })

@@ -158,15 +158,48 @@ pub fn integrity(conn: &Connection, path: &Path) -> Result<Vec<String>, BackupEr
     Ok(out)
 }
 
+/// Holds `dir/.lock` exclusively while alive: one process at a time takes a snapshot into a
+/// folder (a report and a scan started together both find one due).
+struct DirLock(#[allow(dead_code)] std::fs::File);
+
+fn lock_dir(dir: &Path) -> Result<DirLock, BackupError> {
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join(".lock");
+    let f =
+        std::fs::File::options().create(true).truncate(false).write(true).open(&path).map_err(io(&path))?;
+    f.lock().map_err(io(&path))?;
+    Ok(DirLock(f))
+}
+
 /// Takes a snapshot of the ledger `db` into `dir` and checks it. Returns its path.
 pub fn take(db: &Path, dir: &Path, now_ms: i64) -> Result<PathBuf, BackupError> {
     if !db.exists() {
         return Err(BackupError::Missing { path: db.to_path_buf(), what: "no ledger to snapshot" });
     }
+    let _lock = lock_dir(dir)?;
+    take_locked(db, dir, now_ms)
+}
+
+/// Takes a snapshot when one is [`due`], checked under the folder's lock: of several processes
+/// that find one due at once, one takes it and the others find it taken. `None`: not due.
+pub fn take_if_due(db: &Path, dir: &Path, now_ms: i64) -> Result<Option<PathBuf>, BackupError> {
+    if !db.exists() {
+        return Err(BackupError::Missing { path: db.to_path_buf(), what: "no ledger to snapshot" });
+    }
+    if !due(dir, now_ms)? {
+        return Ok(None);
+    }
+    let _lock = lock_dir(dir)?;
+    if !due(dir, now_ms)? {
+        return Ok(None);
+    }
+    take_locked(db, dir, now_ms).map(Some)
+}
+
+fn take_locked(db: &Path, dir: &Path, now_ms: i64) -> Result<PathBuf, BackupError> {
     if let Some(detail) = wal_damage(db) {
         return Err(BackupError::Damaged { path: db.to_path_buf(), findings: vec![detail] });
     }
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut name = snapshot_name(now_ms);
     // Two snapshots in one millisecond (tests, a script): the later one waits its turn.
     let mut ms = now_ms;
@@ -175,7 +208,8 @@ pub fn take(db: &Path, dir: &Path, now_ms: i64) -> Result<PathBuf, BackupError> 
         name = snapshot_name(ms);
     }
     let dest = dir.join(&name);
-    let partial = dir.join(format!(".{name}.partial"));
+    // The process's own temporary name: never a file another process is writing.
+    let partial = dir.join(format!(".{name}.{}.partial", std::process::id()));
     let result = copy_checked(db, &partial).map_err(|e| match e {
         // The copy has the ledger's pages: a copy that SQLite finds malformed is a damaged ledger.
         BackupError::Sqlite { error, .. }
@@ -376,6 +410,65 @@ mod tests {
 
     fn touch(dir: &Path, ms: i64) {
         std::fs::write(dir.join(snapshot_name(ms)), b"").unwrap();
+    }
+
+    /// A small WAL ledger with some rows, as the CLI leaves it.
+    fn ledger(dir: &Path) -> PathBuf {
+        let db = dir.join("ledger.db");
+        let c = Connection::open(&db).unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE t(x TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
+             INSERT INTO t SELECT hex(randomblob(64)) FROM n;",
+        )
+        .unwrap();
+        db
+    }
+
+    /// Four processes' snapshots at the same millisecond (a report and a scan started
+    /// together): each gets a whole, sound file of its own. Before the folder lock and the
+    /// per-process temporary name they wrote the same `.partial` and one failed with a disk
+    /// I/O error (CI, `concurrent_runs_wait_for_each_other_and_count_once`).
+    #[test]
+    fn snapshots_taken_at_once_are_each_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = ledger(tmp.path());
+        let dir = tmp.path().join("snapshots");
+        let t = 1_772_323_200_000;
+        for round in 0..5 {
+            let at = t + round * 1000;
+            let taken: Vec<_> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..4).map(|_| s.spawn(|| take(&db, &dir, at))).collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let mut paths: Vec<PathBuf> = taken.into_iter().map(|r| r.expect("snapshot")).collect();
+            paths.sort();
+            paths.dedup();
+            assert_eq!(paths.len(), 4, "round {round}: four snapshots, four files");
+            for p in &paths {
+                let c = Connection::open(p).unwrap();
+                assert!(integrity(&c, p).unwrap().is_empty());
+                let n: i64 = c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
+                assert_eq!(n, 4000);
+            }
+        }
+    }
+
+    /// Of several runs that find the daily snapshot due at once, one takes it.
+    #[test]
+    fn a_due_snapshot_is_taken_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = ledger(tmp.path());
+        let dir = tmp.path().join("snapshots");
+        let t = 1_772_323_200_000;
+        let taken: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4).map(|_| s.spawn(|| take_if_due(&db, &dir, t))).collect();
+            handles.into_iter().map(|h| h.join().unwrap().expect("no error")).collect()
+        });
+        assert_eq!(taken.iter().filter(|p| p.is_some()).count(), 1, "{taken:?}");
+        assert_eq!(list(&dir).unwrap().len(), 1);
+        assert_eq!(take_if_due(&db, &dir, t + DAY_MS - 1).unwrap(), None, "not due within the day");
+        assert!(take_if_due(&db, &dir, t + DAY_MS).unwrap().is_some(), "due a day later");
     }
 
     #[test]

@@ -320,8 +320,10 @@ impl Worker {
         let (db, settings) = (self.db_path.clone(), settings.clone());
         self.snapshot = std::thread::Builder::new()
             .name(SNAPSHOT_THREAD_NAME.to_string())
-            .spawn(move || match backup::take(&db, &settings.dir, now_ms) {
-                Ok(_) => {
+            .spawn(move || match backup::take_if_due(&db, &settings.dir, now_ms) {
+                // A CLI run may have taken it a moment ago.
+                Ok(None) => {}
+                Ok(Some(_)) => {
                     let _ = backup::prune(&settings.dir, settings.keep_daily, settings.keep_weekly);
                 }
                 Err(BackupError::Damaged { findings, .. }) => {
