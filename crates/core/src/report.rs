@@ -283,7 +283,137 @@ pub(crate) fn rollup_totals(
     run().map_err(|e| store.err(e))
 }
 
-/// Day / week / month totals from the rollup.
+const DAY_MS: i64 = 86_400_000;
+
+fn add_named(map: &mut BTreeMap<String, Totals>, name: &str, t: &Totals) {
+    match map.get_mut(name) {
+        Some(v) => v.add(t),
+        None => {
+            map.insert(name.to_owned(), *t);
+        }
+    }
+}
+
+/// The UTC offset of `tz` at `ms`, in milliseconds.
+fn offset_ms(tz: Tz, ms: i64) -> i64 {
+    use chrono::Offset;
+    let utc = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().naive_utc();
+    i64::from(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * 1000
+}
+
+/// Splits the buckets `[lo, hi)` into stretches of one UTC offset: `(first, end, offset_ms)`.
+/// Offsets are looked at once a day and a change is found by bisection to the bucket (every
+/// offset in use changes at a quarter hour; no zone changes twice within a day).
+pub(crate) fn offset_stretches(tz: Tz, lo: i64, hi: i64) -> Vec<(i64, i64, i64)> {
+    const DAY: i64 = DAY_MS / BUCKET_MS;
+    let at = |b: i64| offset_ms(tz, b.saturating_mul(BUCKET_MS));
+    let mut out = Vec::new();
+    let (mut first, mut off) = (lo, at(lo));
+    let mut b = lo;
+    while b < hi {
+        let next = (b + DAY).min(hi);
+        let off_next = if next < hi { at(next) } else { at(hi - 1) };
+        if off_next == off {
+            b = next;
+            continue;
+        }
+        // The first bucket in (b, next] whose offset is not `off`.
+        let (mut ok, mut changed) = (b, if next < hi { next } else { hi - 1 });
+        while changed - ok > 1 {
+            let mid = ok + (changed - ok) / 2;
+            if at(mid) == off {
+                ok = mid;
+            } else {
+                changed = mid;
+            }
+        }
+        out.push((first, changed, off));
+        first = changed;
+        off = at(changed);
+        b = changed;
+    }
+    if first < hi {
+        out.push((first, hi, off));
+    }
+    out
+}
+
+/// Calls `f(local day, source, model, totals)` for every local day, source, model, tier and
+/// logged/computed cost the filter covers, priced once per group. For each stretch of one UTC
+/// offset, SQLite sums the stretch's buckets per `(bucket * 15 min + offset)` day; a bucket's
+/// local day is that of its first instant, as [`local_date`] gives it (every offset is a
+/// multiple of 15 minutes, so a bucket lies in one local day).
+pub(crate) fn day_totals(
+    store: &Store,
+    pricer: &Pricer,
+    filter: &Filter,
+    mut f: impl FnMut(NaiveDate, &str, &str, Totals),
+) -> Result<(), StoreError> {
+    let (start, end) = filter.range_ms();
+    // Source and project conditions; the time range is the stretch's.
+    let names = Filter { since: None, until: None, ..filter.clone() };
+    let (cond, params) = names.sql("bucket", BUCKET_MS);
+    let and = if cond.is_empty() { " WHERE" } else { " AND" };
+    // Parameters in order: the offset, the name conditions', then the stretch. The day is a
+    // floor division, so that a day before 1970 is not rounded toward zero.
+    let sql = format!(
+        "SELECT (t - ((t % {DAY_MS}) + {DAY_MS}) % {DAY_MS}) / {DAY_MS} AS day, source, model, long, logged,
+            sum(input), sum(cw5m), sum(cw1h), sum(cache_read), sum(output), sum(reasoning), sum(logged_cost)
+         FROM (SELECT bucket * {BUCKET_MS} + ? AS t, source, model, long, logged, input, cw5m, cw1h,
+                 cache_read, output, reasoning, logged_cost
+               FROM rollup{cond}{and} bucket >= ? AND bucket < ?)
+         GROUP BY day, source, model, long, logged"
+    );
+    let mut run = || -> rusqlite::Result<()> {
+        let conn = store.conn();
+        let (lo, hi): (Option<i64>, Option<i64>) =
+            conn.query_row("SELECT min(bucket), max(bucket) FROM rollup", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(()) };
+        let lo = lo.max(start.div_euclid(BUCKET_MS));
+        let hi = match end {
+            i64::MAX => hi + 1,
+            end => (hi + 1).min(end.div_euclid(BUCKET_MS) + i64::from(end.rem_euclid(BUCKET_MS) != 0)),
+        };
+        if lo >= hi {
+            return Ok(());
+        }
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut all: Vec<Value> = Vec::with_capacity(params.len() + 3);
+        for (first, stop, off) in offset_stretches(filter.tz, lo, hi) {
+            all.clear();
+            all.push(Value::Integer(off));
+            all.extend(params.iter().cloned());
+            all.push(Value::Integer(first));
+            all.push(Value::Integer(stop));
+            let mut q = stmt.query(rusqlite::params_from_iter(all.iter()))?;
+            while let Some(r) = q.next()? {
+                let day: i64 = r.get(0)?;
+                let source = r.get_ref(1)?.as_str()?;
+                let model = r.get_ref(2)?.as_str()?;
+                let long: bool = r.get(3)?;
+                let logged: bool = r.get(4)?;
+                let t = tokens_at(r, 5)?;
+                let logged_cost: f64 = r.get(11)?;
+                let totals = pricer.totals(model, &t, long, logged.then_some(logged_cost));
+                let date = i32::try_from(day)
+                    .ok()
+                    .and_then(|d| NaiveDate::from_num_days_from_ce_opt(d.checked_add(UNIX_EPOCH_CE_DAYS)?))
+                    .unwrap_or_default();
+                f(date, source, model, totals);
+            }
+        }
+        Ok(())
+    };
+    run().map_err(|e| store.err(e))
+}
+
+/// 1970-01-01 as days from the common era (chrono's `num_days_from_ce`).
+const UNIX_EPOCH_CE_DAYS: i32 = 719_163;
+
+/// Day / week / month totals from the rollup: summed per local day in SQL (see [`day_totals`]),
+/// so the work grows with the days shown, not with the buckets stored.
 pub fn periods(
     store: &Store,
     pricer: &Pricer,
@@ -291,20 +421,20 @@ pub fn periods(
     period: Period,
 ) -> Result<PeriodReport, StoreError> {
     let mut rows: BTreeMap<String, PeriodRow> = BTreeMap::new();
-    let mut dates: HashMap<i64, String> = HashMap::new();
-    rollup_totals(store, pricer, filter, |bucket, source, model, totals| {
-        let key = dates
-            .entry(bucket)
-            .or_insert_with(|| period.key(local_date(filter.tz, bucket * BUCKET_MS)))
-            .clone();
-        let row = rows.entry(key.clone()).or_insert_with(|| PeriodRow {
-            key,
-            sources: BTreeMap::new(),
-            models: BTreeMap::new(),
-            total: Totals::default(),
-        });
-        row.sources.entry(source).or_default().add(&totals);
-        row.models.entry(model).or_default().add(&totals);
+    let mut keys: HashMap<NaiveDate, String> = HashMap::new();
+    day_totals(store, pricer, filter, |day, source, model, totals| {
+        let key = keys.entry(day).or_insert_with(|| period.key(day));
+        let row = match rows.get_mut(key.as_str()) {
+            Some(row) => row,
+            None => rows.entry(key.clone()).or_insert_with(|| PeriodRow {
+                key: key.clone(),
+                sources: BTreeMap::new(),
+                models: BTreeMap::new(),
+                total: Totals::default(),
+            }),
+        };
+        add_named(&mut row.sources, source, &totals);
+        add_named(&mut row.models, model, &totals);
         row.total.add(&totals);
     })?;
     let mut total = Totals::default();
@@ -744,6 +874,105 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// Day totals summed in SQL per stretch of one UTC offset equal the rollup read row by row
+    /// with each bucket's local date, in zones with DST, half-hour DST (Lord Howe), 45-minute
+    /// offsets (Kathmandu, Chatham), a zone that dropped DST (Tehran), and days before 1970.
+    #[test]
+    fn days_summed_in_sql_equal_the_rollup_read_bucket_by_bucket() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("ledger.db")).unwrap();
+        let table = PriceTable::embedded();
+        let pricer = Pricer::new(&table);
+        let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        {
+            let c = store.conn();
+            let mut ins = c
+                .prepare("INSERT OR IGNORE INTO rollup VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")
+                .unwrap();
+            // 1969-12-25 .. about two years on, a row every few buckets, around every offset change.
+            let first = -7 * DAY_MS / BUCKET_MS;
+            let mut b = first;
+            while b < first + 2 * 366 * 96 {
+                let source = ["claude-code", "codex"][(next() % 2) as usize];
+                let model = ["claude-sonnet-4-5", "gpt-5", "no-such-model-x"][(next() % 3) as usize];
+                let logged = next() % 5 == 0;
+                let n = |r: u64| (r % 50_000) as i64;
+                ins.execute(rusqlite::params![
+                    b,
+                    source,
+                    "/p",
+                    model,
+                    next() % 7 == 0,
+                    logged,
+                    n(next()),
+                    n(next()),
+                    n(next()),
+                    n(next()),
+                    n(next()),
+                    n(next()) / 10,
+                    if logged { (next() % 1000) as f64 / 7.0 } else { 0.0 }
+                ])
+                .unwrap();
+                b += 1 + (next() % 9) as i64;
+            }
+        }
+        for tz in [
+            chrono_tz::UTC,
+            chrono_tz::Europe::Berlin,
+            chrono_tz::America::New_York,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::Asia::Kathmandu,
+            chrono_tz::Pacific::Chatham,
+            chrono_tz::Asia::Tehran,
+            chrono_tz::America::St_Johns,
+        ] {
+            for (since, until) in [(None, None), (Some(d(1970, 3, 20)), Some(d(1970, 11, 2)))] {
+                let filter = Filter { since, until, ..Filter::new(tz) };
+                let mut want: BTreeMap<(NaiveDate, String, String), Totals> = BTreeMap::new();
+                rollup_totals(&store, &pricer, &filter, |bucket, source, model, t| {
+                    want.entry((local_date(tz, bucket * BUCKET_MS), source, model)).or_default().add(&t);
+                })
+                .unwrap();
+                let mut got: BTreeMap<(NaiveDate, String, String), Totals> = BTreeMap::new();
+                day_totals(&store, &pricer, &filter, |day, source, model, t| {
+                    got.entry((day, source.to_owned(), model.to_owned())).or_default().add(&t);
+                })
+                .unwrap();
+                assert!(want.len() > 100, "{tz}: {} groups", want.len());
+                assert_eq!(got.keys().collect::<Vec<_>>(), want.keys().collect::<Vec<_>>(), "{tz} {since:?}");
+                for (k, w) in &want {
+                    let g = got[k];
+                    assert_eq!(Totals { cost_usd: 0.0, ..g }, Totals { cost_usd: 0.0, ..*w }, "{tz} {k:?}");
+                    assert!((g.cost_usd - w.cost_usd).abs() <= 1e-9 * w.cost_usd.abs(), "{tz} {k:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn offset_stretches_split_at_each_change() {
+        let tz = chrono_tz::Europe::Berlin;
+        let ms = |y, m, day, h, min| Utc.with_ymd_and_hms(y, m, day, h, min, 0).unwrap().timestamp_millis();
+        let (lo, hi) = (ms(2026, 1, 1, 0, 0) / BUCKET_MS, ms(2027, 1, 1, 0, 0) / BUCKET_MS);
+        let s = offset_stretches(tz, lo, hi);
+        // Summer time from 2026-03-29 01:00 UTC to 2026-10-25 01:00 UTC.
+        assert_eq!(
+            s,
+            vec![
+                (lo, ms(2026, 3, 29, 1, 0) / BUCKET_MS, 3_600_000),
+                (ms(2026, 3, 29, 1, 0) / BUCKET_MS, ms(2026, 10, 25, 1, 0) / BUCKET_MS, 7_200_000),
+                (ms(2026, 10, 25, 1, 0) / BUCKET_MS, hi, 3_600_000),
+            ]
+        );
+        assert_eq!(offset_stretches(tz, lo, lo + 1), vec![(lo, lo + 1, 3_600_000)]);
     }
 
     #[test]
