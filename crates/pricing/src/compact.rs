@@ -95,7 +95,7 @@ pub(crate) fn read(text: &str) -> Option<(Vec<Record>, Groups)> {
             "V" => {}
             "E" => {
                 let tier = f.next()?.parse().ok()?;
-                let key = f.next()?.to_owned();
+                let key = f.next()?.to_owned().into();
                 let mut num = || -> Option<f64> { f.next()?.parse().ok() };
                 let (input, output, cw5m, cw1h, cr) = (num()?, num()?, num()?, num()?, num()?);
                 let mut opt = || -> Option<Option<f64>> {

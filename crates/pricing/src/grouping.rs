@@ -6,13 +6,14 @@
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
+use crate::key::Key;
 use crate::matching::normalize;
 use crate::ModelPrice;
 
 /// One priced table entry.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Record {
-    pub key: String,
+    pub key: Key,
     pub price: ModelPrice,
     /// See [`provider_tier`].
     pub tier: u8,
@@ -88,7 +89,7 @@ pub(crate) fn build(records: &[Record]) -> Groups {
             tier: r.tier,
             dot_segments: n.dot_segments,
             slash_segments: n.slash_segments,
-            not_canonical: r.key != n.name,
+            not_canonical: r.key.as_str() != n.name,
             newest: Reverse(n.date.clone()),
             len: r.key.len(),
             key: &r.key,

@@ -1,7 +1,8 @@
 //! Model prices and cost computation. Knows nothing of logs, SQLite or terminals.
 //!
-//! * [`PriceTable::embedded`] parses the LiteLLM price snapshot shipped in
-//!   `crates/pricing/data/litellm_prices.json` (MIT, see `data/LITELLM_LICENSE`).
+//! * [`PriceTable::embedded`] is the LiteLLM price snapshot shipped in
+//!   `crates/pricing/data/litellm_prices.json` (MIT, see `data/LITELLM_LICENSE`), turned
+//!   into static arrays and sorted name indexes by `build.rs`: nothing is parsed at start.
 //! * [`PriceTable::resolve`] maps a model name as logged by a tool to a [`ModelPrice`];
 //!   `None` means "unpriced" — callers must surface that rather than assume $0.
 //! * [`ModelPrice::cost`] prices a normalised [`Tokens`] record.
@@ -47,19 +48,24 @@
 //! non-numeric, negative or non-finite prices and a missing `input`/`output` are errors.
 
 mod compact;
+mod embedded;
 mod grouping;
+mod key;
 mod matching;
 mod overrides;
 mod parse;
 mod price;
+mod store;
 mod update;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use grouping::{Groups, Record};
+use grouping::Record;
 use matching::{contains_at_boundary, normalize};
+use store::{NameMap, NormIndex, Records};
 
 pub use price::{is_long_context, ModelPrice, Tokens, LONG_CONTEXT_THRESHOLD};
 pub use update::MIN_CHAT_MODELS;
@@ -102,18 +108,22 @@ impl std::error::Error for PricingError {
     }
 }
 
+/// The embedded table in the compact text form, for the tests that check it and the static
+/// data against the JSON.
+#[cfg(test)]
 const EMBEDDED_COMPACT: &str = include_str!(concat!(env!("OUT_DIR"), "/prices.tsv"));
 const EMBEDDED_VERSION: &str = include_str!("../data/VERSION");
 
 /// A price table: the LiteLLM snapshot plus user overrides. `Send + Sync`; resolution
 /// results are cached internally.
 pub struct PriceTable {
-    version: String,
-    records: Vec<Record>,
+    version: Cow<'static, str>,
+    /// Static for the embedded table, else owned (see `store.rs`).
+    records: Records,
     /// Original key → record.
-    exact: HashMap<String, usize>,
-    /// Precomputed for the embedded table, else built on the first lookup that is not
-    /// an exact key.
+    exact: NameMap,
+    /// Precomputed for the embedded table (static) and for tables read from the compact
+    /// form, else built on the first lookup that is not an exact key.
     index: OnceLock<NormIndex>,
     overrides: HashMap<String, ModelPrice>,
     /// Normalised override name → override name.
@@ -123,25 +133,6 @@ pub struct PriceTable {
 
 /// Suffix of the model names of fast-mode requests.
 pub const FAST_SUFFIX: &str = "-fast";
-
-struct NormIndex {
-    /// Normalised name → record.
-    by_norm: HashMap<String, usize>,
-    /// `name-YYYYMMDD` → record, for keys that carry a date.
-    by_dated: HashMap<String, usize>,
-    /// Normalised names, longest first, for the containment pass.
-    by_len: Vec<(String, usize)>,
-}
-
-impl NormIndex {
-    fn new(groups: Groups) -> NormIndex {
-        NormIndex {
-            by_norm: groups.by_norm.iter().cloned().collect(),
-            by_dated: groups.by_dated.into_iter().collect(),
-            by_len: groups.by_norm,
-        }
-    }
-}
 
 impl fmt::Debug for PriceTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -154,14 +145,17 @@ impl fmt::Debug for PriceTable {
 }
 
 impl PriceTable {
-    /// The shipped LiteLLM snapshot (compacted at build time from
-    /// `data/litellm_prices.json`).
+    /// The shipped LiteLLM snapshot (turned into static data at build time from
+    /// `data/litellm_prices.json`; tests check it against the JSON). Allocates nothing
+    /// until something is resolved.
     pub fn embedded() -> PriceTable {
-        let version = EMBEDDED_VERSION.trim();
-        // The build script produced this text and tests check it parses; an empty
-        // table (everything unpriced) is the safe fallback should it ever not.
-        PriceTable::from_compact(EMBEDDED_COMPACT, version)
-            .unwrap_or_else(|| PriceTable::new(version, Vec::new()))
+        let table = PriceTable::with_records(
+            Cow::Borrowed(EMBEDDED_VERSION.trim()),
+            Records::embedded(),
+            store::embedded_exact(),
+        );
+        let _ = table.index.set(NormIndex::embedded());
+        table
     }
 
     /// Read a table saved by [`PriceTable::to_compact`]; `None` when the text is not
@@ -179,18 +173,18 @@ impl PriceTable {
     /// reads, with its version and name index: about ten times faster to load than the
     /// LiteLLM JSON it came from.
     pub fn to_compact(&self) -> String {
-        let index = self.index.get_or_init(|| NormIndex::new(grouping::build(&self.records)));
-        let mut by_dated: Vec<(String, usize)> =
-            index.by_dated.iter().map(|(n, &i)| (n.clone(), i)).collect();
-        by_dated.sort_unstable();
-        let groups = Groups { by_norm: index.by_len.clone(), by_dated };
+        let groups = self.norm_index().groups();
         compact::write_versioned(&self.records, &groups, Some(&self.version))
     }
 
     fn new(version: &str, records: Vec<Record>) -> PriceTable {
-        let exact = records.iter().enumerate().map(|(i, r)| (r.key.clone(), i)).collect();
+        let exact = store::exact_keys(&records);
+        PriceTable::with_records(Cow::Owned(version.to_owned()), Records::owned(records), exact)
+    }
+
+    fn with_records(version: Cow<'static, str>, records: Records, exact: NameMap) -> PriceTable {
         PriceTable {
-            version: version.to_owned(),
+            version,
             records,
             exact,
             index: OnceLock::new(),
@@ -270,7 +264,11 @@ impl PriceTable {
     }
 
     fn record(&self, i: usize) -> Option<(String, ModelPrice)> {
-        self.records.get(i).map(|r| (r.key.clone(), r.price))
+        self.records.get(i).map(|r| (r.key.to_string(), r.price))
+    }
+
+    fn norm_index(&self) -> &NormIndex {
+        self.index.get_or_init(|| NormIndex::new(grouping::build(&self.records)))
     }
 
     fn find(&self, model: &str) -> Option<(String, ModelPrice)> {
@@ -279,7 +277,7 @@ impl PriceTable {
         let Some(base_name) = strip_fast_suffix(trimmed) else {
             return plain;
         };
-        if self.overrides.contains_key(trimmed) || self.exact.contains_key(trimmed) {
+        if self.overrides.contains_key(trimmed) || self.exact.contains(trimmed) {
             return plain;
         }
         let Some((base_key, base_price)) = self.find_plain(base_name) else {
@@ -290,7 +288,7 @@ impl PriceTable {
             return plain;
         }
         let fast = match self.exact.get(&base_key) {
-            Some(&i) if !self.overrides.contains_key(&base_key) => self.records.get(i).and_then(|r| r.fast),
+            Some(i) if !self.overrides.contains_key(&base_key) => self.records.get(i).and_then(|r| r.fast),
             _ => None,
         };
         match fast {
@@ -313,19 +311,19 @@ impl PriceTable {
         if let Some(name) = self.override_norms.get(&norm) {
             return override_named(name);
         }
-        if let Some(&i) = self.exact.get(trimmed) {
+        if let Some(i) = self.exact.get(trimmed) {
             return self.record(i);
         }
         if !norm.bytes().any(|b| b.is_ascii_alphanumeric()) {
             return None;
         }
-        let index = self.index.get_or_init(|| NormIndex::new(grouping::build(&self.records)));
+        let index = self.norm_index();
         if !normalized.date.is_empty() {
-            if let Some(&i) = index.by_dated.get(&format!("{norm}-{}", normalized.date)) {
+            if let Some(i) = index.by_dated.get(&format!("{norm}-{}", normalized.date)) {
                 return self.record(i);
             }
         }
-        if let Some(&i) = index.by_norm.get(&norm) {
+        if let Some(i) = index.by_norm.get(&norm) {
             return self.record(i);
         }
         // Containment: the longest key wins; an override wins a tie.

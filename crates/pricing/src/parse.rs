@@ -123,7 +123,7 @@ pub(crate) fn parse_table(json: &str) -> Result<Vec<Record>, serde_json::Error> 
         let Some(e) = entry.0 else { continue };
         if let Some(price) = to_price(&e) {
             let tier = provider_tier(e.litellm_provider.as_deref().unwrap_or(""));
-            out.push(Record { key, price, tier, fast: valid_multiplier(e.fast) });
+            out.push(Record { key: key.into(), price, tier, fast: valid_multiplier(e.fast) });
         }
     }
     out.sort_unstable_by(|a, b| a.key.cmp(&b.key));

@@ -621,3 +621,50 @@ fn update_refuses_negative_prices_anywhere() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// The static embedded data against a table parsed from the JSON at run time
+
+#[test]
+fn static_embedded_table_resolves_like_the_json() {
+    let json = include_str!("../data/litellm_prices.json");
+    let t = PriceTable::embedded();
+    let from_json = PriceTable::from_json(json, t.version()).expect("shipped JSON parses");
+    // The same records and the same name indexes…
+    assert_eq!(t.records, from_json.records);
+    assert_eq!(t.to_compact(), from_json.to_compact());
+    // …so every key of the JSON (priced or not), and names reaching the table by the
+    // normalised, dated, containment and fast-mode paths, resolve alike.
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json).expect("an object");
+    let mut names: Vec<String> = [
+        "claude-sonnet-4-5-20250929[1m]",
+        "anthropic/claude-opus-4-1-thinking",
+        "claude-opus-4-1",
+        "gpt-5.3-codex-spark",
+        "gemini-2.5-pro",
+        "custom:Claude-Opus-4.5-Thinking-[Anthropic]-0",
+        "claude-opus-5-fast",
+        "totally-unknown-model",
+        "gpt-5-9999",
+    ]
+    .map(String::from)
+    .to_vec();
+    for key in object.keys() {
+        names.extend([
+            key.clone(),
+            key.to_uppercase(),
+            format!("{key}-20250101"),
+            format!("acme/{}-2025-08-07", key.replace('-', ".")),
+            format!("openrouter/x/{key}-thinking"),
+            format!("{key}-fast"),
+        ]);
+    }
+    let mut priced = 0;
+    for name in &names {
+        assert_eq!(t.resolve_key(name), from_json.resolve_key(name), "resolve_key({name:?})");
+        let price = t.resolve(name);
+        assert_eq!(price, from_json.resolve(name), "resolve({name:?})");
+        priced += usize::from(price.is_some());
+    }
+    assert!(priced > names.len() / 2, "only {priced} of {} names priced", names.len());
+}
