@@ -8,8 +8,8 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::report::{self, local_date, Filter, Pricer, Totals};
-use crate::store::{Store, StoreError, BUCKET_MS};
+use crate::report::{self, local_date, Filter, Pricer, Totals, HOUR_MS};
+use crate::store::{Store, StoreError};
 
 /// Today's totals, overall and per source: what the tray shows.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -55,18 +55,25 @@ pub fn overview(store: &Store, pricer: &Pricer, tz: Tz, now_ms: i64, days: u32) 
     }))
 }
 
-/// Totals per local hour (`YYYY-MM-DDTHH`) from the rollup. A 15-minute bucket never straddles
-/// an hour in zones with whole-hour offsets; in the few with 30/45-minute offsets each bucket
-/// still lands wholly in one local hour.
+/// Totals per local hour (`YYYY-MM-DDTHH`) from the rollup, summed per local hour in SQL (see
+/// [`report::local_totals`]): the work follows the hours asked for, and each key is formatted
+/// once. A 15-minute bucket never straddles an hour in zones with whole-hour offsets; in the few
+/// with 30/45-minute offsets each bucket still lands wholly in one local hour.
 pub fn hourly(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Vec<(String, Totals)>, StoreError> {
+    let mut by_unit: BTreeMap<i64, Totals> = BTreeMap::new();
+    report::local_totals(store, pricer, filter, HOUR_MS, |hour, _source, _model, totals| {
+        by_unit.entry(hour).or_default().add(&totals);
+    })?;
     let mut hours: BTreeMap<String, Totals> = BTreeMap::new();
-    report::rollup_totals(store, pricer, filter, |bucket, _source, _model, totals| {
-        let key = DateTime::<Utc>::from_timestamp_millis(bucket * BUCKET_MS)
+    for (hour, totals) in by_unit {
+        // The local hour's number counts from the local 1970-01-01T00: read as UTC, it is the
+        // local wall-clock time.
+        let key = DateTime::<Utc>::from_timestamp_millis(hour.saturating_mul(HOUR_MS))
             .unwrap_or_default()
-            .with_timezone(&filter.tz)
+            .naive_utc()
             .format("%Y-%m-%dT%H")
             .to_string();
         hours.entry(key).or_default().add(&totals);
-    })?;
+    }
     Ok(hours.into_iter().filter(|(_, t)| t.total_tokens > 0).collect())
 }

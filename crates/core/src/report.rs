@@ -63,6 +63,9 @@ impl<'a> Pricer<'a> {
 
     pub fn price(&self, model: &str) -> Option<ModelPrice> {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = cache.get(model) {
+            return *p;
+        }
         *cache.entry(model.to_string()).or_insert_with(|| self.table.resolve(model))
     }
 
@@ -255,7 +258,9 @@ pub struct PeriodReport {
     pub total: Totals,
 }
 
-/// Calls `f(bucket, source, model, totals)` for every rollup row the filter covers, priced.
+/// Calls `f(bucket, source, model, totals)` for every rollup row the filter covers, priced: the
+/// reference the sums per local day and hour are checked against.
+#[cfg(test)]
 pub(crate) fn rollup_totals(
     store: &Store,
     pricer: &Pricer,
@@ -339,37 +344,63 @@ pub(crate) fn offset_stretches(tz: Tz, lo: i64, hi: i64) -> Vec<(i64, i64, i64)>
 }
 
 /// Calls `f(local day, source, model, totals)` for every local day, source, model, tier and
-/// logged/computed cost the filter covers, priced once per group. For each stretch of one UTC
-/// offset, SQLite sums the stretch's buckets per `(bucket * 15 min + offset)` day; a bucket's
-/// local day is that of its first instant, as [`local_date`] gives it (every offset is a
-/// multiple of 15 minutes, so a bucket lies in one local day).
+/// logged/computed cost the filter covers, priced once per group (see [`local_totals`]).
 pub(crate) fn day_totals(
     store: &Store,
     pricer: &Pricer,
     filter: &Filter,
     mut f: impl FnMut(NaiveDate, &str, &str, Totals),
 ) -> Result<(), StoreError> {
+    local_totals(store, pricer, filter, DAY_MS, |day, source, model, totals| {
+        let date = i32::try_from(day)
+            .ok()
+            .and_then(|d| NaiveDate::from_num_days_from_ce_opt(d.checked_add(UNIX_EPOCH_CE_DAYS)?))
+            .unwrap_or_default();
+        f(date, source, model, totals);
+    })
+}
+
+/// The first and last bucket of the rollup, in two subqueries: SQLite answers a lone min() or
+/// max() from the key's first or last entry, but reads the whole rollup for both in one SELECT.
+const BUCKET_SPAN_SQL: &str = "SELECT (SELECT min(bucket) FROM rollup), (SELECT max(bucket) FROM rollup)";
+
+/// One local hour in milliseconds.
+pub(crate) const HOUR_MS: i64 = 3_600_000;
+
+/// Calls `f(local unit, source, model, totals)` for every local unit (a day or an hour: `unit_ms`
+/// divides a day), source, model, tier and logged/computed cost the filter covers, priced once
+/// per group. A unit is numbered from the local 1970-01-01T00:00 (`local ms / unit_ms`, rounded
+/// down). For each stretch of one UTC offset, SQLite sums the stretch's buckets per
+/// `(bucket * 15 min + offset) / unit` ; a bucket's local unit is that of its first instant, as
+/// [`local_date`] gives it (every offset is a multiple of 15 minutes, so a bucket lies in one
+/// local day and one local hour). The work follows the buckets of the range: the rollup's key
+/// starts with the bucket.
+pub(crate) fn local_totals(
+    store: &Store,
+    pricer: &Pricer,
+    filter: &Filter,
+    unit_ms: i64,
+    mut f: impl FnMut(i64, &str, &str, Totals),
+) -> Result<(), StoreError> {
     let (start, end) = filter.range_ms();
     // Source and project conditions; the time range is the stretch's.
     let names = Filter { since: None, until: None, ..filter.clone() };
     let (cond, params) = names.sql("bucket", BUCKET_MS);
     let and = if cond.is_empty() { " WHERE" } else { " AND" };
-    // Parameters in order: the offset, the name conditions', then the stretch. The day is a
-    // floor division, so that a day before 1970 is not rounded toward zero.
+    // Parameters in order: the offset, the name conditions', then the stretch. The unit is a
+    // floor division, so that a time before 1970 is not rounded toward zero.
     let sql = format!(
-        "SELECT (t - ((t % {DAY_MS}) + {DAY_MS}) % {DAY_MS}) / {DAY_MS} AS day, source, model, long, logged,
+        "SELECT (t - ((t % {unit_ms}) + {unit_ms}) % {unit_ms}) / {unit_ms} AS unit, source, model, long, logged,
             sum(input), sum(cw5m), sum(cw1h), sum(cache_read), sum(output), sum(reasoning), sum(logged_cost)
          FROM (SELECT bucket * {BUCKET_MS} + ? AS t, source, model, long, logged, input, cw5m, cw1h,
                  cache_read, output, reasoning, logged_cost
                FROM rollup{cond}{and} bucket >= ? AND bucket < ?)
-         GROUP BY day, source, model, long, logged"
+         GROUP BY unit, source, model, long, logged"
     );
     let mut run = || -> rusqlite::Result<()> {
         let conn = store.conn();
         let (lo, hi): (Option<i64>, Option<i64>) =
-            conn.query_row("SELECT min(bucket), max(bucket) FROM rollup", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+            conn.query_row(BUCKET_SPAN_SQL, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let (Some(lo), Some(hi)) = (lo, hi) else { return Ok(()) };
         let lo = lo.max(start.div_euclid(BUCKET_MS));
         let hi = match end {
@@ -389,7 +420,7 @@ pub(crate) fn day_totals(
             all.push(Value::Integer(stop));
             let mut q = stmt.query(rusqlite::params_from_iter(all.iter()))?;
             while let Some(r) = q.next()? {
-                let day: i64 = r.get(0)?;
+                let unit: i64 = r.get(0)?;
                 let source = r.get_ref(1)?.as_str()?;
                 let model = r.get_ref(2)?.as_str()?;
                 let long: bool = r.get(3)?;
@@ -397,11 +428,7 @@ pub(crate) fn day_totals(
                 let t = tokens_at(r, 5)?;
                 let logged_cost: f64 = r.get(11)?;
                 let totals = pricer.totals(model, &t, long, logged.then_some(logged_cost));
-                let date = i32::try_from(day)
-                    .ok()
-                    .and_then(|d| NaiveDate::from_num_days_from_ce_opt(d.checked_add(UNIX_EPOCH_CE_DAYS)?))
-                    .unwrap_or_default();
-                f(date, source, model, totals);
+                f(unit, source, model, totals);
             }
         }
         Ok(())
@@ -490,15 +517,7 @@ pub struct SessionReport {
 
 /// Sessions with events in the filter's range, most recent last.
 pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<SessionReport, StoreError> {
-    let (cond, params) = filter.sql("ts", 1);
-    let sql = format!(
-        "SELECT source, session_id, min(project), model,
-            input + cw5m + cw1h + cache_read > {threshold} AS long, logged_cost IS NOT NULL,
-            min(ts), max(ts), count(*), sum(input), sum(cw5m), sum(cw1h), sum(cache_read), sum(output),
-            sum(reasoning), coalesce(sum(logged_cost), 0)
-         FROM events{cond} GROUP BY source, session_id, model, long, logged_cost IS NOT NULL",
-        threshold = tokenworth_pricing::LONG_CONTEXT_THRESHOLD
-    );
+    let (sql, params) = sessions_sql(filter);
     let mut map: HashMap<(String, String), SessionRow> = HashMap::new();
     let mut run = || -> rusqlite::Result<()> {
         let mut stmt = store.conn().prepare(&sql)?;
@@ -549,15 +568,19 @@ pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Sessi
     };
     run().map_err(|e| store.err(e))?;
     let active = active_ms(store, filter)?;
-    let mut extras = tags::session_extras(store)?;
     let mut sessions: Vec<SessionRow> = map.into_values().collect();
+    let keys: Vec<SessionKey> = sessions
+        .iter()
+        .map(|s| SessionKey { source: s.source.clone(), session_id: s.session_id.clone() })
+        .collect();
+    // Only the sessions shown: branch, parent, tag and commits looked up by key.
+    let mut extras = tags::session_extras_for(store, &keys)?;
     let mut total = Totals::default();
-    for s in &mut sessions {
+    for (s, key) in sessions.iter_mut().zip(keys) {
         s.models.sort();
         s.start = iso_utc(s.start_ms);
         s.end = iso_utc(s.end_ms);
         total.add(&s.totals);
-        let key = SessionKey { source: s.source.clone(), session_id: s.session_id.clone() };
         s.active_seconds = (active.get(&key).copied().unwrap_or(0).max(0) / 1000) as u64;
         if let Some((branch, parent)) = extras.meta.remove(&key) {
             s.git_branch = branch;
@@ -578,9 +601,23 @@ pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Sessi
     Ok(SessionReport { sessions, total })
 }
 
-/// Active milliseconds per session within the filter: the gaps between its consecutive
-/// requests, each gap over [`IDLE_GAP_MS`] left out.
-fn active_ms(store: &Store, filter: &Filter) -> Result<HashMap<SessionKey, i64>, StoreError> {
+/// The sessions report's query: sums per session, model, tier and logged/computed cost of the
+/// events in the filter's range (read through `events_ts` when the range is bounded).
+fn sessions_sql(filter: &Filter) -> (String, Vec<Value>) {
+    let (cond, params) = filter.sql("ts", 1);
+    let sql = format!(
+        "SELECT source, session_id, min(project), model,
+            input + cw5m + cw1h + cache_read > {threshold} AS long, logged_cost IS NOT NULL,
+            min(ts), max(ts), count(*), sum(input), sum(cw5m), sum(cw1h), sum(cache_read), sum(output),
+            sum(reasoning), coalesce(sum(logged_cost), 0)
+         FROM events{cond} GROUP BY source, session_id, model, long, logged_cost IS NOT NULL",
+        threshold = tokenworth_pricing::LONG_CONTEXT_THRESHOLD
+    );
+    (sql, params)
+}
+
+/// The active time's query: the gaps between consecutive requests of each session in the range.
+fn active_sql(filter: &Filter) -> (String, Vec<Value>) {
     let (cond, params) = filter.sql("ts", 1);
     let sql = format!(
         "SELECT source, session_id, sum(CASE WHEN gap <= {IDLE_GAP_MS} THEN gap ELSE 0 END) FROM (
@@ -588,6 +625,13 @@ fn active_ms(store: &Store, filter: &Filter) -> Result<HashMap<SessionKey, i64>,
             FROM events{cond}
          ) GROUP BY source, session_id"
     );
+    (sql, params)
+}
+
+/// Active milliseconds per session within the filter: the gaps between its consecutive
+/// requests, each gap over [`IDLE_GAP_MS`] left out.
+fn active_ms(store: &Store, filter: &Filter) -> Result<HashMap<SessionKey, i64>, StoreError> {
+    let (sql, params) = active_sql(filter);
     let run = || -> rusqlite::Result<HashMap<SessionKey, i64>> {
         let mut stmt = store.conn().prepare(&sql)?;
         let mut q = stmt.query(rusqlite::params_from_iter(params.iter()))?;
@@ -876,11 +920,11 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
-    /// Day totals summed in SQL per stretch of one UTC offset equal the rollup read row by row
-    /// with each bucket's local date, in zones with DST, half-hour DST (Lord Howe), 45-minute
+    /// Day and hour totals summed in SQL per stretch of one UTC offset equal the rollup read row
+    /// by row with each bucket's local date and hour, in zones with DST, half-hour DST (Lord Howe), 45-minute
     /// offsets (Kathmandu, Chatham), a zone that dropped DST (Tehran), and days before 1970.
     #[test]
-    fn days_summed_in_sql_equal_the_rollup_read_bucket_by_bucket() {
+    fn days_and_hours_summed_in_sql_equal_the_rollup_read_bucket_by_bucket() {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::open(&tmp.path().join("ledger.db")).unwrap();
         let table = PriceTable::embedded();
@@ -953,8 +997,77 @@ mod tests {
                     assert_eq!(Totals { cost_usd: 0.0, ..g }, Totals { cost_usd: 0.0, ..*w }, "{tz} {k:?}");
                     assert!((g.cost_usd - w.cost_usd).abs() <= 1e-9 * w.cost_usd.abs(), "{tz} {k:?}");
                 }
+                // Local hours (the Overview's): the bucket's local wall-clock hour, numbered from
+                // the local 1970-01-01T00.
+                let mut want: BTreeMap<(i64, String), Totals> = BTreeMap::new();
+                rollup_totals(&store, &pricer, &filter, |bucket, source, _model, t| {
+                    let local = DateTime::<Utc>::from_timestamp_millis(bucket * BUCKET_MS)
+                        .unwrap()
+                        .with_timezone(&tz)
+                        .naive_local()
+                        .and_utc()
+                        .timestamp_millis();
+                    want.entry((local.div_euclid(HOUR_MS), source)).or_default().add(&t);
+                })
+                .unwrap();
+                let mut got: BTreeMap<(i64, String), Totals> = BTreeMap::new();
+                local_totals(&store, &pricer, &filter, HOUR_MS, |hour, source, _model, t| {
+                    got.entry((hour, source.to_owned())).or_default().add(&t);
+                })
+                .unwrap();
+                assert!(want.len() > 100, "{tz}: {} hours", want.len());
+                assert_eq!(
+                    got.keys().collect::<Vec<_>>(),
+                    want.keys().collect::<Vec<_>>(),
+                    "{tz} {since:?} hours"
+                );
+                for (k, w) in &want {
+                    let g = got[k];
+                    assert_eq!(Totals { cost_usd: 0.0, ..g }, Totals { cost_usd: 0.0, ..*w }, "{tz} {k:?}");
+                    assert!((g.cost_usd - w.cost_usd).abs() <= 1e-9 * w.cost_usd.abs(), "{tz} {k:?}");
+                }
             }
         }
+    }
+
+    /// A report of a period reads that period's events through `events_ts` (migration 6), not
+    /// every event stored: the session sums and the active time; day and hour totals find the
+    /// rollup's span from its key, not by reading it.
+    #[test]
+    fn a_period_is_read_through_the_time_index() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("ledger.db")).unwrap();
+        let plan = |sql: &str, params: &[Value]| -> String {
+            let mut stmt = store.conn().prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let rows =
+                stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| r.get::<_, String>(3)).unwrap();
+            rows.collect::<Result<Vec<_>, _>>().unwrap().join("; ")
+        };
+        let tz = chrono_tz::Europe::Berlin;
+        for filter in [
+            Filter { since: Some(d(2026, 3, 1)), ..Filter::new(tz) },
+            Filter { since: Some(d(2026, 3, 1)), until: Some(d(2026, 3, 31)), ..Filter::new(tz) },
+            Filter { until: Some(d(2026, 3, 31)), source: Some("codex".into()), ..Filter::new(tz) },
+        ] {
+            for (what, (sql, params)) in
+                [("sessions", sessions_sql(&filter)), ("active", active_sql(&filter))]
+            {
+                let p = plan(&sql, &params);
+                assert!(
+                    p.contains("USING INDEX events_ts (ts>") || p.contains("USING INDEX events_ts (ts<"),
+                    "{what} {filter:?}: {p}"
+                );
+            }
+        }
+        // The whole history is one pass over the table, as before.
+        let (sql, params) = sessions_sql(&Filter::new(tz));
+        assert!(!plan(&sql, &params).contains("events_ts"));
+        // The span of the rollup that day and hour totals start from: two lookups in its key.
+        let p = plan(BUCKET_SPAN_SQL, &[]);
+        assert!(
+            !p.contains("SCAN rollup") && p.matches("SEARCH rollup USING PRIMARY KEY").count() == 2,
+            "{p}"
+        );
     }
 
     #[test]

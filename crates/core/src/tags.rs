@@ -169,6 +169,67 @@ pub struct SessionExtras {
     pub commits: HashMap<SessionKey, Vec<CommitRow>>,
 }
 
+/// Loads branch/parent, tags and commits of the sessions `keys` names only, each by its primary
+/// key: a report of a period pays for the sessions it shows, not for the ledger's history.
+pub fn session_extras_for<'k>(
+    store: &Store,
+    keys: impl IntoIterator<Item = &'k SessionKey>,
+) -> Result<SessionExtras, StoreError> {
+    let run = || -> rusqlite::Result<SessionExtras> {
+        let c = store.conn();
+        let mut x = SessionExtras::default();
+        let mut meta = c.prepare_cached(
+            "SELECT git_branch, parent_session FROM sessions WHERE source = ?1 AND session_id = ?2",
+        )?;
+        let mut tags =
+            c.prepare_cached("SELECT outcome, note, link FROM tags WHERE source = ?1 AND session_id = ?2")?;
+        let mut commits = c.prepare_cached(
+            "SELECT hash, message, lines_added, lines_removed, files_changed, author_ts, repo
+             FROM session_commits WHERE source = ?1 AND session_id = ?2 ORDER BY author_ts, hash",
+        )?;
+        for key in keys {
+            let params = rusqlite::params![key.source, key.session_id];
+            let mut q = meta.query(params)?;
+            if let Some(r) = q.next()? {
+                let (branch, parent): (Option<String>, Option<String>) = (r.get(0)?, r.get(1)?);
+                if branch.is_some() || parent.is_some() {
+                    x.meta.insert(key.clone(), (branch, parent));
+                }
+            }
+            let mut q = tags.query(params)?;
+            if let Some(r) = q.next()? {
+                if let Ok(outcome) = r.get::<_, String>(0)?.parse() {
+                    x.tags.insert(key.clone(), Tag { outcome, note: r.get(1)?, link: r.get(2)? });
+                }
+            }
+            let mut q = commits.query(params)?;
+            let mut found = Vec::new();
+            while let Some(r) = q.next()? {
+                found.push(commit_row(r, 0)?);
+            }
+            if !found.is_empty() {
+                x.commits.insert(key.clone(), found);
+            }
+        }
+        Ok(x)
+    };
+    run().map_err(|e| store.err(e))
+}
+
+/// A `session_commits` row read from column `at` on: hash, message, lines added and removed,
+/// files changed, author time, repo.
+fn commit_row(r: &rusqlite::Row, at: usize) -> rusqlite::Result<CommitRow> {
+    Ok(CommitRow {
+        hash: r.get(at)?,
+        message: r.get(at + 1)?,
+        lines_added: r.get::<_, i64>(at + 2)?.max(0) as u64,
+        lines_removed: r.get::<_, i64>(at + 3)?.max(0) as u64,
+        files_changed: r.get::<_, i64>(at + 4)?.max(0) as u64,
+        time: iso_utc(r.get(at + 5)?),
+        repo: r.get(at + 6)?,
+    })
+}
+
 /// Loads branch/parent, tags and commits of every session (small tables, read whole).
 pub fn session_extras(store: &Store) -> Result<SessionExtras, StoreError> {
     let run = || -> rusqlite::Result<SessionExtras> {
@@ -197,15 +258,7 @@ pub fn session_extras(store: &Store) -> Result<SessionExtras, StoreError> {
         )?;
         let mut q = stmt.query([])?;
         while let Some(r) = q.next()? {
-            x.commits.entry(key(r)?).or_default().push(CommitRow {
-                hash: r.get(2)?,
-                message: r.get(3)?,
-                lines_added: r.get::<_, i64>(4)?.max(0) as u64,
-                lines_removed: r.get::<_, i64>(5)?.max(0) as u64,
-                files_changed: r.get::<_, i64>(6)?.max(0) as u64,
-                time: iso_utc(r.get(7)?),
-                repo: r.get(8)?,
-            });
+            x.commits.entry(key(r)?).or_default().push(commit_row(r, 2)?);
         }
         Ok(x)
     };
