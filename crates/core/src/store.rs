@@ -183,7 +183,7 @@ UPDATE files SET skipped_since = mtime_ns / 1000000 WHERE skipped > 0;
     "-- 5: repair_implausible",
     // 6: an index on the request time, so that a report of a period (`session --since`, 5-hour
     // blocks) reads that period's events instead of every event ever stored (issue 12).
-    "CREATE INDEX events_ts ON events(ts);",
+    "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);",
 ];
 
 /// The largest token count one stored record may hold (a request, or a running total's
