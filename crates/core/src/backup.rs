@@ -221,12 +221,18 @@ fn take_locked(db: &Path, dir: &Path, now_ms: i64) -> Result<PathBuf, BackupErro
     });
     if let Err(e) = result {
         let _ = std::fs::remove_file(&partial);
+        if let BackupError::Damaged { findings, .. } = &e {
+            tracing::error!(ledger = %db.display(), finding = findings.first().map_or("", String::as_str), "the snapshot's check found the ledger damaged");
+        } else {
+            tracing::warn!(ledger = %db.display(), error = %e, "no snapshot");
+        }
         return Err(e);
     }
     std::fs::rename(&partial, &dest).map_err(io(&dest))?;
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
+    tracing::info!(snapshot = %dest.display(), "snapshot taken and checked");
     Ok(dest)
 }
 
@@ -312,6 +318,9 @@ pub fn prune(dir: &Path, keep_daily: u32, keep_weekly: u32) -> Result<Vec<PathBu
             removed.push(s.path.clone());
         }
     }
+    if !removed.is_empty() {
+        tracing::debug!(dir = %dir.display(), removed = removed.len(), "old snapshots removed");
+    }
     Ok(removed)
 }
 
@@ -343,6 +352,34 @@ pub fn check_snapshot(snapshot: &Path) -> Result<(), BackupError> {
         return Err(bad(format!("it is damaged: {f}")));
     }
     Ok(())
+}
+
+/// What is known to be wrong with the ledger `db` without reading its pages: the first line of
+/// its damage marker (found earlier by a write, a snapshot's check or the doctor) or a
+/// write-ahead log cut inside a frame. `None`: nothing known (not proof that it is sound).
+pub fn known_damage(db: &Path) -> Option<String> {
+    if let Ok(detail) = std::fs::read_to_string(crate::store::damage_marker(db)) {
+        return Some(
+            detail.lines().next().filter(|l| !l.is_empty()).unwrap_or("found damaged earlier").to_owned(),
+        );
+    }
+    wal_damage(db)
+}
+
+/// The newest snapshot in `dir` that passes [`check_snapshot`], with the newer ones that did not
+/// (and why). `None`: no sound snapshot.
+pub fn newest_sound(dir: &Path) -> Result<(Option<PathBuf>, Vec<BackupError>), BackupError> {
+    let mut skipped = Vec::new();
+    for s in list(dir)? {
+        match check_snapshot(&s.path) {
+            Ok(()) => return Ok((Some(s.path), skipped)),
+            Err(e) => {
+                tracing::warn!(snapshot = %s.path.display(), error = %e, "snapshot skipped");
+                skipped.push(e);
+            }
+        }
+    }
+    Ok((None, skipped))
 }
 
 /// Puts `snapshot` back as the ledger `db`. The ledger that was there (damaged or not) is moved
@@ -395,6 +432,12 @@ pub fn restore(db: &Path, snapshot: &Path, now_ms: i64) -> Result<Restored, Back
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
+    tracing::warn!(
+        ledger = %db.display(),
+        snapshot = %snapshot.display(),
+        kept_aside = %kept_aside.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+        "ledger restored from a snapshot"
+    );
     Ok(Restored { snapshot: snapshot.to_path_buf(), kept_aside })
 }
 

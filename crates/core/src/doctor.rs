@@ -59,6 +59,15 @@ const LIST: usize = 10;
 
 /// Checks the ledger at `db`. `sources` says which files are line logs (for the cursor check).
 pub fn diagnose(db: &Path, sources: &[Box<dyn Source>]) -> Diagnosis {
+    let d = check(db, sources);
+    for f in &d.findings {
+        tracing::warn!(ledger = %db.display(), check = f.check, finding = %f.message, "doctor");
+    }
+    tracing::debug!(ledger = %db.display(), sound = d.sound, checked = ?d.checked, "doctor done");
+    d
+}
+
+fn check(db: &Path, sources: &[Box<dyn Source>]) -> Diagnosis {
     let mut d =
         Diagnosis { database: db.to_path_buf(), sound: true, checked: Vec::new(), findings: Vec::new() };
     let find = |d: &mut Diagnosis, check: &'static str, message: String| {

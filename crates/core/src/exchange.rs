@@ -661,6 +661,15 @@ pub fn import_jsonl<R: BufRead>(store: &mut Store, input: R) -> Result<ImportRep
         }
     }
     batch.commit()?;
+    tracing::info!(
+        events_added = report.events_added,
+        events_known = report.events_known,
+        sessions = report.sessions,
+        tags = report.tags,
+        commits = report.commits,
+        totals = report.totals,
+        "import merged"
+    );
     Ok(report)
 }
 

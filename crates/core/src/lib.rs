@@ -13,6 +13,7 @@ pub mod fmt;
 pub mod git;
 pub mod hash;
 pub mod ingest;
+pub mod logfile;
 pub mod outcomes;
 pub mod report;
 pub mod store;

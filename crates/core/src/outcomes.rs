@@ -203,6 +203,14 @@ pub fn tag_sessions_in(
     };
     write().map_err(|e| store.err(e))?;
     tx.commit().map_err(|e| store.err(e))?;
+    // What was done, never what was written: a note or a link is the user's own text.
+    tracing::debug!(
+        sessions = keys.len(),
+        outcome = outcome.as_str(),
+        note = if note.is_some() { "set" } else { "kept" },
+        link = if link.is_some() { "set" } else { "kept" },
+        "sessions tagged"
+    );
     Ok(keys.len())
 }
 
@@ -226,6 +234,7 @@ pub fn clear_tags_in(store: &Store, ids: &[String], source: Option<&str>) -> Res
             .map_err(|e| store.err(e))?;
     }
     tx.commit().map_err(|e| store.err(e))?;
+    tracing::debug!(sessions = n, "tags cleared");
     Ok(n)
 }
 

@@ -260,6 +260,7 @@ impl Worker {
                 path: self.db_path.clone(),
                 detail: detail.lines().next().unwrap_or_default().to_owned(),
             };
+            tracing::warn!(ledger = %self.db_path.display(), "the ledger is marked damaged: nothing is written to it until it is restored");
             (self.on_event)(LiveEvent::Error(e.to_string()));
             return;
         }
@@ -269,6 +270,16 @@ impl Worker {
             Ok(report) => {
                 let recovered = self.backoff.take().is_some();
                 let events = report.events();
+                tracing::debug!(
+                    events,
+                    bytes = report.bytes_read(),
+                    ms = report.duration.as_millis() as u64,
+                    warnings = report.warnings.len(),
+                    "scan"
+                );
+                for w in &report.warnings {
+                    tracing::warn!(warning = %w, "scan");
+                }
                 if initial || events > 0 {
                     // A long-lived connection: give back the page cache a big scan filled (the
                     // next small scan reads its few pages from the OS cache).
@@ -285,9 +296,11 @@ impl Worker {
             }
             Err(e) => {
                 if let StoreError::Damaged { detail, .. } = &e {
+                    tracing::error!(ledger = %self.db_path.display(), detail = %detail, "the ledger is damaged: marked, nothing more is written to it");
                     store::mark_damaged(&self.db_path, detail);
                 } else {
                     self.backoff = Some(self.backoff.map_or(FIRST_BACKOFF, |b| (b * 2).min(MAX_BACKOFF)));
+                    tracing::warn!(error = %e, retry_in_ms = self.backoff.map_or(0, |b| b.as_millis() as u64), "scan failed");
                 }
                 (self.on_event)(LiveEvent::Error(e.to_string()));
             }
@@ -332,7 +345,7 @@ impl Worker {
                         findings.first().map_or("integrity check failed", String::as_str),
                     );
                 }
-                Err(_) => {}
+                Err(e) => tracing::warn!(error = %e, "no daily snapshot"),
             })
             .ok();
     }
