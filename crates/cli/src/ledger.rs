@@ -126,18 +126,9 @@ pub fn restore(data: &DataDir, env: &Env, args: &RestoreArgs, now_ms: i64, json:
         }
         None => {
             let settings = data.backup_settings(env)?;
-            let list = backup::list(&settings.dir).map_err(other)?;
-            let mut found = None;
-            for s in &list {
-                match backup::check_snapshot(&s.path) {
-                    Ok(()) => {
-                        found = Some(s.path.clone());
-                        break;
-                    }
-                    Err(e) => {
-                        let _ = writeln!(std::io::stderr(), "tokenworth: warning: skipped: {e}");
-                    }
-                }
+            let (found, skipped) = backup::newest_sound(&settings.dir).map_err(other)?;
+            for e in skipped {
+                let _ = writeln!(std::io::stderr(), "tokenworth: warning: skipped: {e}");
             }
             found.ok_or_else(|| {
                 anyhow::anyhow!("no sound snapshot in {} to restore from", settings.dir.display())

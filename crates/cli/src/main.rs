@@ -67,6 +67,10 @@ struct Opts {
     /// Where Tokenworth keeps its database and config.toml.
     #[arg(long, global = true, env = "TOKENWORTH_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Trace what Tokenworth does on stderr (-v: debug, -vv: trace; TOKENWORTH_LOG sets the
+    /// level or directives instead). Never prompt text, notes, tokens or file contents.
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 #[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
@@ -154,6 +158,9 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if cli.opts.verbose > 0 {
+        trace_to_stderr(cli.opts.verbose);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -178,6 +185,31 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// `-v`: the libraries' `tracing` events on stderr, for Tokenworth's own crates.
+fn trace_to_stderr(verbose: u8) {
+    use tokenworth_core::logfile::filter_directives;
+    let level = if verbose > 1 { "trace" } else { "debug" };
+    let asked = std::env::var("TOKENWORTH_LOG").ok().filter(|v| !v.trim().is_empty());
+    let directives = match asked.as_deref().map(|v| (v, filter_directives(v))) {
+        Some((_, Some(d))) => d,
+        Some((v, None)) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "tokenworth: warning: TOKENWORTH_LOG={v} is not a level; using {level}"
+            );
+            filter_directives(level).unwrap_or_default()
+        }
+        None => filter_directives(level).unwrap_or_default(),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter_directives(level).unwrap_or_default()));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .try_init();
 }
 
 /// Ends the run with this exit code, having said what there was to say.
