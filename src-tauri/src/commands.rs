@@ -10,7 +10,7 @@ use tauri_plugin_autostart::ManagerExt;
 use tokenworth_core::config::{self, PRICE_FIELDS};
 use tokenworth_core::outcomes::{self, Outcome, TagError};
 use tokenworth_core::report::{self, Filter};
-use tokenworth_core::{dashboard, ingest, source};
+use tokenworth_core::{backup, dashboard, ingest, source};
 
 use crate::state::{now_ms, AppState};
 
@@ -252,4 +252,62 @@ pub fn outcomes(state: State<'_, AppState>, since: Option<String>, until: Option
         let rep = outcomes::outcomes_report(store, pricer, &range.filter(tz)?).map_err(|e| e.to_string())?;
         to_value(&rep)
     })
+}
+
+/// What is known to be wrong with the ledger, and the snapshots a restore could take: the
+/// dashboard offers a restore when `damaged` is not null.
+#[tauri::command]
+pub fn ledger_health(state: State<'_, AppState>) -> Res {
+    let db = state.data.db();
+    let damaged = backup::known_damage(&db);
+    let (dir, snapshots, newest_sound, problem) = match state.data.backup_settings(&state.env) {
+        Err(e) => (None, Vec::new(), None, Some(e.to_string())),
+        Ok(settings) => {
+            let list = backup::list(&settings.dir).unwrap_or_default();
+            let rows: Vec<Value> =
+                list.iter().map(|s| json!({"path": s.path, "taken": report::iso_utc(s.taken_ms)})).collect();
+            // Checking snapshots reads them whole: only when a restore is on offer.
+            let newest = if damaged.is_some() {
+                backup::newest_sound(&settings.dir).ok().and_then(|(p, _)| p)
+            } else {
+                None
+            };
+            (Some(settings.dir), rows, newest, None)
+        }
+    };
+    Ok(json!({
+        "database": db,
+        "damaged": damaged,
+        "snapshot_dir": dir,
+        "snapshots": snapshots,
+        "restore_from": newest_sound,
+        "problem": problem,
+    }))
+}
+
+/// Puts a snapshot back (the newest sound one when none is named), as `tokenworth restore`:
+/// the watcher stops, the ledger that was there is kept aside, and watching starts again on the
+/// restored ledger (its first scan reads again what the logs hold since the snapshot).
+#[tauri::command]
+pub fn restore_ledger(app: AppHandle, state: State<'_, AppState>, snapshot: Option<String>) -> Res {
+    let db = state.data.db();
+    let snapshot = match snapshot.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        Some(s) => std::path::PathBuf::from(s),
+        None => {
+            let settings = state.data.backup_settings(&state.env).map_err(|e| e.to_string())?;
+            let (found, _) = backup::newest_sound(&settings.dir).map_err(|e| e.to_string())?;
+            found.ok_or_else(|| format!("no sound snapshot in {} to restore from", settings.dir.display()))?
+        }
+    };
+    // No connection of this app may stay on the file that goes aside.
+    if let Some(live) = state.take_live() {
+        live.stop();
+    }
+    let restored = backup::restore(&db, &snapshot, now_ms());
+    state.set_error(None);
+    crate::start_watching(&app);
+    crate::usage_changed(&app, 0);
+    let _ = app.emit("watcher-changed", json!({"paused": state.paused()}));
+    let r = restored.map_err(|e| e.to_string())?;
+    Ok(json!({"restored": r.snapshot, "kept_aside": r.kept_aside}))
 }

@@ -4,6 +4,7 @@
 
 pub mod args;
 mod commands;
+mod log;
 mod share;
 mod state;
 mod tray;
@@ -51,6 +52,7 @@ pub fn run() -> i32 {
         std::env::set_var(var, value);
     }
     let data = DataDir::resolve(args.data_dir.clone(), &env);
+    log::install(&data, &env);
     let hidden = args.hidden;
     let timing = env.var("TOKENWORTH_APP_TIMING").is_some();
     let app_state = AppState::new(env, data, launched, timing);
@@ -78,6 +80,8 @@ pub fn run() -> i32 {
             commands::tag_sessions,
             commands::clear_tags,
             commands::outcomes,
+            commands::ledger_health,
+            commands::restore_ledger,
             share::share_status,
             share::share_join,
             share::share_preview,
@@ -229,7 +233,17 @@ pub(crate) fn start_watching(app: &tauri::AppHandle) {
     match st.data.source_settings(&st.env) {
         Ok(settings) => cfg.sources = settings.enabled(),
         Err(e) => {
+            tracing::warn!(error = %e, "every source is watched");
             let _ = writeln!(std::io::stderr(), "tokenworth-app: {e}; every source is watched");
+        }
+    }
+    // The daily snapshot (`[backup]` of config.toml), taken by the watcher before its first write
+    // of a day.
+    match st.data.backup_settings(&st.env) {
+        Ok(b) => cfg.snapshots = Some(b),
+        Err(e) => {
+            tracing::warn!(error = %e, "no daily snapshots");
+            let _ = writeln!(std::io::stderr(), "tokenworth-app: {e}; no daily snapshots");
         }
     }
     let handle = app.clone();
@@ -241,6 +255,7 @@ pub(crate) fn start_watching(app: &tauri::AppHandle) {
     }) {
         Ok(w) => st.set_ledger_watch(w),
         Err(e) => {
+            tracing::warn!(error = %e, "changes made by the CLI show after the next log change");
             let _ = writeln!(
                 std::io::stderr(),
                 "tokenworth-app: {e}; changes made by the CLI show after the next log change"
@@ -250,10 +265,16 @@ pub(crate) fn start_watching(app: &tauri::AppHandle) {
     match result {
         Ok(live) => st.set_live(live),
         Err(e) => {
+            if let tokenworth_core::store::StoreError::Damaged { path, detail } = &e {
+                // Nothing more is written to it until it is restored (the dashboard offers that).
+                tokenworth_core::store::mark_damaged(path, detail);
+            }
             let msg = format!("cannot open the ledger {}: {e}", st.data.db().display());
+            tracing::error!(error = %e, "cannot open the ledger");
             let _ = writeln!(std::io::stderr(), "tokenworth-app: {msg}");
             st.set_error(Some(msg));
             tray::refresh(app);
+            let _ = app.emit("watcher-changed", serde_json::json!({"paused": false}));
         }
     }
 }
@@ -280,11 +301,20 @@ fn on_live_event(app: &tauri::AppHandle, ev: LiveEvent) {
             let linked = st.write(|store| {
                 outcomes::link_commits(store, &st.env, state::now_ms()).map_err(|e| e.to_string())
             });
+            match &linked {
+                Ok(r) => {
+                    for w in &r.warnings {
+                        tracing::debug!(warning = %w, "commit linking");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "commit linking failed"),
+            }
             if linked.is_ok_and(|r| r.commits_found > 0) {
                 usage_changed(app, 0);
             }
         }
         LiveEvent::Error(msg) => {
+            tracing::error!(error = %msg, "watcher");
             st.set_error(Some(msg));
             tray::refresh(app);
             let _ = app.emit("watcher-changed", serde_json::json!({"paused": st.paused()}));

@@ -4,7 +4,7 @@
 import * as bridge from './bridge.js';
 import { $, $$, h, replace, errorBox } from './dom.js';
 import { sweep } from './chart.js';
-import { time } from './format.js';
+import { time, dateTime } from './format.js';
 import overview from './views/overview.js';
 import sessions from './views/sessions.js';
 import outcomes from './views/outcomes.js';
@@ -109,6 +109,70 @@ export function navigate(view, opts = {}) {
   return run('navigate');
 }
 
+// A damaged ledger (a corrupted page, a cut write-ahead log): the app writes nothing to it and
+// offers to put the last good snapshot back, above whatever view is shown.
+const ledger = { health: null, confirm: false, busy: false };
+
+async function checkLedger() {
+  try {
+    ledger.health = await bridge.ledgerHealth();
+  } catch {
+    return;
+  }
+  if (!ledger.health || !ledger.health.damaged) ledger.confirm = false;
+  drawLedgerBanner();
+}
+
+function drawLedgerBanner() {
+  const old = $('#ledger-banner');
+  const hs = ledger.health;
+  if (!hs || !hs.damaged) {
+    if (old) old.remove();
+    return;
+  }
+  const from = hs.restore_from;
+  const snap = from ? (hs.snapshots || []).find((s) => s.path === from) : null;
+  const taken = snap ? dateTime(snap.taken, ctx.timezone) : '';
+  let offer;
+  if (!from) {
+    offer = h('p', { id: 'restore-none' }, `There is no sound snapshot to restore from in ${hs.snapshot_dir || 'the snapshot folder'}. `, 'Keep the file as it is; `tokenworth doctor` says what is wrong.');
+  } else if (!ledger.confirm) {
+    offer = h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'btn primary', id: 'restore-ledger', dataset: { snapshot: from }, onclick: () => { ledger.confirm = true; drawLedgerBanner(); $('#restore-confirm')?.focus(); } },
+        `Restore the snapshot of ${taken}`));
+  } else {
+    offer = h('div', { id: 'restore-dialog', role: 'alertdialog', 'aria-labelledby': 'restore-confirm-text' },
+      h('p', { id: 'restore-confirm-text' },
+        `Put back the snapshot of ${taken} (${from})? The damaged ledger is moved aside, not deleted. `,
+        'What the logs still hold since the snapshot is read again; tags and notes made since it are not in it.'),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'btn primary', id: 'restore-confirm', disabled: ledger.busy, onclick: () => restoreNow(from) }, 'Restore'),
+        h('button', { type: 'button', class: 'btn', id: 'restore-cancel', onclick: () => { ledger.confirm = false; drawLedgerBanner(); } }, 'Cancel')));
+  }
+  const el = h('section', { id: 'ledger-banner', class: 'error-box ledger-banner', role: 'alert', dataset: { damaged: hs.damaged } },
+    h('strong', null, 'The ledger is damaged: '), String(hs.damaged),
+    h('p', null, `Nothing is written to ${hs.database} until it is restored; what it holds is still shown where it can be read.`),
+    offer);
+  if (old) old.replaceWith(el);
+  else $('#main').prepend(el);
+}
+
+async function restoreNow(snapshot) {
+  ledger.busy = true;
+  drawLedgerBanner();
+  try {
+    const r = await bridge.restoreLedger(snapshot);
+    ledger.confirm = false;
+    toast(r.kept_aside ? `Restored; the damaged ledger is kept as ${r.kept_aside}` : 'Restored', 'info');
+  } catch (err) {
+    toast(String(err), 'error');
+  } finally {
+    ledger.busy = false;
+  }
+  await checkLedger();
+  requestRefresh(50, 'restored');
+}
+
 let toastTimer = null;
 function toast(message, kind = 'info') {
   const el = $('#toast');
@@ -154,6 +218,7 @@ async function start() {
   }
   await bridge.on('usage-changed', () => requestRefresh(100, 'usage-changed'));
   await bridge.on('watcher-changed', (p) => {
+    checkLedger();
     if (p && typeof p.paused === 'boolean') ctx.setWatch(p.paused);
     if (ctx.view === 'sources') requestRefresh(100, 'watcher-changed');
   });
@@ -171,6 +236,7 @@ async function start() {
     .catch(() => {});
   // The app opens a new window on a view with `#view=<view>&session=<id>` (e.g. "Tag last
   // session…" from the tray); an open window gets a 'navigate' event instead.
+  checkLedger();
   const hint = new URLSearchParams(location.hash.slice(1));
   const view = hint.get('view');
   if (view && VIEWS[view]) await navigate(view, { sessionId: hint.get('session') || undefined });

@@ -52,6 +52,9 @@ export const tagSessions = (sessionIds, outcome, note, link) =>
   call('tag_sessions', { sessionIds, outcome, ...compact({ note, link }) });
 export const clearTags = (sessionIds) => call('clear_tags', { sessionIds });
 export const outcomes = ({ since, until } = {}) => call('outcomes', compact({ since, until }));
+// The ledger's health and restoring a snapshot (issue 14).
+export const ledgerHealth = () => call('ledger_health', {});
+export const restoreLedger = (snapshot) => call('restore_ledger', compact({ snapshot }));
 
 // Sharing with a team board (issue 11). Only join, send, withdraw, leave, open and add-device
 // reach the network, and only once joined; the others read local files and the ledger.

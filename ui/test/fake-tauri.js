@@ -435,6 +435,8 @@
       return { cleared: n };
     },
     outcomes: (a) => outcomesJson(a),
+    // The real app's ledger checks run against real files (tests/e2e); here the ledger is sound.
+    ledger_health: () => ({ database: '/home/me/.local/share/tokenworth/ledger.db', damaged: null, snapshot_dir: null, snapshots: [], restore_from: null, problem: null }),
     ...shareCommands,
   };
 
