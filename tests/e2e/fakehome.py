@@ -85,6 +85,19 @@ def append_requests(path, session, cwd, first_n, count, now=None):
             f.flush()
 
 
+def append_prompt(path, session, cwd, text, now=None):
+    """A user's prompt, as Claude Code logs it, and the same text in a line cut short (skipped
+    and counted): neither may reach the app's log."""
+    now = now or datetime.now(timezone.utc)
+    user = {"parentUuid": None, "isSidechain": False, "userType": "external", "cwd": cwd,
+            "sessionId": session, "version": "2.1.40", "gitBranch": "main", "type": "user",
+            "uuid": f"u-{session}-prompt", "timestamp": iso(now - timedelta(minutes=41)),
+            "message": {"role": "user", "content": text}}
+    with open(path, "a") as f:
+        f.write(json.dumps(user, separators=(",", ":")) + "\n")
+        f.write('{"type":"assistant","message":{"content":"' + text + '"\n')
+
+
 if __name__ == "__main__":
     import sys
     print(write_home(sys.argv[1]))

@@ -174,6 +174,17 @@ def sha(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+# Text that must never reach the app's log: a prompt in a log the app reads (also in a broken
+# line, which is skipped and counted) and the notes tagged through the dashboard.
+PROMPT = "prompt-e2e-4b1d please refactor the billing page"
+# The app logs at debug in the main scenario, so the log has what a tag does and can be searched.
+DEBUG_LOG = {"TOKENWORTH_LOG": "debug"}
+
+
+def app_log(data):
+    return os.path.join(data, "tokenworth-app.log")
+
+
 class Dashboard(unittest.TestCase):
     """The main scenario: one app on a month of logs."""
 
@@ -183,7 +194,8 @@ class Dashboard(unittest.TestCase):
         cls.home = os.path.join(cls.tmp, "home")
         cls.data = os.path.join(cls.tmp, "data")
         cls.log = fakehome.write_home(cls.home)
-        cls.app = App(cls.home, cls.data)
+        fakehome.append_prompt(cls.log, "0a1b2c3d-today-web", "/work/acme-web", PROMPT)
+        cls.app = App(cls.home, cls.data, DEBUG_LOG)
 
     @classmethod
     def tearDownClass(cls):
@@ -437,11 +449,146 @@ class Dashboard(unittest.TestCase):
                        if o["outcome"] == "shipped")
         self.assertGreaterEqual(shipped["sessions"], 2, "test_3 tagged two sessions")
         self.app.quit()
-        type(self).app = App(self.home, self.data)
+        type(self).app = App(self.home, self.data, DEBUG_LOG)
         a = self.app
         a.click("#nav-outcomes")
         wait_for("the shipped sessions after the restart", lambda: int(
             a.attr('[data-testid=outcome-row][data-outcome=shipped]', "data-sessions") or 0) == shipped["sessions"])
+
+    def test_9_the_log_exists_and_holds_no_note_or_prompt(self):
+        """The app's log, after tagging with a note through the dashboard (test_3) and a restart
+        (test_8): it exists, says what was done, and never what was written."""
+        path = app_log(self.data)
+        self.assertTrue(os.path.isfile(path), f"no app log at {path}")
+        text = read(path)
+        self.assertIn("tokenworth-app started", text)
+        self.assertIn("sessions tagged", text, "the tag made in the dashboard is not in the debug log")
+        self.assertIn('note="set"', text)
+        for secret in ("landed the login page", "spike", "prompt-e2e-4b1d", "done done"):
+            self.assertNotIn(secret, text, f"the app log holds {secret!r}")
+        self.assertEqual(os.stat(path).st_mode & 0o077, 0, "the log is readable by others")
+
+
+def corrupt_events_root(db_path):
+    """Overwrites the start of the `events` table's root page, as the CLI test does."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as c:
+        root = c.execute("SELECT rootpage FROM sqlite_master WHERE name = 'events'").fetchone()[0]
+        page = c.execute("PRAGMA page_size").fetchone()[0]
+    with open(db_path, "r+b") as f:
+        f.seek((root - 1) * page)
+        f.write(b"\xa5" * 64)
+
+
+def total_tokens(daily):
+    return sum(d["total"]["total_tokens"] for d in daily["days"])
+
+
+class LedgerCare(unittest.TestCase):
+    """A damaged ledger (issue 14): the app names the damage, writes nothing to the ledger,
+    offers the last good snapshot and restores it; then it reads again what the logs hold."""
+
+    NOTE = "kept through the restore 3e9a"
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tw-e2e-ledger-")
+        self.home = os.path.join(self.tmp, "home")
+        self.data = os.path.join(self.tmp, "data")
+        self.log = fakehome.write_home(self.home)
+        cli(self.home, self.data, "session", "--json")
+        cli(self.home, self.data, "tag", "2c3d4e5f", "shipped", "--note", self.NOTE)
+        self.snapshot = cli(self.home, self.data, "backup", "--json")["snapshot"]
+        self.db = os.path.join(self.data, "ledger.db")
+        self.app = None
+
+    def tearDown(self):
+        if self.app:
+            self.app.quit()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def expected_after_restore(self):
+        """What the ledger holds once the logs are read again: a CLI scan of a sound copy."""
+        ref = os.path.join(self.tmp, "ref")
+        shutil.copytree(self.data, ref)
+        return total_tokens(cli(self.home, ref, "daily", "--json"))
+
+    def offer_and_restore(self, damaged_bytes, shot):
+        a = self.app
+        banner = wait_for("the damaged-ledger banner", lambda: [
+            e for e in a.driver.find_elements(By.CSS_SELECTOR, "#ledger-banner") if e.is_displayed()])
+        self.assertIn("damaged", banner[0].text.lower())
+        offer = wait_for("the restore offer", lambda: a.driver.find_elements(By.CSS_SELECTOR, "#restore-ledger"))
+        self.assertEqual(offer[0].get_attribute("data-snapshot"), self.snapshot)
+        # The app refuses to write: a tag from the dashboard is an error naming the damage.
+        r = a.invoke("tag_sessions", {"sessionIds": ["0a1b2c3d"], "outcome": "wasted"})
+        self.assertIsInstance(r, dict)
+        self.assertIn("damaged", r.get("error", ""), f"the tag was not refused: {r!r}")
+        self.assertEqual(damaged_bytes(), self.damaged, "the damaged ledger was written to")
+        a.shot(shot)
+        a.click("#restore-ledger")
+        a.click("#restore-confirm")
+        wait_for("the banner to go", lambda: not [
+            e for e in a.driver.find_elements(By.CSS_SELECTOR, "#ledger-banner") if e.is_displayed()])
+        aside = [f for f in os.listdir(self.data) if f.startswith("ledger-replaced-") and f.endswith(".db")]
+        self.assertEqual(len(aside), 1, f"the damaged ledger is kept aside: {os.listdir(self.data)}")
+        return os.path.join(self.data, aside[0])
+
+    def after_restore(self, want_tokens):
+        d = cli(self.home, self.data, "doctor", "--json")
+        self.assertTrue(d["sound"], d)
+        tagged = [s for s in cli(self.home, self.data, "session", "--json", "--no-scan")["sessions"]
+                  if s["session_id"] == "2c3d4e5f-three-days"]
+        self.assertEqual([(s["outcome"], s["note"]) for s in tagged], [("shipped", self.NOTE)])
+        # The app's watcher writes again: what the logs hold since the snapshot is read back.
+        wait_for(f"{want_tokens} tokens in the restored ledger", lambda: total_tokens(
+            cli(self.home, self.data, "daily", "--json", "--no-scan")) == want_tokens)
+        log = read(app_log(self.data))
+        self.assertIn("damaged", log)
+        self.assertIn("ledger restored from a snapshot", log)
+        self.assertNotIn(self.NOTE, log)
+
+    def test_a_corrupted_page(self):
+        wal = self.db + "-wal"
+        self.assertFalse(os.path.exists(wal) and os.path.getsize(wal) > 0, "the CLI left frames in the WAL")
+        fakehome.append_requests(self.log, "0a1b2c3d-today-web", "/work/acme-web", 200, 2)
+        want = self.expected_after_restore()
+        corrupt_events_root(self.db)
+        self.damaged = sha(self.db)
+        self.app = App(self.home, self.data, DEBUG_LOG)
+        aside = self.offer_and_restore(lambda: sha(self.db), "damaged-ledger.png")
+        self.assertEqual(sha(aside), self.damaged, "the kept-aside ledger is not the damaged one")
+        self.after_restore(want)
+
+    def test_b_a_truncated_wal(self):
+        # A committed tag left in the WAL (a reader keeps the checkpoint from copying it), cut
+        # inside a frame, with no -shm: as a crash of the disk would leave it.
+        reader = sqlite3.connect(self.db)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM events").fetchone()
+        cli(self.home, self.data, "tag", "1b2c3d4e", "explored", "--note", "after the snapshot", "--no-scan")
+        bad = os.path.join(self.tmp, "bad")
+        shutil.copytree(self.data, bad)
+        reader.rollback()
+        reader.close()
+        shutil.rmtree(self.data)
+        os.rename(bad, self.data)
+        wal = self.db + "-wal"
+        size = os.path.getsize(wal)
+        self.assertGreater(size, 32 + 4096, "the WAL holds frames")
+        if os.path.exists(self.db + "-shm"):
+            os.remove(self.db + "-shm")
+        with open(wal, "r+b") as f:
+            f.truncate(size - 1000)
+        fakehome.append_requests(self.log, "0a1b2c3d-today-web", "/work/acme-web", 200, 2)
+        ref = os.path.join(self.tmp, "ref")
+        os.makedirs(ref)
+        shutil.copy(self.snapshot, os.path.join(ref, "ledger.db"))
+        want = total_tokens(cli(self.home, ref, "daily", "--json"))
+        self.damaged = (sha(self.db), sha(wal))
+        self.app = App(self.home, self.data, DEBUG_LOG)
+        self.offer_and_restore(lambda: (sha(self.db), sha(wal)), "damaged-wal.png")
+        self.assertFalse(os.path.exists(wal) and os.path.getsize(wal) == size - 1000,
+                         "the truncated WAL stayed in place")
+        self.after_restore(want)
 
 
 class Board:
