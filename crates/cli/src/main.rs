@@ -1,6 +1,7 @@
 //! `tokenworth`: the command-line shell over `tokenworth-core`. Parses flags, reads the process
 //! environment once, and prints; everything else lives in the core crate.
 
+mod budget;
 mod ledger;
 mod render;
 mod share;
@@ -85,8 +86,19 @@ enum Command {
     Monthly,
     /// Spend per session.
     Session,
-    /// Spend per 5-hour window.
-    Blocks,
+    /// Spend per 5-hour window; --active: the current one with its burn rate.
+    Blocks {
+        /// Only the window still open, with cost per hour, tokens per minute and the projected
+        /// cost at its end.
+        #[arg(long)]
+        active: bool,
+    },
+    /// Budgets: `budget [list]`, `budget set <daily|weekly|monthly> <USD> [--source ID]
+    /// [--project P]`, `budget remove <daily|weekly|monthly> [--source ID] [--project P]`.
+    Budget(budget::BudgetArgs),
+    /// One line for Claude Code's status bar, from the JSON it passes on standard input
+    /// (always exits 0).
+    Statusline,
     /// Per tool: where logs were looked for, files, events, skipped lines, unpriced models.
     Sources,
     /// Tag sessions with an outcome: `tag <SESSION>... <OUTCOME>`; `tag --clear <SESSION>...`.
@@ -251,6 +263,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         })?;
     let data = DataDir::resolve(o.data_dir.clone(), &env);
+    if command == Command::Statusline {
+        budget::statusline(&data, &env, now_ms, o.timezone);
+        return Ok(());
+    }
     if data.root.exists() && !data.root.is_dir() {
         anyhow::bail!(
             "the data dir {} is a file, not a folder: give --data-dir a folder",
@@ -259,6 +275,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if let Command::Prices(p) = &command {
         return prices(&data, p, o.json);
+    }
+    if let Command::Budget(budget::BudgetArgs { action: Some(a) }) = &command {
+        if *a != budget::BudgetAction::List {
+            return budget::edit(&data, a, asked.source.as_deref(), asked.project.as_deref(), o.json);
+        }
     }
     if let Command::Share(a) = &command {
         return share::run(&data, &env, a, &o, now_ms);
@@ -398,14 +419,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     render::session_table(&mut out, &rep, color)?;
                 }
             }
-            Command::Blocks => {
-                let now = chrono::Utc::now().timestamp_millis();
-                let rep = report::blocks(&store, &pricer, &filter, now)?;
-                if o.json {
+            Command::Blocks { active } => {
+                let mut rep = report::blocks(&store, &pricer, &filter, now_ms)?;
+                if active {
+                    rep.blocks.retain(|b| b.active);
+                    for b in &mut rep.blocks {
+                        b.burn = Some(b.burn_at(now_ms));
+                    }
+                    rep.total = rep.blocks.first().map(|b| b.total).unwrap_or_default();
+                }
+                if o.json && active {
+                    render::json(&mut out, &serde_json::json!({ "blocks": rep.blocks }))?;
+                } else if o.json {
                     render::json(&mut out, &serde_json::to_value(&rep)?)?;
                 } else {
                     render::blocks_table(&mut out, &rep, color)?;
                 }
+            }
+            Command::Budget(_) => {
+                // Budgets are for everything or their own tool and project: the report's
+                // --source and --project do not narrow them.
+                let statuses =
+                    tokenworth_core::budget::status(&store, &pricer, &data.budgets()?, tz, now_ms)?;
+                budget::list(&mut out, &statuses, o.json, color)?;
             }
             Command::Export(a) => ledger::export(&store, &a, &filter, now_ms)?,
             Command::Prices(_)
@@ -413,7 +449,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             | Command::Backup
             | Command::Restore(_)
             | Command::Doctor
-            | Command::Import(_) => unreachable!("answered before the ledger is opened"),
+            | Command::Import(_)
+            | Command::Statusline => unreachable!("answered before the ledger is opened"),
             Command::Sources => {
                 let known = settings.all();
                 let stats = ingest::stored_source_stats(&store)?;
@@ -563,7 +600,7 @@ fn scan(
             p.bytes_done >> 20
         );
     };
-    let opts = ScanOptions { progress: Some(&progress), threads: 0, now_ms: Some(now_ms) };
+    let opts = ScanOptions { progress: Some(&progress), threads: 0, now_ms: Some(now_ms), only: None };
     let report = ingest::scan(store, env, sources, &opts)?;
     if drawn.get() {
         let _ = write!(std::io::stderr(), "\r{}\r", " ".repeat(72));

@@ -422,7 +422,7 @@ impl DataDir {
 
     /// Applies `f` to config.toml and writes it back atomically (temp file + rename), after
     /// checking the price table still accepts it.
-    fn edit(
+    pub(crate) fn edit(
         &self,
         f: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<(), String>,
     ) -> Result<(), ConfigError> {

@@ -58,6 +58,10 @@ pub struct ScanOptions<'a> {
     /// The time of the scan (ms since the epoch), from the shell's clock: records dated more
     /// than a day after it are skipped and counted. `None`: no upper bound.
     pub now_ms: Option<i64>,
+    /// Only these files (those of them that are a source's logs, under its roots), without
+    /// walking the roots: the status line reads its own session's log. Files not named are left
+    /// as they are (none is marked missing).
+    pub only: Option<&'a [PathBuf]>,
 }
 
 /// Records dated before this (2020-01-01T00:00:00Z) are skipped and counted: no tool of this
@@ -166,7 +170,10 @@ pub fn scan(
     let mut scanned_roots: Vec<PathBuf> = Vec::new();
 
     for (si, source) in sources.iter().enumerate() {
-        let found = discover(source.as_ref(), env, &mut report.warnings);
+        let found = match opts.only {
+            None => discover(source.as_ref(), env, &mut report.warnings),
+            Some(paths) => named_logs(source.as_ref(), env, paths),
+        };
         let mut s = SourceScan {
             id: source.id(),
             missing_roots: found.missing_roots,
@@ -211,7 +218,9 @@ pub fn scan(
             };
             jobs.push(Job { source: si, path, key, size, mtime_ns, identity, cursor, from_start, shape });
         }
-        scanned_roots.extend(found.roots.iter().cloned());
+        if opts.only.is_none() {
+            scanned_roots.extend(found.roots.iter().cloned());
+        }
         s.roots = found.roots;
         report.sources.push(s);
     }
@@ -219,6 +228,7 @@ pub fn scan(
     // Files gone from a scanned root keep their events; the cursor only notes they are missing.
     let gone: Vec<String> = cursors
         .values()
+        .filter(|_| opts.only.is_none())
         .filter(|c| !c.missing && !seen.contains(&c.path))
         .filter(|c| {
             scanned_roots.iter().any(|r| Path::new(&c.path).starts_with(r)) || !Path::new(&c.path).exists()
@@ -426,6 +436,21 @@ pub fn discover(source: &dyn Source, env: &Env, warnings: &mut Vec<String>) -> D
             }
         }
         d.roots.push(root);
+    }
+    d
+}
+
+/// The files of `paths` that are `source`'s logs: below one of its roots and of a log kind.
+fn named_logs(source: &dyn Source, env: &Env, paths: &[PathBuf]) -> Discovery {
+    let mut d = Discovery::default();
+    let roots = source.roots(env);
+    for path in paths {
+        if !roots.iter().any(|r| path.starts_with(r)) {
+            continue;
+        }
+        if let FileKind::Log(shape) = file_kind(source, path) {
+            d.logs.push((path.clone(), shape));
+        }
     }
     d
 }

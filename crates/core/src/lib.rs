@@ -5,6 +5,7 @@
 //! passed in, never read from globals, so every test can pin them.
 
 pub mod backup;
+pub mod budget;
 pub mod config;
 pub mod dashboard;
 pub mod doctor;

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use rusqlite::types::Value;
+use rusqlite::OptionalExtension;
 use serde::Serialize;
 use tokenworth_pricing::{ModelPrice, PriceTable};
 
@@ -723,6 +724,45 @@ pub fn session_requests(
     run().map_err(|e| store.err(e))
 }
 
+/// One session's totals (`None`: no such session in the ledger). Reads only the session's span
+/// of events (the `sessions` row), so it does not grow with the ledger.
+pub fn session_totals(
+    store: &Store,
+    pricer: &Pricer,
+    source: &str,
+    session_id: &str,
+) -> Result<Option<Totals>, StoreError> {
+    let run = || -> rusqlite::Result<Option<Totals>> {
+        let conn = store.conn();
+        let span: Option<(i64, i64)> = conn
+            .query_row(
+                "SELECT start_ts, end_ts FROM sessions WHERE source = ?1 AND session_id = ?2",
+                [source, session_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((start, end)) = span else { return Ok(None) };
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT model, input + cw5m + cw1h + cache_read > {threshold}, logged_cost IS NOT NULL,
+                sum(input), sum(cw5m), sum(cw1h), sum(cache_read), sum(output), sum(reasoning),
+                coalesce(sum(logged_cost), 0)
+             FROM events WHERE ts >= ?3 AND ts <= ?4 AND source = ?1 AND session_id = ?2
+             GROUP BY 1, 2, 3",
+            threshold = tokenworth_pricing::LONG_CONTEXT_THRESHOLD
+        ))?;
+        let mut q = stmt.query(rusqlite::params![source, session_id, start, end])?;
+        let mut total = Totals::default();
+        while let Some(r) = q.next()? {
+            let model = r.get_ref(0)?.as_str()?;
+            let (long, logged): (bool, bool) = (r.get(1)?, r.get(2)?);
+            let t = tokens_at(r, 3)?;
+            total.add(&pricer.totals(model, &t, long, logged.then_some(r.get(9)?)));
+        }
+        Ok(Some(total))
+    };
+    run().map_err(|e| store.err(e))
+}
+
 /// A 5-hour billing window.
 #[derive(Debug, Clone, Serialize)]
 pub struct BlockRow {
@@ -738,6 +778,42 @@ pub struct BlockRow {
     pub models: Vec<String>,
     pub sources: BTreeMap<String, Totals>,
     pub total: Totals,
+    /// The first and the last request, ms.
+    #[serde(skip)]
+    pub first_ms: i64,
+    #[serde(skip)]
+    pub last_ms: i64,
+    /// The pace of the active window (`blocks --active`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burn: Option<Burn>,
+}
+
+/// How fast the active 5-hour window is spending: over the time from its first request to
+/// now (at least a minute), and where that pace ends at the window's close.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Burn {
+    pub cost_per_hour: f64,
+    pub tokens_per_minute: f64,
+    pub projected_cost_usd: f64,
+}
+
+impl BlockRow {
+    /// The window's end, ms.
+    pub fn end_ms(&self) -> i64 {
+        self.first_ms - self.first_ms.rem_euclid(3_600_000) + BLOCK_MS
+    }
+
+    /// The pace at `now_ms` (see [`Burn`]).
+    pub fn burn_at(&self, now_ms: i64) -> Burn {
+        let elapsed_ms = (now_ms.min(self.end_ms()) - self.first_ms).max(60_000) as f64;
+        let cost_per_hour = self.total.cost_usd / (elapsed_ms / 3_600_000.0);
+        let remaining_h = (self.end_ms() - now_ms).max(0) as f64 / 3_600_000.0;
+        Burn {
+            cost_per_hour,
+            tokens_per_minute: self.total.total_tokens as f64 / (elapsed_ms / 60_000.0),
+            projected_cost_usd: self.total.cost_usd + cost_per_hour * remaining_h,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -784,10 +860,14 @@ pub fn blocks(
                     models: Vec::new(),
                     sources: BTreeMap::new(),
                     total: Totals::default(),
+                    first_ms: ts,
+                    last_ms: ts,
+                    burn: None,
                 });
             }
             let b = blocks.last_mut().expect("a block was just pushed");
             b.actual_end = iso_utc(ts);
+            b.last_ms = ts;
             b.requests += 1;
             if !b.models.contains(&model) {
                 b.models.push(model);
@@ -804,6 +884,17 @@ pub fn blocks(
         total.add(&b.total);
     }
     Ok(BlockReport { blocks, total })
+}
+
+/// Whether any usage in the ledger was made in `project`, as `--project` matches it.
+pub fn project_seen(store: &Store, project: &str) -> Result<bool, StoreError> {
+    let filter = Filter { project: Some(project.to_owned()), ..Filter::new(chrono_tz::UTC) };
+    let (cond, params) = filter.sql("bucket", BUCKET_MS);
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM rollup{cond})");
+    store
+        .conn()
+        .query_row(&sql, rusqlite::params_from_iter(params.iter()), |r| r.get(0))
+        .map_err(|e| store.err(e))
 }
 
 /// Models seen in the ledger with no price, per source (tokens of each).

@@ -516,6 +516,12 @@ impl Store {
         Ok(())
     }
 
+    /// How long a statement waits for another connection's lock before it fails with
+    /// SQLITE_BUSY (5 s unless set; the status line waits 50 ms).
+    pub fn set_busy_timeout(&self, d: Duration) -> Result<(), StoreError> {
+        self.conn.busy_timeout(d).map_err(|e| self.err(e))
+    }
+
     /// Opens an existing ledger read-only (a reader beside the writer).
     pub fn open_readonly(path: &Path) -> Result<Store, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
