@@ -4,6 +4,7 @@
 //! This crate knows nothing of Tauri, HTTP or terminals. Time zones, paths and the environment are
 //! passed in, never read from globals, so every test can pin them.
 
+pub mod alerts;
 pub mod backup;
 pub mod budget;
 pub mod config;
