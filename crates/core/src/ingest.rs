@@ -164,7 +164,12 @@ pub fn scan(
 ) -> Result<ScanReport, StoreError> {
     let started = Instant::now();
     let mut report = ScanReport::default();
-    let cursors = store.cursors()?;
+    let cursors = match opts.only {
+        None => store.cursors()?,
+        Some(paths) => {
+            store.cursors_of(&paths.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>())?
+        }
+    };
     let mut jobs = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut scanned_roots: Vec<PathBuf> = Vec::new();

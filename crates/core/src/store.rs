@@ -656,12 +656,25 @@ impl Store {
 
     /// Every file cursor, keyed by path.
     pub fn cursors(&self) -> Result<HashMap<String, Cursor>, StoreError> {
+        self.cursors_where("", &[])
+    }
+
+    /// The cursors of these paths only (those that have one).
+    pub fn cursors_of(&self, paths: &[String]) -> Result<HashMap<String, Cursor>, StoreError> {
+        let mut out = HashMap::new();
+        for p in paths {
+            out.extend(self.cursors_where(" WHERE path = ?1", &[p])?);
+        }
+        Ok(out)
+    }
+
+    fn cursors_where(&self, cond: &str, params: &[&String]) -> Result<HashMap<String, Cursor>, StoreError> {
         let run = || -> rusqlite::Result<HashMap<String, Cursor>> {
-            let mut stmt = self.conn.prepare(
+            let mut stmt = self.conn.prepare(&format!(
                 "SELECT id, source, path, identity, size, mtime_ns, offset, head_hash, tail_hash, state, skipped, missing, fingerprint
-                 FROM files",
-            )?;
-            let rows = stmt.query_map([], |r| {
+                 FROM files{cond}"
+            ))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
                 Ok(Cursor {
                     id: r.get(0)?,
                     source: r.get(1)?,
