@@ -372,9 +372,14 @@ fn snapshots_are_taken_daily_before_the_first_write_and_kept_by_retention() {
     let s = setup();
     // The setup's second run (the tag) found a ledger and no snapshot: it took one.
     let dir = s.data.join("snapshots");
+    // The snapshots (not the folder's hidden `.lock`, which one process at a time holds).
     let list = |d: &Path| -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(d)
-            .map(|r| r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .map(|r| {
+                r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.'))
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
