@@ -356,13 +356,19 @@ fn why_not_open(path: &Path) -> String {
     }
 }
 
+/// The page size of the OS page cache that a write to a file is made of (4 KiB on every
+/// platform Tokenworth runs on; larger pages are multiples of it).
+const KERNEL_PAGE: u64 = 4096;
+
 /// The write-ahead log beside `db`, when it is cut inside a frame: `Some(what)` names the damage.
 ///
 /// A WAL is a 32-byte header and whole frames (a 24-byte frame header, then a page). A writer
 /// killed between the two writes of a frame leaves a frame header alone (24 bytes past a frame),
-/// an uncommitted transaction that SQLite drops; any other cut is a truncated file whose last
-/// transactions are lost. A writer appending in another process can show a cut for an instant,
-/// so a cut must be seen twice, 20 ms apart, at the same size.
+/// an uncommitted transaction that SQLite drops, and so does one killed inside a frame's write
+/// (the file then ends at a page boundary of the OS page cache: the kernel stops a killed
+/// process's write between pages); any other cut is a truncated file whose last transactions
+/// are lost. A writer appending in another process can show a cut for an instant, so a cut must
+/// be seen twice, 20 ms apart, at the same size.
 pub fn wal_damage(db: &Path) -> Option<String> {
     let wal = wal_path(db);
     let cut = |wal: &Path| -> Option<u64> {
@@ -384,7 +390,8 @@ pub fn wal_damage(db: &Path) -> Option<String> {
         let page = u32::from_be_bytes([head[8], head[9], head[10], head[11]]) as u64;
         let frame = page + 24;
         let rest = (size - 32) % frame;
-        (rest != 0 && rest != 24).then_some(size)
+        let torn_by_kill = size % KERNEL_PAGE == 0;
+        (rest != 0 && rest != 24 && !torn_by_kill).then_some(size)
     };
     let first = cut(&wal)?;
     std::thread::sleep(Duration::from_millis(20));
