@@ -28,7 +28,7 @@ pub fn install(data: &DataDir, env: &Env) -> Option<PathBuf> {
     };
     let default = filter_directives("warn").unwrap_or_default();
     let asked = env.var("TOKENWORTH_LOG").filter(|v| !v.trim().is_empty());
-    let directives = match asked.as_deref().map(filter_directives) {
+    let directives = match asked.map(filter_directives) {
         Some(Some(d)) => d,
         Some(None) => {
             let _ = writeln!(
