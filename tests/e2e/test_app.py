@@ -516,6 +516,10 @@ class LedgerCare(unittest.TestCase):
         banner = wait_for("the damaged-ledger banner", lambda: [
             e for e in a.driver.find_elements(By.CSS_SELECTOR, "#ledger-banner") if e.is_displayed()])
         self.assertIn("damaged", banner[0].text.lower())
+        # The sidebar does not say "Watching logs" while nothing is recorded.
+        state = wait_for("the sidebar to say the ledger records nothing", lambda: [
+            e for e in a.driver.find_elements(By.CSS_SELECTOR, "#watch-state[data-state='stopped']")])
+        self.assertIn("damaged", state[0].text.lower())
         offer = wait_for("the restore offer", lambda: a.driver.find_elements(By.CSS_SELECTOR, "#restore-ledger"))
         self.assertEqual(offer[0].get_attribute("data-snapshot"), self.snapshot)
         # The app refuses to write: a tag from the dashboard is an error naming the damage.
@@ -528,6 +532,8 @@ class LedgerCare(unittest.TestCase):
         a.click("#restore-confirm")
         wait_for("the banner to go", lambda: not [
             e for e in a.driver.find_elements(By.CSS_SELECTOR, "#ledger-banner") if e.is_displayed()])
+        wait_for("the sidebar to watch again", lambda: a.driver.find_elements(
+            By.CSS_SELECTOR, "#watch-state[data-state='watching']"))
         aside = [f for f in os.listdir(self.data) if f.startswith("ledger-replaced-") and f.endswith(".db")]
         self.assertEqual(len(aside), 1, f"the damaged ledger is kept aside: {os.listdir(self.data)}")
         return os.path.join(self.data, aside[0])

@@ -28,14 +28,30 @@ const ctx = {
     const note = $('#tz-note');
     if (note && ctx.timezone) note.textContent = ctx.timezone;
   },
+  // `any`: whether any log folder exists (left as it was when not given).
   setWatch(paused, any) {
-    const el = $('#watch-state');
-    if (!el) return;
-    const state = paused ? 'paused' : any === false ? 'idle' : 'watching';
-    el.dataset.state = state;
-    $('.watch-label', el).textContent = paused ? 'Paused' : any === false ? 'Not watching' : 'Watching logs';
+    watch.paused = paused;
+    if (any !== undefined) watch.any = any;
+    drawWatch();
   },
 };
+
+// The sidebar's watcher state. A damaged ledger records nothing, whatever the watcher sees.
+const watch = { paused: false, any: undefined };
+
+function drawWatch() {
+  const el = $('#watch-state');
+  if (!el) return;
+  const damaged = Boolean(ledger.health && ledger.health.damaged);
+  const state = damaged ? 'stopped' : watch.paused ? 'paused' : watch.any === false ? 'idle' : 'watching';
+  el.dataset.state = state;
+  $('.watch-label', el).textContent = {
+    stopped: 'Not recording: ledger damaged',
+    paused: 'Paused',
+    idle: 'Not watching',
+    watching: 'Watching logs',
+  }[state];
+}
 
 let inflight = null;
 let queued = null;
@@ -121,6 +137,7 @@ async function checkLedger() {
   }
   if (!ledger.health || !ledger.health.damaged) ledger.confirm = false;
   drawLedgerBanner();
+  drawWatch();
 }
 
 function drawLedgerBanner() {

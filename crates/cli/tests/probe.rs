@@ -262,3 +262,48 @@ fn records_dated_before_2020_or_after_tomorrow_are_skipped_and_counted() {
     let daily = json_of(&run_ok(&h.home, &h.data, &["daily", "--json", "--no-scan"]));
     assert_eq!(daily["days"].as_array().unwrap().len(), 1);
 }
+
+/// A data dir the user may not enter: a clear "permission denied", exit 1 (not 3, a refused
+/// database), for a report and for a scan; and a data dir that cannot be made. Root enters every
+/// folder, so as root the binary runs as `nobody` (setpriv, util-linux).
+#[cfg(unix)]
+#[test]
+fn a_permission_problem_is_an_other_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = home_with(&[line("m1", "10", "1")]);
+    run_ok(&h.home, &h.data, &["scan"]);
+    let root = std::process::Command::new("id").arg("-u").output().unwrap().stdout.starts_with(b"0\n");
+    // Everything the other user needs is reachable: the temp root, the home, the binary.
+    let binary = h.root.join("tokenworth");
+    std::fs::copy(bin(), &binary).unwrap();
+    for (p, mode) in [(&h.root, 0o755), (&h.home, 0o755), (&binary, 0o755)] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    for d in ["home/.claude", "home/.claude/projects", "home/.claude/projects/-p"] {
+        std::fs::set_permissions(h.root.join(d), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(&h.log, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&h.data, std::fs::Permissions::from_mode(if root { 0o700 } else { 0o000 }))
+        .unwrap();
+    let run_as_other = |data: &Path, args: &[&str]| -> Output {
+        let mut c = if root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(&binary);
+            c
+        } else {
+            std::process::Command::new(&binary)
+        };
+        c.args(args).arg("--data-dir").arg(data).args(["--timezone", "UTC"]);
+        c.env("HOME", &h.home).env_remove("TOKENWORTH_DATA_DIR").env_remove("TZ").env("NO_COLOR", "1");
+        c.output().unwrap()
+    };
+    let o = run_as_other(&h.data, &["daily", "--json"]);
+    expect_other_error(&o, "Permission denied", "a report on a data dir the user may not enter");
+    let o = run_as_other(&h.data, &["scan"]);
+    expect_other_error(&o, "Permission denied", "a scan on a data dir the user may not enter");
+    let o = run_as_other(&h.data.join("inner"), &["daily"]);
+    expect_other_error(&o, "Permission denied", "a data dir that cannot be made");
+    std::fs::set_permissions(&h.data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Its own ledger again: nothing was lost.
+    assert_eq!(input_tokens(&json_of(&run(&h, &["daily", "--json", "--no-scan"]))), 10);
+}

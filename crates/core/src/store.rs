@@ -297,9 +297,7 @@ impl StoreError {
                 StoreError::Damaged { path: path.to_path_buf(), detail: error.to_string() }
             }
             Some(ErrorCode::ReadOnly) => unwritable(READ_ONLY.into()),
-            Some(ErrorCode::DiskFull) => unwritable(
-                "the disk is full; what was stored before is kept: free some space and run again".into(),
-            ),
+            Some(ErrorCode::DiskFull) => unwritable(DISK_FULL.into()),
             Some(ErrorCode::PermissionDenied) => unwritable("permission denied".into()),
             Some(ErrorCode::CannotOpen) => unwritable(why_not_open(path)),
             _ => StoreError::Sqlite { path: path.to_path_buf(), error },
@@ -320,15 +318,19 @@ impl StoreError {
     }
 
     /// The ledger can perhaps be read but not written (a read-only file, folder or disk, no
-    /// permission): a report can still report what is stored.
+    /// permission, a full disk): a report can still report what is stored.
     pub fn read_only(&self) -> bool {
         match self {
-            StoreError::Unwritable { reason, .. } => reason == READ_ONLY || reason == "permission denied",
+            StoreError::Unwritable { reason, .. } => {
+                reason == READ_ONLY || reason == DISK_FULL || reason == "permission denied"
+            }
             StoreError::Io { error, .. } => error.kind() == std::io::ErrorKind::PermissionDenied,
             _ => false,
         }
     }
 }
+
+const DISK_FULL: &str = "the disk is full; what was stored before is kept: free some space and run again";
 
 const READ_ONLY: &str = "it is read-only (the file, its folder or the disk cannot be written)";
 
