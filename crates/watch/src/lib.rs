@@ -53,6 +53,19 @@ pub struct LiveConfig {
     /// first scan after the newest one is a day old, on a thread of its own that exists only
     /// while it copies (a read transaction: the writer never waits for it); no timer.
     pub snapshots: Option<tokenworth_core::backup::BackupSettings>,
+    /// The time of each scan, in ms since the epoch: what "now" is for a record dated in the
+    /// future and for the daily snapshot. The system clock by default; a test pins or jumps it.
+    pub clock: Clock,
+}
+
+/// A source of the current time in ms since the epoch.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock as a [`Clock`].
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    })
 }
 
 impl LiveConfig {
@@ -68,6 +81,7 @@ impl LiveConfig {
             force_poll: false,
             poll_interval: Duration::from_secs(2),
             snapshots: None,
+            clock: system_clock(),
         }
     }
 }

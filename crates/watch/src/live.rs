@@ -61,6 +61,7 @@ pub(crate) struct Worker {
     waiting: bool,
     db_path: PathBuf,
     snapshots: Option<BackupSettings>,
+    clock: crate::Clock,
     /// When the next daily snapshot is due (ms since the epoch), once known.
     snapshot_due_ms: Option<i64>,
     /// The snapshot being taken, if one is.
@@ -84,6 +85,7 @@ impl Worker {
         Worker {
             db_path: cfg.db_path,
             snapshots: cfg.snapshots,
+            clock: cfg.clock,
             snapshot_due_ms: None,
             snapshot: None,
             env: cfg.env,
@@ -250,9 +252,7 @@ impl Worker {
     }
 
     fn scan(&mut self, initial: bool) {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now_ms = (self.clock)();
         // A ledger found damaged (by a snapshot's check, the CLI, the doctor) is not written
         // until it is restored; no retry timer either (the next change looks again).
         if let Ok(detail) = std::fs::read_to_string(store::damage_marker(&self.db_path)) {
