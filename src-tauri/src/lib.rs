@@ -290,7 +290,13 @@ fn on_live_event(app: &tauri::AppHandle, ev: LiveEvent) {
     let st = app.state::<AppState>();
     match ev {
         LiveEvent::Flushed { events, bytes, duration, .. } => {
+            let recovered = st.last_error().is_some();
             st.record_scan(events, bytes, duration);
+            if recovered {
+                tracing::info!("the watcher records again");
+                let _ =
+                    app.emit("watcher-changed", serde_json::json!({"paused": st.paused(), "error": null}));
+            }
             if bytes >= RELEASE_AFTER_BYTES {
                 release_free_memory();
             }
@@ -315,9 +321,10 @@ fn on_live_event(app: &tauri::AppHandle, ev: LiveEvent) {
         }
         LiveEvent::Error(msg) => {
             tracing::error!(error = %msg, "watcher");
-            st.set_error(Some(msg));
-            tray::refresh(app);
-            let _ = app.emit("watcher-changed", serde_json::json!({"paused": st.paused()}));
+            st.set_error(Some(msg.clone()));
+            // The tray and the open views read again: what cannot be read now is not shown.
+            usage_changed(app, 0);
+            let _ = app.emit("watcher-changed", serde_json::json!({"paused": st.paused(), "error": msg}));
         }
         LiveEvent::Roots(roots) => {
             st.set_roots(roots);

@@ -127,7 +127,10 @@ pub fn refresh(app: &AppHandle) {
             let _ = items.tray.set_tooltip(Some(format!("Tokenworth — {line}{suffix}{warning}")));
         }
         Err(e) => {
+            // No figure that can no longer be read stays in the title.
             let _ = items.today.set_text(format!("⚠ {e}"));
+            let _ = items.tray.set_title(Some("⚠"));
+            let _ = items.tray.set_tooltip(Some(format!("Tokenworth: {e}")));
         }
     }
 }

@@ -469,6 +469,38 @@ class Dashboard(unittest.TestCase):
         self.assertEqual(os.stat(path).st_mode & 0o077, 0, "the log is readable by others")
 
 
+    def test_9b_the_data_dir_moved_away_and_back(self):
+        """The data dir moved away while the app runs (issue 15): the sidebar and the Overview say
+        so and show no figure they can no longer read; nothing is written to the moved folder;
+        moved back, the app records again and equals the CLI."""
+        a = self.app
+        a.click("#nav-overview")
+        self.assert_overview_matches_cli()
+        away = self.data + "-away"
+        os.rename(self.data, away)
+        try:
+            state = wait_for("the sidebar to say nothing is recorded", lambda: [
+                e for e in a.driver.find_elements(By.CSS_SELECTOR, "#watch-state[data-state='stopped']")])
+            self.assertIn("is gone", state[0].get_attribute("title"))
+            wait_for("the Overview to show an error, not the old figures", lambda: [
+                e for e in a.driver.find_elements(By.CSS_SELECTOR, "#error-banner") if e.is_displayed()])
+            self.assertFalse([e for e in a.driver.find_elements(By.CSS_SELECTOR, "#today-cost") if e.is_displayed()],
+                             "a figure that can no longer be read is still shown")
+            with sqlite3.connect(f"file:{away}/ledger.db?mode=ro", uri=True) as c:
+                before = c.execute("SELECT count(*) FROM events").fetchone()[0]
+            fakehome.append_requests(self.log, "0a1b2c3d-today-web", "/work/acme-web", 400, 3)
+            time.sleep(1.0)  # the watcher sees the append while the folder is away
+            with sqlite3.connect(f"file:{away}/ledger.db?mode=ro", uri=True) as c:
+                self.assertEqual(c.execute("SELECT count(*) FROM events").fetchone()[0], before,
+                                 "the app wrote into the moved-away folder")
+            a.shot("data-dir-gone.png")
+        finally:
+            os.rename(away, self.data)
+        wait_for("the sidebar to watch again", lambda: a.driver.find_elements(
+            By.CSS_SELECTOR, "#watch-state[data-state='watching']"))
+        self.assert_overview_matches_cli()
+
+
 def corrupt_events_root(db_path):
     """Overwrites the start of the `events` table's root page, as the CLI test does."""
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as c:

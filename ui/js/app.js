@@ -29,28 +29,33 @@ const ctx = {
     if (note && ctx.timezone) note.textContent = ctx.timezone;
   },
   // `any`: whether any log folder exists (left as it was when not given).
-  setWatch(paused, any) {
+  // `error`: why the watcher records nothing now (null once it records again; left as it was
+  // when not given).
+  setWatch(paused, any, error) {
     watch.paused = paused;
     if (any !== undefined) watch.any = any;
+    if (error !== undefined) watch.error = error;
     drawWatch();
   },
 };
 
 // The sidebar's watcher state. A damaged ledger records nothing, whatever the watcher sees.
-const watch = { paused: false, any: undefined };
+const watch = { paused: false, any: undefined, error: null };
 
 function drawWatch() {
   const el = $('#watch-state');
   if (!el) return;
   const damaged = Boolean(ledger.health && ledger.health.damaged);
-  const state = damaged ? 'stopped' : watch.paused ? 'paused' : watch.any === false ? 'idle' : 'watching';
+  const failing = !damaged && !watch.paused && Boolean(watch.error);
+  const state = damaged || failing ? 'stopped' : watch.paused ? 'paused' : watch.any === false ? 'idle' : 'watching';
   el.dataset.state = state;
-  $('.watch-label', el).textContent = {
-    stopped: 'Not recording: ledger damaged',
-    paused: 'Paused',
-    idle: 'Not watching',
-    watching: 'Watching logs',
-  }[state];
+  $('.watch-label', el).textContent = damaged
+    ? 'Not recording: ledger damaged'
+    : failing
+      ? 'Not recording'
+      : { paused: 'Paused', idle: 'Not watching', watching: 'Watching logs' }[state];
+  if (failing) el.title = String(watch.error);
+  else el.removeAttribute('title');
 }
 
 let inflight = null;
@@ -236,7 +241,7 @@ async function start() {
   await bridge.on('usage-changed', () => requestRefresh(100, 'usage-changed'));
   await bridge.on('watcher-changed', (p) => {
     checkLedger();
-    if (p && typeof p.paused === 'boolean') ctx.setWatch(p.paused);
+    if (p && typeof p.paused === 'boolean') ctx.setWatch(p.paused, undefined, p.error);
     if (ctx.view === 'sources') requestRefresh(100, 'watcher-changed');
   });
   // The tray's daily auto-send sent (or failed): the Sharing view shows it.

@@ -297,6 +297,8 @@ impl StoreError {
                 StoreError::Damaged { path: path.to_path_buf(), detail: error.to_string() }
             }
             Some(ErrorCode::ReadOnly) => unwritable(READ_ONLY.into()),
+            // A writer whose files were made read-only under it gets an I/O error on write.
+            Some(ErrorCode::SystemIoFailure) if !files_writable(path) => unwritable(READ_ONLY.into()),
             Some(ErrorCode::DiskFull) => unwritable(DISK_FULL.into()),
             Some(ErrorCode::PermissionDenied) => unwritable("permission denied".into()),
             Some(ErrorCode::CannotOpen) => unwritable(why_not_open(path)),
@@ -333,6 +335,17 @@ impl StoreError {
 const DISK_FULL: &str = "the disk is full; what was stored before is kept: free some space and run again";
 
 const READ_ONLY: &str = "it is read-only (the file, its folder or the disk cannot be written)";
+
+/// Whether the database file and its write-ahead log, where they exist, can be opened for
+/// writing (opening changes nothing).
+fn files_writable(db: &Path) -> bool {
+    [db.to_path_buf(), wal_path(db)].iter().filter(|p| p.exists()).all(|p| {
+        !matches!(
+            std::fs::OpenOptions::new().write(true).open(p),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied
+        )
+    })
+}
 
 /// Why SQLite could not open `path`, in the file system's words.
 fn why_not_open(path: &Path) -> String {

@@ -24,6 +24,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub(crate) enum Msg {
     Fs(notify::Result<notify::Event>),
+    /// The data dir was created, removed or renamed.
+    DataDir,
     Rescan,
     Resume,
     Stop,
@@ -66,6 +68,56 @@ pub(crate) struct Worker {
     snapshot_due_ms: Option<i64>,
     /// The snapshot being taken, if one is.
     snapshot: Option<std::thread::JoinHandle<()>>,
+    /// The ledger file `store` has open (see [`ledger_identity`]): a data dir deleted, moved
+    /// away or replaced under the app is noticed before the next write, never written blind.
+    ledger_id: Option<(u64, u64)>,
+    /// An `Error` was sent without a backoff (the data dir gone): the next good scan says so.
+    said_error: bool,
+    /// Watches the data dir's parent for the data dir going and coming back (no timer).
+    _data_watch: Option<notify::RecommendedWatcher>,
+}
+
+/// What is at the ledger's path now, compared with the file the writer has open.
+enum LedgerAt {
+    Same,
+    /// The data dir is gone (deleted, moved away): nothing is written until it is back.
+    Gone,
+    /// Another file (a new data dir, a copy put back): the writer opens it.
+    Other,
+}
+
+/// The device and inode of `path`, `None` if it does not exist (or on a platform without them,
+/// where only existence is checked).
+fn ledger_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        Some((0, 0))
+    }
+}
+
+/// A watcher of the data dir's parent that reports the data dir itself being created, removed
+/// or renamed; `None` when it cannot be placed (the next log change still checks).
+fn watch_data_dir(db_path: &std::path::Path, tx: Sender<Msg>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let data_dir = db_path.parent()?.to_path_buf();
+    let parent = data_dir.parent()?.to_path_buf();
+    let mut w = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if let Ok(ev) = res {
+            if ev.paths.iter().any(|p| p == &data_dir) {
+                let _ = tx.send(Msg::DataDir);
+            }
+        }
+    })
+    .ok()?;
+    w.watch(&parent, notify::RecursiveMode::NonRecursive).ok()?;
+    Some(w)
 }
 
 /// Name of the short-lived thread that takes a daily snapshot.
@@ -81,8 +133,12 @@ impl Worker {
         rx: Receiver<Msg>,
     ) -> Worker {
         // The watchers start here; nothing is watched before `run` places the watches.
+        let data_watch = watch_data_dir(&cfg.db_path, tx.clone());
         let watches = Watches::new(&cfg.env, &cfg.sources, tx, cfg.force_poll, cfg.poll_interval);
         Worker {
+            ledger_id: ledger_identity(&cfg.db_path),
+            _data_watch: data_watch,
+            said_error: false,
             db_path: cfg.db_path,
             snapshots: cfg.snapshots,
             clock: cfg.clock,
@@ -165,7 +221,7 @@ impl Worker {
     fn take(&self, burst: &mut Burst, msg: Msg) {
         match msg {
             Msg::Stop => burst.stop = true,
-            Msg::Rescan | Msg::Resume => {
+            Msg::Rescan | Msg::Resume | Msg::DataDir => {
                 burst.scan = true;
                 burst.now = true;
             }
@@ -253,6 +309,9 @@ impl Worker {
 
     fn scan(&mut self, initial: bool) {
         let now_ms = (self.clock)();
+        if !self.ledger_in_place() {
+            return;
+        }
         // A ledger found damaged (by a snapshot's check, the CLI, the doctor) is not written
         // until it is restored; no retry timer either (the next change looks again).
         if let Ok(detail) = std::fs::read_to_string(store::damage_marker(&self.db_path)) {
@@ -268,7 +327,7 @@ impl Worker {
         let opts = ScanOptions { now_ms: Some(now_ms), ..ScanOptions::default() };
         match ingest::scan(&mut self.store, &self.env, &self.sources, &opts) {
             Ok(report) => {
-                let recovered = self.backoff.take().is_some();
+                let recovered = self.backoff.take().is_some() | std::mem::take(&mut self.said_error);
                 let events = report.events();
                 tracing::debug!(
                     events,
@@ -304,6 +363,47 @@ impl Worker {
                 }
                 (self.on_event)(LiveEvent::Error(e.to_string()));
             }
+        }
+    }
+
+    /// Whether the ledger the writer has open is still the one at its path; if another file is
+    /// there now, opens that one. Says so (an `Error` event) when the data dir is gone.
+    fn ledger_in_place(&mut self) -> bool {
+        let now = ledger_identity(&self.db_path);
+        let data_dir = self.db_path.parent().map(|d| d.to_path_buf()).unwrap_or_default();
+        let at = match now {
+            Some(id) if Some(id) == self.ledger_id => LedgerAt::Same,
+            _ if !data_dir.is_dir() => LedgerAt::Gone,
+            _ => LedgerAt::Other,
+        };
+        match at {
+            LedgerAt::Same => true,
+            LedgerAt::Gone => {
+                let msg = format!(
+                    "the data folder {} is gone (deleted or moved away): nothing is recorded until it is back",
+                    data_dir.display()
+                );
+                tracing::error!(data_dir = %data_dir.display(), "the data folder is gone");
+                self.said_error = true;
+                (self.on_event)(LiveEvent::Error(msg));
+                false
+            }
+            LedgerAt::Other => match Store::open(&self.db_path) {
+                Ok(store) => {
+                    tracing::warn!(ledger = %self.db_path.display(), "the ledger was replaced: the new file is used");
+                    self.store = store;
+                    self.ledger_id = ledger_identity(&self.db_path);
+                    self.snapshot_due_ms = None;
+                    // The scan that follows says so even if it finds nothing new.
+                    self.said_error = true;
+                    true
+                }
+                Err(e) => {
+                    self.said_error = true;
+                    (self.on_event)(LiveEvent::Error(e.to_string()));
+                    false
+                }
+            },
         }
     }
 

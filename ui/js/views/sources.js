@@ -190,7 +190,7 @@ export default {
 function draw(container, ctx, s) {
   {
     const w = s.watcher || null;
-    if (w) ctx.setWatch(w.paused, (w.roots || []).some((r) => r.state !== 'missing'));
+    if (w) ctx.setWatch(w.paused, (w.roots || []).some((r) => r.state !== 'missing'), s.last_error || null);
     const paused = !!(w && w.paused);
 
     const pauseBtn = h(
