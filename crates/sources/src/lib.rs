@@ -38,6 +38,7 @@ pub mod cursor;
 pub mod droid;
 pub mod gemini;
 pub mod goose;
+pub mod kilo;
 pub mod opencode;
 pub mod qwen;
 pub mod vscode_agents;
@@ -53,6 +54,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(gemini::GeminiCli),
         Box::new(qwen::QwenCode),
         Box::new(opencode::OpenCode),
+        Box::new(kilo::KILO),
         Box::new(copilot::CopilotCli),
         Box::new(goose::Goose),
         Box::new(droid::Droid),
