@@ -40,6 +40,7 @@ pub mod gemini;
 pub mod goose;
 pub mod kilo;
 pub mod opencode;
+pub mod pi;
 pub mod qwen;
 pub mod vscode_agents;
 
@@ -64,6 +65,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(vscode_agents::KILO_CODE),
         Box::new(vscode_agents::ZOO_CODE),
         Box::new(amp::Amp),
+        Box::new(pi::Pi),
     ]
 }
 
