@@ -39,6 +39,7 @@ pub mod droid;
 pub mod gemini;
 pub mod goose;
 pub mod kilo;
+pub mod openclaw;
 pub mod opencode;
 pub mod pi;
 pub mod qwen;
@@ -66,6 +67,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(vscode_agents::ZOO_CODE),
         Box::new(amp::Amp),
         Box::new(pi::Pi),
+        Box::new(openclaw::OpenClaw),
     ]
 }
 
