@@ -39,6 +39,7 @@ pub mod droid;
 pub mod gemini;
 pub mod goose;
 pub mod kilo;
+pub mod kimi;
 pub mod openclaw;
 pub mod opencode;
 pub mod pi;
@@ -68,6 +69,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(amp::Amp),
         Box::new(pi::Pi),
         Box::new(openclaw::OpenClaw),
+        Box::new(kimi::Kimi),
     ]
 }
 
