@@ -38,6 +38,7 @@ pub mod cursor;
 pub mod droid;
 pub mod gemini;
 pub mod goose;
+pub mod hermes;
 pub mod kilo;
 pub mod kimi;
 pub mod openclaw;
@@ -70,6 +71,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(pi::Pi),
         Box::new(openclaw::OpenClaw),
         Box::new(kimi::Kimi),
+        Box::new(hermes::Hermes),
     ]
 }
 
