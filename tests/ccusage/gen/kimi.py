@@ -5,8 +5,9 @@ the ccusage comparison: python3 kimi.py HOME --seed N [--agree]. Prints the ccus
 Both corpora hold metadata lines, turn/step events and StatusUpdates without token_usage.
 Traps written without --agree (where ccusage 20.0.24 is wrong): sub-agent steps, written into the
 parent's wire wrapped in SubagentEvent and into the sub-agent's own wire.jsonl below the session
-(ccusage reads neither, so it leaves the sub-agents' tokens out; Tokenworth stores each step
-once, by message_id)."""
+(Tokenworth stores each step once, by message_id; ccusage 20.0.24 skips the wrapped copy but
+reads the nested wire.jsonl, so with both present the full corpus is expected to be equal; a
+step only in the wrapper is missed by ccusage)."""
 import argparse, json, os, random
 
 START = 1772409600.0  # 2026-03-02T00:00:00Z

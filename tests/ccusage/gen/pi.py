@@ -2,10 +2,13 @@
 """Writes synthetic Pi session files under HOME (~/.pi/agent/sessions/--<cwd>--/<time>_<id>.jsonl)
 for the ccusage comparison: python3 pi.py HOME --seed N [--agree]. Prints the ccusage subcommand.
 
-Traps written without --agree (where ccusage 20.0.24 is wrong): forked sessions (pi's forkFrom /
-createBranchedSession copy the source session's entries verbatim into a new file, in another
-project folder or the same one; ccusage keys an entry by project folder and session file, so it
-counts every copied turn again). Aborted turns (all-zero usage) are in both corpora."""
+Traps written without --agree: forked sessions (pi's forkFrom / createBranchedSession copy the
+source session's entries verbatim into a new file, in another project folder or the same one,
+with a header naming the source file in parentSession). Tokenworth keys a turn by entry id and
+timestamp; ccusage 20.0.24 counts a copy again when the header's parentSession does not name a
+file it read (measured: the same two files count twice once the parent path points elsewhere),
+and once when it does, as here: the full corpus is expected to be equal. Aborted turns
+(all-zero usage) are in both corpora."""
 import argparse, json, os, random
 from datetime import datetime, timedelta, timezone
 
