@@ -370,3 +370,103 @@ fn a_fifty_megabyte_document_is_read() {
     assert_eq!(scan_warnings(&home, &data), Vec::<String>::new());
     assert_eq!(sums_of(&daily(&home, &data, true)), want);
 }
+
+/// Part 2's sources given bad input beside a Claude Code log: Pi, OpenClaw and Kimi lines that
+/// are garbage, renamed or cut (a cut last line waits, complete bad lines are skipped and
+/// counted), random bytes named like their session files, and Hermes' and Kilo CLI's databases
+/// as garbage: exit 0, no panic, a warning naming each file that is not a database, the good
+/// records of every file and the other source read, and once the files are mended they are read
+/// without counting anything twice.
+#[test]
+fn part_two_sources_with_bad_input_warn_and_lose_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let data = tmp.path().join("data");
+    let mut rng = Rng::new(0xBAD2);
+    let mut other = Other::new(&mut rng, &home);
+    let mut want = Expected::new();
+    other.grow(&mut rng, &mut want);
+
+    // Pi: a good session, then a garbage line, a usage with renamed fields, and a cut last line.
+    let pi = PiSession::new(&mut rng, &home, 1, T0_MS + 86_400_000, 4);
+    pi.expect(pi.lines.len(), &mut want);
+    let mut bytes = pi.bytes(0, pi.lines.len());
+    bytes.extend_from_slice(b"\x00\xff garbage {not json\n");
+    bytes.extend_from_slice(br#"{"type":"message","id":"r1","timestamp":"2026-03-03T10:00:00.000Z","message":{"role":"assistant","usage":{"promptTokens":5}}}"#);
+    bytes.push(b'\n');
+    let cut = br#"{"type":"message","id":"c1","timestamp":"2026-03-03T11:00:00.000Z","message":{"role":"assistant","usage":{"input":7,"out"#;
+    bytes.extend_from_slice(cut);
+    write(&pi.path, &bytes);
+    // OpenClaw and Kimi: random bytes under their session names.
+    let oc = home.join(".openclaw/agents/main/sessions/s-bad.jsonl");
+    let kimi = home.join(".kimi/sessions/h/s-bad/wire.jsonl");
+    let noise = |rng: &mut Rng| -> Vec<u8> {
+        let mut v: Vec<u8> = (0..4_000).map(|_| rng.next_u64() as u8).collect();
+        v.push(b'\n');
+        v
+    };
+    write(&oc, &noise(&mut rng));
+    write(&kimi, &noise(&mut rng));
+    // Hermes and Kilo CLI: files that are not databases.
+    let hermes = home.join(".hermes/state.db");
+    let kilo = kilo_db(&home);
+    write(&hermes, &noise(&mut rng));
+    write(&kilo, &(0..4 * 4096).map(|_| rng.next_u64() as u8).collect::<Vec<u8>>());
+
+    let w = scan_warnings(&home, &data);
+    for p in [&hermes, &kilo] {
+        let shown = p.display().to_string();
+        assert!(
+            w.iter().any(|w| w.contains(&shown) && w.contains("not a SQLite database")),
+            "{shown}: {w:?}"
+        );
+    }
+    assert_eq!(sums_of(&daily(&home, &data, true)), want, "the good records and the other source");
+    let s = sources(&home, &data);
+    assert_eq!(s["pi"].2, 2, "the garbage and the renamed line are skipped and counted: {s:?}");
+    assert!(s["openclaw"].2 >= 1 && s["kimi"].2 >= 1, "random bytes counted as skipped: {s:?}");
+    assert_eq!(std::fs::read(&hermes).unwrap().len(), 4_001, "the Hermes file left as it was");
+
+    // Mended: the cut line completed, a Kimi step and a Hermes session written, Kilo's database
+    // real; a second scan reads them and nothing already stored twice.
+    append(&pi.path, br#"put":8,"cacheRead":0,"cacheWrite":0}}}"#);
+    append(&pi.path, b"\n");
+    expect_add(&mut want, 1_772_535_600_000, "pi", Sums { input: 7, output: 8, ..Sums::default() });
+    std::fs::remove_file(&kimi).unwrap();
+    write(
+        &kimi,
+        br#"{"timestamp":1772535600.0,"message":{"type":"StatusUpdate","payload":{"token_usage":{"input_other":30,"output":40,"input_cache_read":50,"input_cache_creation":0},"message_id":"m-ok"}}}
+"#,
+    );
+    expect_add(
+        &mut want,
+        1_772_535_600_000,
+        "kimi",
+        Sums { input: 30, output: 40, cache_read: 50, ..Sums::default() },
+    );
+    std::fs::remove_file(&hermes).unwrap();
+    let h = rusqlite::Connection::open(&hermes).unwrap();
+    h.execute_batch(
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, model TEXT, started_at REAL, ended_at REAL, input_tokens INTEGER,
+           output_tokens INTEGER, cache_read_tokens INTEGER, cache_write_tokens INTEGER, reasoning_tokens INTEGER);
+         INSERT INTO sessions VALUES ('h1', 'gpt-5', 1772535000.0, 1772535600.0, 100, 20, 0, 0, 5);",
+    )
+    .unwrap();
+    drop(h);
+    expect_add(
+        &mut want,
+        1_772_535_600_000,
+        "hermes",
+        Sums { input: 100, output: 20, reasoning: 5, ..Sums::default() },
+    );
+    std::fs::remove_file(&kilo).unwrap();
+    let mut clock = T0_MS;
+    let ops = db_plan(&mut rng, &mut clock, 20, &mut want, "kilo");
+    let c = db_writer(&kilo);
+    opencode_write(&c, &ops);
+    drop(c);
+    other.grow(&mut rng, &mut want);
+    assert_eq!(scan_warnings(&home, &data), Vec::<String>::new());
+    assert_eq!(sums_of(&daily(&home, &data, true)), want);
+    assert_eq!(sums_of(&daily(&home, &data, false)), want, "a rescan changes nothing");
+}

@@ -2,7 +2,8 @@
 //! in between: Amp threads rewritten in place with more messages (now and then left cut
 //! mid-JSON, as a write in progress), Droid settings files whose cumulative totals grow, and
 //! OpenCode's database taking rows (inserted, and updated in place while a message streams) from
-//! a connection that stays open in WAL mode without checkpointing. Every scan's totals lie
+//! a connection that stays open in WAL mode without checkpointing (and Kilo CLI's fork of it),
+//! and Pi's session lines appended in pieces cut anywhere. Every scan's totals lie
 //! between the last ones and the final ones, and the end is exactly one clean read of the final
 //! logs into a fresh ledger.
 
@@ -18,6 +19,8 @@ struct Home {
     threads: Vec<AmpThread>,
     sessions: Vec<DroidSession>,
     ops: Vec<DbOp>,
+    kilo_ops: Vec<DbOp>,
+    pis: Vec<PiSession>,
     exp: Expected,
 }
 
@@ -43,7 +46,16 @@ fn home(rng: &mut Rng, home: &std::path::Path) -> Home {
         .collect();
     let mut clock = T0_MS;
     let ops = opencode_plan(rng, &mut clock, 1500, &mut exp);
-    Home { threads, sessions, ops, exp }
+    let kilo_ops = db_plan(rng, &mut clock, 400, &mut exp, "kilo");
+    let pis: Vec<PiSession> = (0..10)
+        .map(|i| {
+            let (start, turns) = (T0_MS + rng.below(4 * 86_400_000) as i64, rng.range(10, 30) as usize);
+            let p = PiSession::new(rng, home, i % 3, start, turns);
+            p.expect(p.lines.len(), &mut exp);
+            p
+        })
+        .collect();
+    Home { threads, sessions, ops, kilo_ops, pis, exp }
 }
 
 /// A cut inside a document (never at its end): a write caught half done.
@@ -65,8 +77,9 @@ fn check_end(
     home: &std::path::Path,
     data: &std::path::Path,
     exp: &Expected,
-    writer: rusqlite::Connection,
+    writers: (rusqlite::Connection, rusqlite::Connection),
 ) {
+    let (writer, kilo_writer) = writers;
     let got = daily(home, data, false);
     assert_eq!(sums_of(&got), *exp, "grown in pieces vs what was written");
     let reference_dir = tmp.join("ref");
@@ -85,7 +98,9 @@ fn check_end(
     assert_eq!(grown, once, "files, events, skipped");
     assert_ledger_consistent(data, true);
     assert!(opencode_db(home).with_extension("db-wal").exists(), "the writer's WAL was checkpointed away");
+    assert!(kilo_db(home).with_extension("db-wal").exists());
     drop(writer);
+    drop(kilo_writer);
     assert!(!opencode_db(home).with_extension("db-wal").exists());
     assert_same_daily(&daily(home, data, false), &reference, "after the database's writer closed");
 }
@@ -98,6 +113,9 @@ fn documents_totals_and_a_database_grown_in_random_pieces() {
     let mut rng = Rng::new(0x6E0_5A9E);
     let h = home(&mut rng, &home_dir);
     let writer = opencode_writer(&home_dir);
+    let kilo_writer = db_writer(&kilo_db(&home_dir));
+    let (mut kilo_done, mut pi_bytes) = (0, vec![0usize; h.pis.len()]);
+    let pi_all: Vec<Vec<u8>> = h.pis.iter().map(|p| p.bytes(0, p.lines.len())).collect();
     // What is on disk: turns of each thread, step of each session (None: not written yet),
     // whether the file is left cut mid-JSON, ops written.
     let mut turns = vec![0usize; h.threads.len()];
@@ -118,7 +136,25 @@ fn documents_totals_and_a_database_grown_in_random_pieces() {
             || tc.iter().chain(sc).any(|c| *c)
             || ops_done < h.ops.len()
     };
-    while unfinished(&turns, &steps, &sessions, &thread_cut, &session_cut, ops_done) {
+    while unfinished(&turns, &steps, &sessions, &thread_cut, &session_cut, ops_done)
+        || kilo_done < h.kilo_ops.len()
+        || pi_bytes.iter().zip(&pi_all).any(|(n, b)| *n < b.len())
+    {
+        if kilo_done < h.kilo_ops.len() && rng.chance(0.5) {
+            let n = (rng.range(1, 30) as usize).min(h.kilo_ops.len() - kilo_done);
+            opencode_write(&kilo_writer, &h.kilo_ops[kilo_done..kilo_done + n]);
+            kilo_done += n;
+        }
+        for (i, p) in h.pis.iter().enumerate() {
+            let all = &pi_all[i];
+            if pi_bytes[i] == all.len() || !rng.chance(0.4) {
+                continue;
+            }
+            // A piece of any length, cut anywhere (mid-line: a write in progress).
+            let n = (rng.range(1, 3_000) as usize).min(all.len() - pi_bytes[i]);
+            append(&p.path, &all[pi_bytes[i]..pi_bytes[i] + n]);
+            pi_bytes[i] += n;
+        }
         for (i, t) in h.threads.iter().enumerate() {
             let done = turns[i] == t.turns() && !thread_cut[i];
             if done || !rng.chance(0.3) {
@@ -162,7 +198,7 @@ fn documents_totals_and_a_database_grown_in_random_pieces() {
     assert!(rounds >= 40, "only {rounds} rounds");
     assert!(cuts >= 20, "only {cuts} documents cut mid-JSON");
     assert!(transactions >= 20, "only {transactions} transactions");
-    check_end(tmp.path(), &home_dir, &data, &h.exp, writer);
+    check_end(tmp.path(), &home_dir, &data, &h.exp, (writer, kilo_writer));
 }
 
 /// The same while another thread rewrites the documents and writes the database during the
@@ -174,7 +210,7 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
     let home_dir = tmp.path().join("home");
     let data = tmp.path().join("data");
     let mut rng = Rng::new(0x6E0_5A9F);
-    let Home { threads, mut sessions, ops, exp } = home(&mut rng, &home_dir);
+    let Home { threads, mut sessions, ops, kilo_ops, pis, exp } = home(&mut rng, &home_dir);
     let staging = tmp.path().join("staging");
     let done = AtomicBool::new(false);
     let writer = std::thread::scope(|s| {
@@ -190,17 +226,37 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
             let _done = Done(&done);
             let mut rng = Rng::new(11);
             let writer = opencode_writer(&home_dir);
+            let kilo_writer = db_writer(&kilo_db(&home_dir));
             let (mut turns, mut steps, mut ops_done) =
                 (vec![0usize; threads.len()], vec![0usize; sessions.len()], 0);
+            let (mut kilo_done, mut pi_lines) = (0, vec![0usize; pis.len()]);
             loop {
                 let open_t: Vec<usize> =
                     (0..threads.len()).filter(|&i| turns[i] < threads[i].turns()).collect();
                 let open_s: Vec<usize> =
                     (0..sessions.len()).filter(|&i| steps[i] < sessions[i].steps.len()).collect();
-                if open_t.is_empty() && open_s.is_empty() && ops_done == ops.len() {
+                let open_p: Vec<usize> =
+                    (0..pis.len()).filter(|&i| pi_lines[i] < pis[i].lines.len()).collect();
+                if open_t.is_empty()
+                    && open_s.is_empty()
+                    && ops_done == ops.len()
+                    && kilo_done == kilo_ops.len()
+                    && open_p.is_empty()
+                {
                     break;
                 }
-                match rng.below(3) {
+                match rng.below(5) {
+                    3 if kilo_done < kilo_ops.len() => {
+                        let n = (rng.range(1, 30) as usize).min(kilo_ops.len() - kilo_done);
+                        opencode_write(&kilo_writer, &kilo_ops[kilo_done..kilo_done + n]);
+                        kilo_done += n;
+                    }
+                    4 if !open_p.is_empty() => {
+                        let i = open_p[rng.below(open_p.len() as u64) as usize];
+                        let to = (pi_lines[i] + rng.range(1, 4) as usize).min(pis[i].lines.len());
+                        append(&pis[i].path, &pis[i].bytes(pi_lines[i], to));
+                        pi_lines[i] = to;
+                    }
                     0 if !open_t.is_empty() => {
                         let i = open_t[rng.below(open_t.len() as u64) as usize];
                         turns[i] = (turns[i] + rng.range(1, 3) as usize).min(threads[i].turns());
@@ -223,7 +279,7 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
                 // Pace the writer so scans overlap the growth (correctness never depends on it).
                 std::thread::sleep(Duration::from_micros(rng.range(0, 4000)));
             }
-            writer
+            (writer, kilo_writer)
         });
         let mut prev = Expected::new();
         let mut scans = 0;

@@ -1,6 +1,7 @@
 //! `tokenworth scan` killed with SIGKILL at many points while it reads the other three shapes of
 //! log — documents rewritten in place (Amp threads), running totals (Droid settings files) and
-//! another tool's database written in WAL mode by a connection that stays open (OpenCode) — loses
+//! other tools' databases written in WAL mode by connections that stay open (OpenCode, and Kilo
+//! CLI's fork of it) — and Pi's append-only session lines (part 2's tools), loses
 //! nothing and doubles nothing: every state a kill leaves is a consistent prefix, and after the
 //! kills one scan reports exactly what one clean read of the same logs into a fresh ledger does.
 
@@ -60,8 +61,31 @@ fn sigkill_while_reading_documents_totals_and_a_database() {
     for chunk in first_ops.chunks(500) {
         opencode_write(&writer, chunk);
     }
+    // Kilo CLI's database: 3,000 messages now, 800 more in round 3.
+    let (mut now, mut later) = (Expected::new(), Expected::new());
+    let kilo_first = db_plan(&mut rng, &mut clock, 3_000, &mut now, "kilo");
+    let kilo_later = db_plan(&mut rng, &mut clock, 800, &mut later, "kilo");
+    expect_merge(&mut initial_exp, &now);
+    expect_merge(&mut final_exp, &now);
+    expect_merge(&mut final_exp, &later);
+    let kilo_writer = db_writer(&kilo_db(&home));
+    for chunk in kilo_first.chunks(500) {
+        opencode_write(&kilo_writer, chunk);
+    }
+    // Lines: 600 Pi sessions; a third of them appended to in round 3.
+    let mut pis: Vec<(PiSession, usize)> = Vec::new();
+    for i in 0..600 {
+        let (start, turns) = (day(&mut rng), rng.range(2, 10) as usize);
+        let p = PiSession::new(&mut rng, &home, i % 5, start, turns);
+        let n = p.lines.len();
+        let first = if i % 3 == 2 { rng.range(1, n as u64 - 1) as usize } else { n };
+        p.expect(first, &mut initial_exp);
+        p.expect(n, &mut final_exp);
+        write(&p.path, &p.bytes(0, first));
+        pis.push((p, first));
+    }
     assert!(grand(&final_exp).output > grand(&initial_exp).output);
-    assert_eq!(initial_exp.keys().map(|k| k.1.as_str()).collect::<std::collections::BTreeSet<_>>().len(), 3);
+    assert_eq!(initial_exp.keys().map(|k| k.1.as_str()).collect::<std::collections::BTreeSet<_>>().len(), 5);
 
     // A clean scan of the initial logs: the time a full scan takes, to spread the kills over.
     let ref0 = tmp.path().join("ref0");
@@ -80,10 +104,13 @@ fn sigkill_while_reading_documents_totals_and_a_database() {
     // Round 2: every file replaced by a new inode with the same bytes and mtime, the database
     // too (its writer closed first, so it is read as a closed database now): all read again.
     drop(writer);
+    drop(kilo_writer);
     let mut paths: Vec<PathBuf> = docs.iter().map(|d| d.0.clone()).collect();
     paths.extend(totals.iter().map(|t| t.0.path.clone()));
+    paths.extend(pis.iter().map(|p| p.0.path.clone()));
     let mut with_db = paths.clone();
     with_db.push(opencode_db(&home));
+    with_db.push(kilo_db(&home));
     replace_all(&with_db, &tmp.path().join("staging"));
     k.round(&mut rng, full, &[], &initial_exp);
 
@@ -102,9 +129,19 @@ fn sigkill_while_reading_documents_totals_and_a_database() {
             *first = last;
         }
     }
+    for (p, first) in &mut pis {
+        if *first < p.lines.len() {
+            append(&p.path, &p.bytes(*first, p.lines.len()));
+            *first = p.lines.len();
+        }
+    }
     let writer = opencode_writer(&home);
     for chunk in later_ops.chunks(250) {
         opencode_write(&writer, chunk);
+    }
+    let kilo_writer = db_writer(&kilo_db(&home));
+    for chunk in kilo_later.chunks(250) {
+        opencode_write(&kilo_writer, chunk);
     }
     k.round(&mut rng, full, &[], &final_exp);
     // More rounds of full re-reads of the files until enough kills hit a running scan.
@@ -136,6 +173,7 @@ fn sigkill_while_reading_documents_totals_and_a_database() {
     once.get_mut("droid").unwrap().1 = 0;
     assert_eq!(killed, once, "files, events, skipped");
     drop(writer);
+    drop(kilo_writer);
     eprintln!(
         "full scan {full:?}; {} kills ({} after a commit), {} partial states:\n{log}",
         k.kills, k.kills_after_commit, k.partial_states

@@ -38,7 +38,12 @@ pub mod cursor;
 pub mod droid;
 pub mod gemini;
 pub mod goose;
+pub mod hermes;
+pub mod kilo;
+pub mod kimi;
+pub mod openclaw;
 pub mod opencode;
+pub mod pi;
 pub mod qwen;
 pub mod vscode_agents;
 
@@ -53,6 +58,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(gemini::GeminiCli),
         Box::new(qwen::QwenCode),
         Box::new(opencode::OpenCode),
+        Box::new(kilo::KILO),
         Box::new(copilot::CopilotCli),
         Box::new(goose::Goose),
         Box::new(droid::Droid),
@@ -62,6 +68,10 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(vscode_agents::KILO_CODE),
         Box::new(vscode_agents::ZOO_CODE),
         Box::new(amp::Amp),
+        Box::new(pi::Pi),
+        Box::new(openclaw::OpenClaw),
+        Box::new(kimi::Kimi),
+        Box::new(hermes::Hermes),
     ]
 }
 

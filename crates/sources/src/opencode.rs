@@ -27,25 +27,76 @@ use crate::{DocOutcome, Env, FileKind, Output, Shape, Source, Tokens, UsageEvent
 
 pub const ID: &str = "opencode";
 
+/// A tool that writes OpenCode's data directory: OpenCode itself, or a fork that renamed it
+/// (Kilo CLI: `kilo/kilo.db`). Everything but the names and where they live is shared.
+pub struct Flavor {
+    /// Stable source id, the prefix of every dedupe key.
+    pub id: &'static str,
+    pub name: &'static str,
+    /// Where the data directory is, per environment.
+    pub roots: fn(&Env) -> Vec<PathBuf>,
+    /// The database file name prefix: `<prefix>.db` and `<prefix>-<channel>.db`.
+    pub db_prefix: &'static str,
+    /// Other prefixes whose channel databases the tool also opens (Kilo CLI falls back to an
+    /// `opencode-<channel>.db` in its own directory).
+    pub channel_prefixes: &'static [&'static str],
+}
+
 pub struct OpenCode;
+
+/// OpenCode's own flavour.
+pub const OPENCODE: Flavor = Flavor {
+    id: ID,
+    name: "OpenCode",
+    // OpenCode's data directory is `xdg-basedir`'s data home on every OS.
+    roots: |env| vec![env.xdg_data_home().join("opencode")],
+    db_prefix: "opencode",
+    channel_prefixes: &[],
+};
 
 impl Source for OpenCode {
     fn id(&self) -> &'static str {
-        ID
+        OPENCODE.id()
+    }
+    fn name(&self) -> &'static str {
+        OPENCODE.name()
+    }
+    fn roots(&self, env: &Env) -> Vec<PathBuf> {
+        OPENCODE.roots(env)
+    }
+    fn kind(&self, path: &Path) -> FileKind {
+        OPENCODE.kind(path)
+    }
+    fn document(&self, path: &Path, bytes: &[u8], out: &mut Output) -> DocOutcome {
+        OPENCODE.document(path, bytes, out)
+    }
+    fn database(
+        &self,
+        path: &Path,
+        db: &Connection,
+        state: Option<&str>,
+        out: &mut Output,
+    ) -> Result<Option<String>, rusqlite::Error> {
+        OPENCODE.database(path, db, state, out)
+    }
+}
+
+impl Source for Flavor {
+    fn id(&self) -> &'static str {
+        self.id
     }
 
     fn name(&self) -> &'static str {
-        "OpenCode"
+        self.name
     }
 
     fn roots(&self, env: &Env) -> Vec<PathBuf> {
-        // OpenCode's data directory is `xdg-basedir`'s data home on every OS.
-        vec![env.xdg_data_home().join("opencode")]
+        (self.roots)(env)
     }
 
     fn kind(&self, path: &Path) -> FileKind {
         let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-        if is_database_name(&name) {
+        if self.is_database_name(&name) {
             return FileKind::Log(Shape::Database);
         }
         match legacy_kind(path) {
@@ -63,7 +114,7 @@ impl Source for OpenCode {
         match legacy_kind(path) {
             Some(Legacy::Message) => {
                 let parts = legacy_parts(path, &value);
-                read_message(&value, None, None, &parts.values().collect::<Vec<_>>(), out);
+                read_message(self.id, &value, None, None, &parts.values().collect::<Vec<_>>(), out);
             }
             Some(Legacy::Part) => {
                 // A step that finished changes its message's total: the message is read again
@@ -83,7 +134,14 @@ impl Source for OpenCode {
                 let mut parts = legacy_parts(&message_path, &message);
                 parts.insert(path.to_path_buf(), value);
                 let mut scratch = Output::default();
-                read_message(&message, None, None, &parts.values().collect::<Vec<_>>(), &mut scratch);
+                read_message(
+                    self.id,
+                    &message,
+                    None,
+                    None,
+                    &parts.values().collect::<Vec<_>>(),
+                    &mut scratch,
+                );
                 // Unreadable records of the message are counted when the message file itself
                 // is read; this read only refreshes its event.
                 out.events.append(&mut scratch.events);
@@ -100,18 +158,26 @@ impl Source for OpenCode {
         state: Option<&str>,
         out: &mut Output,
     ) -> Result<Option<String>, rusqlite::Error> {
-        read_database(db, state, out)
+        read_database(self.id, db, state, out)
     }
 }
 
-/// `opencode.db` or `opencode-<channel>.db` (the channel name made of `[A-Za-z0-9._-]`).
-fn is_database_name(name: &str) -> bool {
-    if name == "opencode.db" {
-        return true;
+impl Flavor {
+    /// `<prefix>.db` or `<prefix>-<channel>.db` (the channel name made of `[A-Za-z0-9._-]`).
+    fn is_database_name(&self, name: &str) -> bool {
+        if name.strip_suffix(".db") == Some(self.db_prefix) {
+            return true;
+        }
+        std::iter::once(self.db_prefix).chain(self.channel_prefixes.iter().copied()).any(|prefix| {
+            name.strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix('-'))
+                .and_then(|r| r.strip_suffix(".db"))
+                .is_some_and(|channel| {
+                    !channel.is_empty()
+                        && channel.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                })
+        })
     }
-    name.strip_prefix("opencode-").and_then(|r| r.strip_suffix(".db")).is_some_and(|channel| {
-        !channel.is_empty() && channel.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-    })
 }
 
 enum Legacy {
@@ -233,7 +299,14 @@ fn str_at<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
 /// Turns one message (a DB row's `data`, or a legacy file) and its parts into an event.
 /// `id` and `session` come from the row's columns when the data omits them (the database
 /// stores them as columns only).
-fn read_message(msg: &Value, id: Option<&str>, session: Option<&str>, parts: &[&Value], out: &mut Output) {
+fn read_message(
+    source: &'static str,
+    msg: &Value,
+    id: Option<&str>,
+    session: Option<&str>,
+    parts: &[&Value],
+    out: &mut Output,
+) {
     if str_at(msg, "/role") != Some("assistant") {
         return;
     }
@@ -273,13 +346,13 @@ fn read_message(msg: &Value, id: Option<&str>, session: Option<&str>, parts: &[&
     };
     let project = str_at(msg, "/path/cwd").or_else(|| str_at(msg, "/path/root")).unwrap_or_default();
     out.events.push(UsageEvent {
-        source: ID,
+        source,
         session_id: session.or_else(|| str_at(msg, "/sessionID")).unwrap_or_default().to_owned(),
         project: project.to_owned(),
         model_fallback: model.is_empty(),
         model: if model.is_empty() { "unknown".to_owned() } else { model },
         ts_ms: ts_ms as i64,
-        dedupe_key: format!("{ID}:{id}"),
+        dedupe_key: format!("{source}:{id}"),
         group_key: None,
         sidechain: false,
         tokens: tokens.normalized(),
@@ -291,6 +364,7 @@ fn read_message(msg: &Value, id: Option<&str>, session: Option<&str>, parts: &[&
 }
 
 fn read_database(
+    source: &'static str,
     db: &Connection,
     state: Option<&str>,
     out: &mut Output,
@@ -399,7 +473,14 @@ fn read_database(
                 None => one.unreadable += 1,
             }
         }
-        read_message(&msg, Some(&id), session.as_deref(), &parts.iter().collect::<Vec<_>>(), &mut one);
+        read_message(
+            source,
+            &msg,
+            Some(&id),
+            session.as_deref(),
+            &parts.iter().collect::<Vec<_>>(),
+            &mut one,
+        );
         st.note(&id, one.unreadable > 0);
         out.events.append(&mut one.events);
     }
@@ -487,7 +568,7 @@ mod tests {
             r#"{"input":30,"output":200,"reasoning":5,"cache":{"read":900,"write":0}}"#,
         );
         let mut out = Output::default();
-        let state = read_database(&db, None, &mut out).unwrap();
+        let state = read_database(ID, &db, None, &mut out).unwrap();
         assert_eq!(out.unreadable, 0);
         assert_eq!(out.events.len(), 1);
         let e = &out.events[0];
@@ -516,16 +597,16 @@ mod tests {
         insert_message(&db, "msg_1", 10, &message(r#"{"input":1,"output":2}"#));
         insert_message(&db, "msg_2", 20, &message(r#"{"input":3,"output":4}"#));
         let mut out = Output::default();
-        let state = read_database(&db, None, &mut out).unwrap();
+        let state = read_database(ID, &db, None, &mut out).unwrap();
         assert_eq!(out.events.len(), 2);
         // Nothing changed: only the rows at the watermark itself are read again.
         let mut out = Output::default();
-        let state = read_database(&db, state.as_deref(), &mut out).unwrap();
+        let state = read_database(ID, &db, state.as_deref(), &mut out).unwrap();
         assert_eq!(out.events.iter().map(|e| e.dedupe_key.as_str()).collect::<Vec<_>>(), ["opencode:msg_2"]);
         // A new step of msg_1 (a part updated later) brings msg_1 back, with its parts summed.
         insert_part(&db, "prt_9", "msg_1", 30, r#"{"input":7,"output":8}"#);
         let mut out = Output::default();
-        let state = read_database(&db, state.as_deref(), &mut out).unwrap();
+        let state = read_database(ID, &db, state.as_deref(), &mut out).unwrap();
         // msg_2 sits at the old watermark (20), so it is read once more.
         let keys: Vec<&str> = out.events.iter().map(|e| e.dedupe_key.as_str()).collect();
         assert_eq!(keys, ["opencode:msg_1", "opencode:msg_2"]);
@@ -538,26 +619,26 @@ mod tests {
         let db = db();
         insert_message(&db, "msg_1", 10, &message(r#"{"input":1,"output":2}"#));
         let mut out = Output::default();
-        read_database(&db, None, &mut out).unwrap();
+        read_database(ID, &db, None, &mut out).unwrap();
         assert_eq!((out.events.len(), out.unreadable), (1, 0));
         insert_message(&db, "msg_1", 11, &message(r#"{"inputTokens":1,"output":2}"#));
         let mut out = Output::default();
-        read_database(&db, None, &mut out).unwrap();
+        read_database(ID, &db, None, &mut out).unwrap();
         assert_eq!((out.events.len(), out.unreadable), (0, 1));
         // Likewise in a step-finish part.
         insert_message(&db, "msg_1", 12, &message(r#"{"input":1,"output":2}"#));
         insert_part(&db, "prt_1", "msg_1", 12, r#"{"input":"many","output":2}"#);
         let mut out = Output::default();
-        let state = read_database(&db, None, &mut out).unwrap();
+        let state = read_database(ID, &db, None, &mut out).unwrap();
         assert_eq!(out.unreadable, 1);
         // Read again by watermark, the row is still counted; mended, it no longer is.
         let mut out = Output::default();
-        let state = read_database(&db, state.as_deref(), &mut out).unwrap();
+        let state = read_database(ID, &db, state.as_deref(), &mut out).unwrap();
         assert_eq!(out.unreadable, 1);
         db.execute("DELETE FROM part", []).unwrap();
         insert_message(&db, "msg_1", 13, &message(r#"{"input":1,"output":2}"#));
         let mut out = Output::default();
-        read_database(&db, state.as_deref(), &mut out).unwrap();
+        read_database(ID, &db, state.as_deref(), &mut out).unwrap();
         assert_eq!((out.events.len(), out.unreadable), (1, 0));
     }
 
@@ -583,7 +664,7 @@ mod tests {
             &message(r#"{"input":0,"output":0,"reasoning":0,"cache":{"read":0,"write":0}}"#),
         );
         let mut out = Output::default();
-        read_database(&db, None, &mut out).unwrap();
+        read_database(ID, &db, None, &mut out).unwrap();
         assert_eq!((out.events.len(), out.unreadable), (0, 0));
     }
 

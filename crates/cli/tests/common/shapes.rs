@@ -194,6 +194,11 @@ pub fn opencode_db(home: &Path) -> PathBuf {
     home.join(".local/share/opencode/opencode.db")
 }
 
+/// Kilo CLI's database: OpenCode's format under `~/.local/share/kilo`.
+pub fn kilo_db(home: &Path) -> PathBuf {
+    home.join(".local/share/kilo/kilo.db")
+}
+
 const OPENCODE_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS project (id TEXT PRIMARY KEY, worktree TEXT NOT NULL, vcs TEXT, name TEXT, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, sandboxes TEXT NOT NULL DEFAULT '[]');
 CREATE TABLE IF NOT EXISTS session (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, parent_id TEXT, slug TEXT NOT NULL, directory TEXT NOT NULL, title TEXT NOT NULL, version TEXT NOT NULL, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL);
@@ -220,6 +225,17 @@ pub struct DbOp {
 /// Adds each message's final tokens to `exp`. Returns the ops in the order they are written;
 /// the clock is `start_ms` moved on.
 pub fn opencode_plan(rng: &mut Rng, start_ms: &mut i64, messages: usize, exp: &mut Expected) -> Vec<DbOp> {
+    db_plan(rng, start_ms, messages, exp, "opencode")
+}
+
+/// [`opencode_plan`] for any tool writing OpenCode's database (`source`: its source id).
+pub fn db_plan(
+    rng: &mut Rng,
+    start_ms: &mut i64,
+    messages: usize,
+    exp: &mut Expected,
+    source: &str,
+) -> Vec<DbOp> {
     let mut ops = Vec::new();
     let mut streaming: Vec<(DbOp, u64)> = Vec::new();
     for _ in 0..messages {
@@ -273,7 +289,7 @@ pub fn opencode_plan(rng: &mut Rng, start_ms: &mut i64, messages: usize, exp: &m
         }
         let s =
             Sums { input, cache_creation: write, cache_read: read, output: output + reasoning, reasoning };
-        expect_add(exp, created, "opencode", s);
+        expect_add(exp, created, source, s);
     }
     for (mut u, _) in streaming {
         *start_ms += 1;
@@ -286,9 +302,13 @@ pub fn opencode_plan(rng: &mut Rng, start_ms: &mut i64, messages: usize, exp: &m
 /// A connection writing OpenCode's database as OpenCode does: WAL, and here no checkpoint at
 /// all, so a scan finds the rows only in the `-wal` while this connection is open.
 pub fn opencode_writer(home: &Path) -> rusqlite::Connection {
-    let path = opencode_db(home);
+    db_writer(&opencode_db(home))
+}
+
+/// [`opencode_writer`] for the database at `path`.
+pub fn db_writer(path: &Path) -> rusqlite::Connection {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let c = rusqlite::Connection::open(&path).unwrap();
+    let c = rusqlite::Connection::open(path).unwrap();
     c.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;").unwrap();
     c.execute_batch(OPENCODE_SCHEMA).unwrap();
     c.execute(
@@ -313,4 +333,77 @@ pub fn opencode_write(c: &rusqlite::Connection, ops: &[DbOp]) {
         c.execute(o.sql, rusqlite::params![o.id, o.session, o.created, o.updated, o.data]).unwrap();
     }
     c.execute_batch("COMMIT").unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pi: append-only lines
+
+pub const PI_MODEL: &str = "claude-sonnet-4-5";
+
+/// One Pi session file (`~/.pi/agent/sessions/--<cwd>--/<time>_<id>.jsonl`): a header, then a
+/// user and an assistant entry per turn; the bytes of every line, in order.
+pub struct PiSession {
+    pub path: PathBuf,
+    pub lines: Vec<Vec<u8>>,
+    /// Each turn's request: its time and tokens (index = the assistant line's index).
+    reqs: Vec<(usize, i64, Sums)>,
+}
+
+impl PiSession {
+    pub fn new(rng: &mut Rng, home: &Path, project: usize, start_ms: i64, turns: usize) -> Self {
+        let id = rng.uuid();
+        let cwd = format!("/home/dev/p{project}");
+        let path = home
+            .join(".pi/agent/sessions")
+            .join(format!("--home-dev-p{project}--"))
+            .join(format!("{}_{id}.jsonl", ts(start_ms).replace([':', '.'], "-")));
+        let header =
+            json!({"type": "session", "version": 3, "id": id, "timestamp": ts(start_ms), "cwd": cwd});
+        let mut p = PiSession { path, lines: vec![header.to_string().into_bytes()], reqs: Vec::new() };
+        let mut t = start_ms;
+        for _ in 0..turns {
+            t += rng.range(1_000, 60_000) as i64;
+            let user = json!({"type": "message", "id": rng.hex(8), "parentId": null, "timestamp": ts(t),
+                "message": {"role": "user", "content": text(rng, 200), "timestamp": t}});
+            p.lines.push(user.to_string().into_bytes());
+            t += rng.range(500, 30_000) as i64;
+            let s = Sums {
+                input: rng.range(1, 3_000),
+                cache_creation: rng.range(0, 8_000),
+                cache_read: rng.range(0, 100_000),
+                output: rng.range(1, 4_000),
+                reasoning: 0,
+            };
+            let a = json!({"type": "message", "id": rng.hex(8), "parentId": null, "timestamp": ts(t),
+                "message": {"role": "assistant", "content": [{"type": "text", "text": text(rng, 300)}],
+                    "api": "anthropic-messages", "provider": "anthropic", "model": PI_MODEL,
+                    "usage": {"input": s.input, "output": s.output, "cacheRead": s.cache_read,
+                              "cacheWrite": s.cache_creation,
+                              "totalTokens": s.input + s.output + s.cache_read + s.cache_creation,
+                              "cost": {"total": 0}},
+                    "stopReason": "stop", "timestamp": t}});
+            p.reqs.push((p.lines.len(), t, s));
+            p.lines.push(a.to_string().into_bytes());
+        }
+        p
+    }
+
+    /// Adds the requests among the first `lines` lines to `exp`.
+    pub fn expect(&self, lines: usize, exp: &mut Expected) {
+        for (i, t, s) in &self.reqs {
+            if *i < lines {
+                expect_add(exp, *t, "pi", *s);
+            }
+        }
+    }
+
+    /// Lines `from..to`, each ending in a newline.
+    pub fn bytes(&self, from: usize, to: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for l in &self.lines[from..to] {
+            out.extend_from_slice(l);
+            out.push(b'\n');
+        }
+        out
+    }
 }
