@@ -32,6 +32,7 @@ mod skim;
 
 pub mod amp;
 pub mod claude;
+pub mod codebuff;
 pub mod codex;
 pub mod copilot;
 pub mod cursor;
@@ -41,6 +42,7 @@ pub mod goose;
 pub mod opencode;
 pub mod qwen;
 pub mod vscode_agents;
+pub mod zcode;
 
 pub use env::Env;
 pub use model::{Observation, Output, Tokens, UsageEvent};
@@ -62,6 +64,8 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(vscode_agents::KILO_CODE),
         Box::new(vscode_agents::ZOO_CODE),
         Box::new(amp::Amp),
+        Box::new(codebuff::Codebuff),
+        Box::new(zcode::ZCode),
     ]
 }
 
