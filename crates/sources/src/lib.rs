@@ -39,6 +39,7 @@ pub mod cursor;
 pub mod droid;
 pub mod gemini;
 pub mod goose;
+pub mod grok;
 pub mod opencode;
 pub mod qwen;
 pub mod vscode_agents;
@@ -66,6 +67,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(amp::Amp),
         Box::new(codebuff::Codebuff),
         Box::new(zcode::ZCode),
+        Box::new(grok::Grok),
     ]
 }
 
