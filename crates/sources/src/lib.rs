@@ -30,6 +30,7 @@ pub mod model;
 pub mod names;
 mod skim;
 
+pub mod aider;
 pub mod amp;
 pub mod claude;
 pub mod codebuff;
@@ -68,6 +69,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(codebuff::Codebuff),
         Box::new(zcode::ZCode),
         Box::new(grok::Grok),
+        Box::new(aider::Aider),
     ]
 }
 
