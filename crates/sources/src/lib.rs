@@ -32,6 +32,7 @@ mod skim;
 
 pub mod aider;
 pub mod amp;
+pub mod antigravity;
 pub mod claude;
 pub mod codebuff;
 pub mod codex;
@@ -70,6 +71,7 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(zcode::ZCode),
         Box::new(grok::Grok),
         Box::new(aider::Aider),
+        Box::new(antigravity::Antigravity),
     ]
 }
 
