@@ -1,8 +1,9 @@
 //! The other three shapes of log growing while Tokenworth reads them, in random pieces with scans
-//! in between: Amp threads rewritten in place with more messages (now and then left cut
-//! mid-JSON, as a write in progress), Droid settings files whose cumulative totals grow, and
-//! OpenCode's database taking rows (inserted, and updated in place while a message streams) from
-//! a connection that stays open in WAL mode without checkpointing. Every scan's totals lie
+//! in between: Amp threads and Codebuff chats rewritten in place with more messages (now and then
+//! left cut mid-JSON, as a write in progress), Droid settings files whose cumulative totals grow,
+//! and OpenCode's and ZCode's databases taking rows (inserted, and updated in place while a
+//! message streams or a call runs) from connections that stay open in WAL mode without
+//! checkpointing. Every scan's totals lie
 //! between the last ones and the final ones, and the end is exactly one clean read of the final
 //! logs into a fresh ledger.
 
@@ -16,6 +17,8 @@ use common::*;
 
 struct Home {
     threads: Vec<AmpThread>,
+    chats: Vec<CodebuffChat>,
+    zops: Vec<ZOp>,
     sessions: Vec<DroidSession>,
     ops: Vec<DbOp>,
     exp: Expected,
@@ -41,9 +44,20 @@ fn home(rng: &mut Rng, home: &std::path::Path) -> Home {
             s
         })
         .collect();
+    let chats: Vec<CodebuffChat> = (0..8)
+        .map(|_| {
+            let start = T0_MS + rng.below(4 * 86_400_000) as i64;
+            let turns = rng.range(15, 40) as usize;
+            let c = CodebuffChat::new(rng, home, start, turns, 1000);
+            c.expect(turns, &mut exp);
+            c
+        })
+        .collect();
     let mut clock = T0_MS;
     let ops = opencode_plan(rng, &mut clock, 1500, &mut exp);
-    Home { threads, sessions, ops, exp }
+    let mut zclock = T0_MS;
+    let zops = zcode_plan(rng, &mut zclock, 800, &mut exp);
+    Home { threads, chats, zops, sessions, ops, exp }
 }
 
 /// A cut inside a document (never at its end): a write caught half done.
@@ -65,8 +79,9 @@ fn check_end(
     home: &std::path::Path,
     data: &std::path::Path,
     exp: &Expected,
-    writer: rusqlite::Connection,
+    writers: (rusqlite::Connection, rusqlite::Connection),
 ) {
+    let (writer, zwriter) = writers;
     let got = daily(home, data, false);
     assert_eq!(sums_of(&got), *exp, "grown in pieces vs what was written");
     let reference_dir = tmp.join("ref");
@@ -86,6 +101,7 @@ fn check_end(
     assert_ledger_consistent(data, true);
     assert!(opencode_db(home).with_extension("db-wal").exists(), "the writer's WAL was checkpointed away");
     drop(writer);
+    drop(zwriter);
     assert!(!opencode_db(home).with_extension("db-wal").exists());
     assert_same_daily(&daily(home, data, false), &reference, "after the database's writer closed");
 }
@@ -98,6 +114,10 @@ fn documents_totals_and_a_database_grown_in_random_pieces() {
     let mut rng = Rng::new(0x6E0_5A9E);
     let h = home(&mut rng, &home_dir);
     let writer = opencode_writer(&home_dir);
+    let zwriter = zcode_writer(&home_dir);
+    let mut chat_turns = vec![0usize; h.chats.len()];
+    let mut chat_cut = vec![false; h.chats.len()];
+    let mut zdone = 0;
     // What is on disk: turns of each thread, step of each session (None: not written yet),
     // whether the file is left cut mid-JSON, ops written.
     let mut turns = vec![0usize; h.threads.len()];
@@ -118,7 +138,30 @@ fn documents_totals_and_a_database_grown_in_random_pieces() {
             || tc.iter().chain(sc).any(|c| *c)
             || ops_done < h.ops.len()
     };
-    while unfinished(&turns, &steps, &sessions, &thread_cut, &session_cut, ops_done) {
+    while unfinished(&turns, &steps, &sessions, &thread_cut, &session_cut, ops_done)
+        || chat_turns.iter().zip(&h.chats).any(|(n, c)| *n < c.turns())
+        || chat_cut.iter().any(|c| *c)
+        || zdone < h.zops.len()
+    {
+        for (i, c) in h.chats.iter().enumerate() {
+            let done = chat_turns[i] == c.turns() && !chat_cut[i];
+            if done || !rng.chance(0.3) {
+                continue;
+            }
+            chat_turns[i] = (chat_turns[i] + rng.range(0, 4) as usize).min(c.turns()).max(1);
+            let doc = c.document(chat_turns[i]);
+            chat_cut[i] = rng.chance(0.2);
+            let bytes = if chat_cut[i] { cut(&mut rng, &doc) } else { doc };
+            rewrite_in_place(&c.path, &bytes, None);
+            rewrites += 1;
+            cuts += usize::from(chat_cut[i]);
+        }
+        if zdone < h.zops.len() && rng.chance(0.6) {
+            let n = (rng.range(1, 40) as usize).min(h.zops.len() - zdone);
+            zcode_write(&zwriter, &h.zops[zdone..zdone + n]);
+            zdone += n;
+            transactions += 1;
+        }
         for (i, t) in h.threads.iter().enumerate() {
             let done = turns[i] == t.turns() && !thread_cut[i];
             if done || !rng.chance(0.3) {
@@ -162,7 +205,7 @@ fn documents_totals_and_a_database_grown_in_random_pieces() {
     assert!(rounds >= 40, "only {rounds} rounds");
     assert!(cuts >= 20, "only {cuts} documents cut mid-JSON");
     assert!(transactions >= 20, "only {transactions} transactions");
-    check_end(tmp.path(), &home_dir, &data, &h.exp, writer);
+    check_end(tmp.path(), &home_dir, &data, &h.exp, (writer, zwriter));
 }
 
 /// The same while another thread rewrites the documents and writes the database during the
@@ -174,7 +217,7 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
     let home_dir = tmp.path().join("home");
     let data = tmp.path().join("data");
     let mut rng = Rng::new(0x6E0_5A9F);
-    let Home { threads, mut sessions, ops, exp } = home(&mut rng, &home_dir);
+    let Home { threads, chats, zops, mut sessions, ops, exp } = home(&mut rng, &home_dir);
     let staging = tmp.path().join("staging");
     let done = AtomicBool::new(false);
     let writer = std::thread::scope(|s| {
@@ -190,14 +233,33 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
             let _done = Done(&done);
             let mut rng = Rng::new(11);
             let writer = opencode_writer(&home_dir);
+            let zwriter = zcode_writer(&home_dir);
             let (mut turns, mut steps, mut ops_done) =
                 (vec![0usize; threads.len()], vec![0usize; sessions.len()], 0);
+            let (mut chat_turns, mut zdone) = (vec![0usize; chats.len()], 0);
             loop {
+                // The second document tool and the second database, a step at a time.
+                if let Some(i) = (0..chats.len()).find(|&i| chat_turns[i] < chats[i].turns()) {
+                    if rng.chance(0.3) {
+                        chat_turns[i] = (chat_turns[i] + rng.range(1, 4) as usize).min(chats[i].turns());
+                        rewrite_in_place(&chats[i].path, &chats[i].document(chat_turns[i]), None);
+                    }
+                }
+                if zdone < zops.len() && rng.chance(0.3) {
+                    let n = (rng.range(1, 20) as usize).min(zops.len() - zdone);
+                    zcode_write(&zwriter, &zops[zdone..zdone + n]);
+                    zdone += n;
+                }
                 let open_t: Vec<usize> =
                     (0..threads.len()).filter(|&i| turns[i] < threads[i].turns()).collect();
                 let open_s: Vec<usize> =
                     (0..sessions.len()).filter(|&i| steps[i] < sessions[i].steps.len()).collect();
-                if open_t.is_empty() && open_s.is_empty() && ops_done == ops.len() {
+                if open_t.is_empty()
+                    && open_s.is_empty()
+                    && ops_done == ops.len()
+                    && zdone == zops.len()
+                    && chat_turns.iter().zip(&chats).all(|(n, c)| *n == c.turns())
+                {
                     break;
                 }
                 match rng.below(3) {
@@ -223,7 +285,7 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
                 // Pace the writer so scans overlap the growth (correctness never depends on it).
                 std::thread::sleep(Duration::from_micros(rng.range(0, 4000)));
             }
-            writer
+            (writer, zwriter)
         });
         let mut prev = Expected::new();
         let mut scans = 0;

@@ -10,7 +10,9 @@
 //! output + reasoning, so what it holds beyond input + output is billed as output (reasoning);
 //! without it, `reasoning_tokens` is added. Only `completed` rows are requests; a row still
 //! being written (`running`, or any status not final) holds the watermark back so it is read
-//! again once final.
+//! again once final; otherwise the next read starts five minutes before the latest call seen (a
+//! call inserted slightly out of order by another process is not missed; calls read again keep
+//! their keys).
 //!
 //! Trap: table `turn_usage` repeats the same calls summed per turn; it is never read.
 
@@ -25,6 +27,8 @@ use crate::{Env, FileKind, Output, Shape, Source, Tokens, UsageEvent};
 pub const ID: &str = "zcode";
 /// Model name stored when a row names none.
 pub const FALLBACK_MODEL: &str = "unknown";
+/// How far before the latest call seen the next read starts.
+const OVERLAP_MS: i64 = 5 * 60 * 1000;
 /// Statuses after which a row no longer changes.
 const FINAL: [&str; 6] = ["completed", "error", "failed", "cancelled", "canceled", "aborted"];
 
@@ -208,7 +212,9 @@ fn read_calls(
             parent_session: None,
         });
     }
-    st.mark = pending.or(latest);
+    // A call inserted a little out of order (two processes share the database) is still read:
+    // the next read starts a few minutes before the latest call seen.
+    st.mark = pending.or(latest.map(|t| t - OVERLAP_MS));
     let (state, unreadable) = st.save();
     out.unreadable += unreadable;
     Ok(state)
