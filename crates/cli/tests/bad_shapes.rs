@@ -452,7 +452,7 @@ fn bad_input_of_each_new_source_is_a_warning_and_loses_nothing() {
     let c = zcode_writer(&home);
     zcode_write(&c, &ops);
     drop(c);
-    append(&grok, cut_turn[cut_turn.len() / 2..].as_bytes());
+    append(&grok, &cut_turn.as_bytes()[cut_turn.len() / 2..]);
     expect_add(&mut want, t + 3_000, "grok", day_sums(900, 90));
     other.grow(&mut rng, &mut want);
     assert_eq!(scan_warnings(&home, &data), Vec::<String>::new());
