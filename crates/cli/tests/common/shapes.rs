@@ -491,3 +491,49 @@ pub fn zcode_write(c: &rusqlite::Connection, ops: &[ZOp]) {
     }
     c.execute_batch("COMMIT").unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Grok Build CLI: append-only lines of session updates
+
+/// One Grok session's `updates.jsonl`: each turn a message chunk and a `turn_completed` update.
+pub struct GrokSession {
+    pub path: PathBuf,
+    session: String,
+    /// Whole seconds: Grok writes `timestamp` in epoch seconds.
+    ts_ms: i64,
+}
+
+impl GrokSession {
+    pub fn new(rng: &mut Rng, home: &Path, project: usize, start_ms: i64) -> Self {
+        let session = format!("s-{}", rng.hex(12));
+        let path = home
+            .join(".grok/sessions")
+            .join(format!("%2Fhome%2Fdev%2Fg{project}"))
+            .join(&session)
+            .join("updates.jsonl");
+        GrokSession { path, session, ts_ms: start_ms / 1000 * 1000 }
+    }
+
+    /// The lines of `n` more turns; their requests added to `exp`.
+    pub fn turns(&mut self, rng: &mut Rng, n: usize, exp: &mut Expected) -> String {
+        let mut out = String::new();
+        for _ in 0..n {
+            self.ts_ms += rng.range(2, 600) as i64 * 1000;
+            let (fresh, read, write) = (rng.range(1, 6_000), rng.range(0, 90_000), rng.range(0, 4_000));
+            let output = rng.range(1, 3_000);
+            let reasoning = rng.range(0, output);
+            let chunk = json!({"timestamp": self.ts_ms / 1000 - 1, "params": {"sessionId": self.session,
+                "update": {"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "ok"}}}});
+            let usage = json!({"inputTokens": fresh + read + write, "outputTokens": output,
+                "cachedReadTokens": read, "cacheCreationTokens": write, "reasoningTokens": reasoning,
+                "costUsdTicks": rng.range(1, 1_000_000_000)});
+            let turn = json!({"timestamp": self.ts_ms / 1000, "params": {"sessionId": self.session,
+                "update": {"sessionUpdate": "turn_completed", "eventId": format!("ev-{}", rng.hex(16)),
+                    "usage": {"modelUsage": {"grok-code-fast-1": usage}}}}});
+            out.push_str(&format!("{chunk}\n{turn}\n"));
+            let s = Sums { input: fresh, cache_creation: write, cache_read: read, output, reasoning };
+            expect_add(exp, self.ts_ms, "grok", s);
+        }
+        out
+    }
+}
