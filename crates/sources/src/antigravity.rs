@@ -30,6 +30,10 @@ impl Source for Antigravity {
         false
     }
 
+    fn unreadable_reason(&self) -> Option<&'static str> {
+        Some("its conversations are protobuf blobs without a public schema: not readable yet")
+    }
+
     /// Where Antigravity keeps its conversations: `~/.gemini/antigravity`,
     /// `~/.gemini/antigravity-cli`, `~/.gemini/antigravity-ide` (every OS).
     fn roots(&self, env: &Env) -> Vec<PathBuf> {

@@ -128,6 +128,11 @@ pub trait Source: Send + Sync {
     fn readable(&self) -> bool {
         true
     }
+    /// Why a tool that is not [`readable`](Source::readable) cannot be read, for people (`its
+    /// local logs hold no token counts`).
+    fn unreadable_reason(&self) -> Option<&'static str> {
+        None
+    }
     /// Directories that may hold this tool's logs, whether or not they exist now.
     fn roots(&self, env: &Env) -> Vec<PathBuf>;
     /// What a file found under a root is.
@@ -197,6 +202,9 @@ impl Source for Configured {
     }
     fn readable(&self) -> bool {
         self.inner.readable()
+    }
+    fn unreadable_reason(&self) -> Option<&'static str> {
+        self.inner.unreadable_reason()
     }
     fn roots(&self, env: &Env) -> Vec<PathBuf> {
         let mut roots = self.inner.roots(env);
