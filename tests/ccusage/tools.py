@@ -75,6 +75,8 @@ MEANINGS = {
     "droid": {"output_no_reasoning"},
     "goose": {"output_no_reasoning"},
     "amp": {"output_no_reasoning"},
+    "codebuff": {"output_no_reasoning"},
+    "zcode": {"output_no_reasoning"},
 }
 
 

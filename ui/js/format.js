@@ -150,6 +150,11 @@ export const TOOL_NAMES = {
   goose: 'Goose',
   droid: 'Droid',
   cursor: 'Cursor',
+  codebuff: 'Codebuff',
+  zcode: 'ZCode',
+  grok: 'Grok Build CLI',
+  aider: 'Aider',
+  antigravity: 'Antigravity',
 };
 export const toolName = (id) => TOOL_NAMES[id] || id || '—';
 

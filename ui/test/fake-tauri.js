@@ -90,6 +90,7 @@
         id,
         name: s.name || { 'claude-code': 'Claude Code', codex: 'Codex' }[id] || id,
         readable: s.readable !== false,
+        unreadable_reason: s.unreadable_reason || null,
         enabled: s.enabled !== false,
         paths: s.paths,
         paths_not_found: s.paths_not_found,

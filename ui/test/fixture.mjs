@@ -118,7 +118,7 @@ export function makeFixture(seed = 7) {
       // Sources view: drift, a source turned off, one not readable offline, tools not on this machine
       'gemini-cli': { name: 'Gemini CLI', paths: ['/home/ada/.gemini/tmp'], paths_not_found: [], files: 9, skipped_lines: 0, drift: { unreadable_records: 17, unknown_files: 2, since: '2026-03-09' } },
       opencode: { name: 'OpenCode', enabled: false, paths: ['/home/ada/.local/share/opencode'], paths_not_found: [], files: 0, skipped_lines: 0, extra_paths: ['/mnt/old/opencode'] },
-      cursor: { name: 'Cursor', readable: false, paths: ['/home/ada/.config/Cursor/User'], paths_not_found: [], files: 0, skipped_lines: 0 },
+      cursor: { name: 'Cursor', readable: false, unreadable_reason: 'its local logs hold no token counts: not readable offline', paths: ['/home/ada/.config/Cursor/User'], paths_not_found: [], files: 0, skipped_lines: 0 },
       amp: { name: 'Amp', paths: [], paths_not_found: ['/home/ada/.local/share/amp/threads'], files: 0, skipped_lines: 0 },
       cline: { name: 'Cline', paths: [], paths_not_found: ['/home/ada/.config/Code/User/globalStorage/saoudrizwan.claude-dev/tasks'], files: 0, skipped_lines: 0 },
       goose: { name: 'Goose', paths: [], paths_not_found: ['/home/ada/.local/share/goose/sessions'], files: 0, skipped_lines: 0 },

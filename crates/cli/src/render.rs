@@ -337,7 +337,8 @@ pub fn sources_table(out: &mut impl Write, v: &Value, color: bool) -> std::io::R
         }
         writeln!(out, "{head}")?;
         if s["readable"] == false {
-            writeln!(out, "  {}", dim("its local logs hold no token counts: not readable offline", color))?;
+            let why = s["unreadable_reason"].as_str().unwrap_or("not readable");
+            writeln!(out, "  {}", dim(why, color))?;
         }
         if let Some(d) = s["drift"].as_object() {
             writeln!(

@@ -470,3 +470,95 @@ fn part_two_sources_with_bad_input_warn_and_lose_nothing() {
     assert_eq!(sums_of(&daily(&home, &data, true)), want);
     assert_eq!(sums_of(&daily(&home, &data, false)), want, "a rescan changes nothing");
 }
+
+/// A Grok `turn_completed` line at `ts_ms`: input (with cache) and output tokens.
+fn grok_turn(id: &str, ts_ms: i64, input: u64, output: u64) -> String {
+    format!(
+        r#"{{"timestamp":{},"params":{{"sessionId":"s-1","update":{{"sessionUpdate":"turn_completed","eventId":"{id}","usage":{{"inputTokens":{input},"outputTokens":{output},"modelUsage":{{"grok-code-fast-1":{{"inputTokens":{input},"outputTokens":{output}}}}}}}}}}}}}"#,
+        ts_ms / 1000
+    ) + "\n"
+}
+
+/// An Aider `message_send` line at `ts_ms`.
+fn aider_send(ts_ms: i64, prompt: u64, completion: u64) -> String {
+    format!(
+        r#"{{"event": "message_send", "properties": {{"main_model": "gpt-5", "prompt_tokens": {prompt}, "completion_tokens": {completion}, "cost": 0.01, "total_cost": 0.5}}, "user_id": "u-1", "time": {}}}"#,
+        ts_ms / 1000
+    ) + "\n"
+}
+
+/// Bad input for each of part 2's sources at once, beside a Claude Code log: a Codebuff chat cut
+/// mid-JSON and one that is JSON of another shape, a ZCode database that is random bytes, Grok
+/// and Aider logs with garbage lines and a line cut mid-write. Exit 0, no panic, a warning for
+/// the cut document and the garbage database naming each, the garbage lines skipped and counted,
+/// every good record read; repaired, everything is read once.
+#[test]
+fn bad_input_of_each_new_source_is_a_warning_and_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let data = tmp.path().join("data");
+    let mut rng = Rng::new(0xC0DE_B0FF);
+    let mut other = Other::new(&mut rng, &home);
+    let mut want = Expected::new();
+    other.grow(&mut rng, &mut want);
+
+    let good = CodebuffChat::new(&mut rng, &home, T0_MS + 86_400_000, 4, 300);
+    let cut_chat = CodebuffChat::new(&mut rng, &home, T0_MS + 2 * 86_400_000, 3, 300);
+    good.expect(4, &mut want);
+    write(&good.path, &good.document(4));
+    let doc = cut_chat.document(3);
+    write(&cut_chat.path, &doc[..doc.len() / 2]);
+    let odd = home.join(".config/manicode/projects/p/chats/2026-03-02T00-00-00.000Z/chat-messages.json");
+    write(&odd, br#"{"messages": "not an array"}"#);
+
+    let zdb = zcode_db(&home);
+    let garbage: Vec<u8> = (0..5_000).map(|_| rng.next_u64() as u8).collect();
+    write(&zdb, &garbage);
+
+    let t = T0_MS + 3_600_000;
+    let grok = home.join(".grok/sessions/p/s-1/updates.jsonl");
+    let cut_turn = grok_turn("e3", t + 3_000, 900, 90);
+    let mut g =
+        grok_turn("e1", t, 1_000, 100) + "\u{0}\u{1}garbage{{\n" + &grok_turn("e2", t + 2_000, 2_000, 200);
+    g.push_str(&cut_turn[..cut_turn.len() / 2]);
+    write(&grok, g.as_bytes());
+    expect_add(&mut want, t, "grok", day_sums(3_000, 300));
+
+    let aider = home.join(".aider/analytics.jsonl");
+    let mut a = aider_send(t, 5_000, 500).into_bytes();
+    a.extend_from_slice(&[0xff, 0xfe, b'{', b'\n']);
+    a.extend_from_slice(aider_send(t + 60_000, 6_000, 600).as_bytes());
+    write(&aider, &a);
+    expect_add(&mut want, t, "aider", day_sums(11_000, 1_100));
+
+    let w = scan_warnings(&home, &data);
+    assert_eq!(w.len(), 2, "{w:?}");
+    let chat_dir = cut_chat.path.parent().unwrap().display().to_string();
+    assert!(w.iter().any(|w| w.contains(&chat_dir) && w.contains("not complete JSON")), "{w:?}");
+    let shown = zdb.display().to_string();
+    assert!(w.iter().any(|w| w.contains(&shown) && w.contains("not a SQLite database")), "{w:?}");
+    assert_eq!(std::fs::read(&zdb).unwrap(), garbage, "the garbage database was touched");
+    assert_eq!(sums_of(&daily(&home, &data, true)), want, "every good record, once");
+    let s = sources(&home, &data);
+    // Skipped: a garbage line each; the chat of another shape and, until it is complete, the cut one.
+    assert_eq!((s["grok"].2, s["aider"].2, s["codebuff"].2), (1, 1, 2), "{s:?}");
+
+    // Repaired: the chat complete, a real database in place, the cut line finished.
+    write(&cut_chat.path, &doc);
+    cut_chat.expect(3, &mut want);
+    std::fs::remove_file(&zdb).unwrap();
+    let mut clock = T0_MS;
+    let ops = zcode_plan(&mut rng, &mut clock, 50, &mut want);
+    let c = zcode_writer(&home);
+    zcode_write(&c, &ops);
+    drop(c);
+    append(&grok, &cut_turn.as_bytes()[cut_turn.len() / 2..]);
+    expect_add(&mut want, t + 3_000, "grok", day_sums(900, 90));
+    other.grow(&mut rng, &mut want);
+    assert_eq!(scan_warnings(&home, &data), Vec::<String>::new());
+    assert_eq!(sums_of(&daily(&home, &data, true)), want, "after the repair: everything once");
+    let s = sources(&home, &data);
+    assert_eq!((s["grok"].2, s["aider"].2, s["codebuff"].2), (1, 1, 1), "{s:?}");
+    let reference = tmp.path().join("ref");
+    assert_same_daily(&daily(&home, &data, true), &daily(&home, &reference, false), "vs one clean read");
+}

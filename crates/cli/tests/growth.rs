@@ -1,7 +1,7 @@
 //! Logs that grow while Tokenworth reads them: every file grown from empty to its final bytes in
 //! random chunks that cut lines (and now and then UTF-8 characters) in half, with scans in
 //! between, ends at exactly the totals of one scan of the final files, with no line counted as
-//! malformed on the way.
+//! malformed on the way. Claude Code, Codex and Grok Build CLI logs (one resumed copy among them).
 
 mod common;
 
@@ -9,7 +9,23 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use common::shapes::GrokSession;
 use common::*;
+
+/// Adds Grok Build CLI logs to a generated home: four sessions, and one of them resumed into a
+/// new session folder that copies its turns (the same bytes, growing on their own; counted once).
+fn with_grok(rng: &mut Rng, home: &std::path::Path, exp: &mut Expected, files: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for i in 0..4 {
+        let start = T0_MS + rng.below(5 * 86_400_000) as i64;
+        let mut g = GrokSession::new(rng, home, i, start);
+        let bytes = g.turns(rng, 20, exp).into_bytes();
+        if i == 0 {
+            let copy = g.path.parent().unwrap().with_extension("resumed").join("updates.jsonl");
+            files.push((copy, bytes.clone()));
+        }
+        files.push((g.path.clone(), bytes));
+    }
+}
 
 /// A chunk size: mostly small or medium, sometimes large (a big tool output then spans several
 /// chunks either way).
@@ -46,7 +62,8 @@ fn growth_in_random_chunks_ends_at_one_scans_totals() {
     let home = tmp.path().join("home");
     let data = tmp.path().join("data");
     let mut rng = Rng::new(0x6E0_0001);
-    let (built, files) = generate(&mut rng, &home, spec());
+    let (mut built, mut files) = generate(&mut rng, &home, spec());
+    with_grok(&mut rng, &home, &mut built.exp, &mut files);
     let exp = built.exp;
     let mut written = vec![0usize; files.len()];
     let (mut rounds, mut mid_char, mut mid_line) = (0, 0, 0);
@@ -105,7 +122,8 @@ fn growth_while_scans_run_concurrently() {
     let home = tmp.path().join("home");
     let data = tmp.path().join("data");
     let mut rng = Rng::new(0x6E0_0002);
-    let (built, files) = generate(&mut rng, &home, spec());
+    let (mut built, mut files) = generate(&mut rng, &home, spec());
+    with_grok(&mut rng, &home, &mut built.exp, &mut files);
     let exp = built.exp;
     let done = AtomicBool::new(false);
     let scans = std::thread::scope(|s| {

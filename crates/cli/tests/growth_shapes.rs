@@ -1,9 +1,9 @@
 //! The other three shapes of log growing while Tokenworth reads them, in random pieces with scans
-//! in between: Amp threads rewritten in place with more messages (now and then left cut
-//! mid-JSON, as a write in progress), Droid settings files whose cumulative totals grow, and
-//! OpenCode's database taking rows (inserted, and updated in place while a message streams) from
-//! a connection that stays open in WAL mode without checkpointing (and Kilo CLI's fork of it),
-//! and Pi's session lines appended in pieces cut anywhere. Every scan's totals lie
+//! in between: Amp threads and Codebuff chats rewritten in place with more messages (now and then
+//! left cut mid-JSON, as a write in progress), Droid settings files whose cumulative totals grow,
+//! OpenCode's, Kilo CLI's and ZCode's databases taking rows (inserted, and updated in place while
+//! a message streams or a call runs) from connections that stay open in WAL mode without
+//! checkpointing, and Pi's session lines appended in pieces cut anywhere. Every scan's totals lie
 //! between the last ones and the final ones, and the end is exactly one clean read of the final
 //! logs into a fresh ledger.
 
@@ -17,6 +17,8 @@ use common::*;
 
 struct Home {
     threads: Vec<AmpThread>,
+    chats: Vec<CodebuffChat>,
+    zops: Vec<ZOp>,
     sessions: Vec<DroidSession>,
     ops: Vec<DbOp>,
     kilo_ops: Vec<DbOp>,
@@ -44,6 +46,15 @@ fn home(rng: &mut Rng, home: &std::path::Path) -> Home {
             s
         })
         .collect();
+    let chats: Vec<CodebuffChat> = (0..8)
+        .map(|_| {
+            let start = T0_MS + rng.below(4 * 86_400_000) as i64;
+            let turns = rng.range(15, 40) as usize;
+            let c = CodebuffChat::new(rng, home, start, turns, 1000);
+            c.expect(turns, &mut exp);
+            c
+        })
+        .collect();
     let mut clock = T0_MS;
     let ops = opencode_plan(rng, &mut clock, 1500, &mut exp);
     let kilo_ops = db_plan(rng, &mut clock, 400, &mut exp, "kilo");
@@ -55,7 +66,9 @@ fn home(rng: &mut Rng, home: &std::path::Path) -> Home {
             p
         })
         .collect();
-    Home { threads, sessions, ops, kilo_ops, pis, exp }
+    let mut zclock = T0_MS;
+    let zops = zcode_plan(rng, &mut zclock, 800, &mut exp);
+    Home { threads, chats, zops, sessions, ops, kilo_ops, pis, exp }
 }
 
 /// A cut inside a document (never at its end): a write caught half done.
@@ -77,9 +90,9 @@ fn check_end(
     home: &std::path::Path,
     data: &std::path::Path,
     exp: &Expected,
-    writers: (rusqlite::Connection, rusqlite::Connection),
+    writers: (rusqlite::Connection, rusqlite::Connection, rusqlite::Connection),
 ) {
-    let (writer, kilo_writer) = writers;
+    let (writer, kilo_writer, zwriter) = writers;
     let got = daily(home, data, false);
     assert_eq!(sums_of(&got), *exp, "grown in pieces vs what was written");
     let reference_dir = tmp.join("ref");
@@ -101,6 +114,7 @@ fn check_end(
     assert!(kilo_db(home).with_extension("db-wal").exists());
     drop(writer);
     drop(kilo_writer);
+    drop(zwriter);
     assert!(!opencode_db(home).with_extension("db-wal").exists());
     assert_same_daily(&daily(home, data, false), &reference, "after the database's writer closed");
 }
@@ -116,6 +130,10 @@ fn documents_totals_and_a_database_grown_in_random_pieces() {
     let kilo_writer = db_writer(&kilo_db(&home_dir));
     let (mut kilo_done, mut pi_bytes) = (0, vec![0usize; h.pis.len()]);
     let pi_all: Vec<Vec<u8>> = h.pis.iter().map(|p| p.bytes(0, p.lines.len())).collect();
+    let zwriter = zcode_writer(&home_dir);
+    let mut chat_turns = vec![0usize; h.chats.len()];
+    let mut chat_cut = vec![false; h.chats.len()];
+    let mut zdone = 0;
     // What is on disk: turns of each thread, step of each session (None: not written yet),
     // whether the file is left cut mid-JSON, ops written.
     let mut turns = vec![0usize; h.threads.len()];
@@ -139,6 +157,9 @@ fn documents_totals_and_a_database_grown_in_random_pieces() {
     while unfinished(&turns, &steps, &sessions, &thread_cut, &session_cut, ops_done)
         || kilo_done < h.kilo_ops.len()
         || pi_bytes.iter().zip(&pi_all).any(|(n, b)| *n < b.len())
+        || chat_turns.iter().zip(&h.chats).any(|(n, c)| *n < c.turns())
+        || chat_cut.iter().any(|c| *c)
+        || zdone < h.zops.len()
     {
         if kilo_done < h.kilo_ops.len() && rng.chance(0.5) {
             let n = (rng.range(1, 30) as usize).min(h.kilo_ops.len() - kilo_done);
@@ -154,6 +175,25 @@ fn documents_totals_and_a_database_grown_in_random_pieces() {
             let n = (rng.range(1, 3_000) as usize).min(all.len() - pi_bytes[i]);
             append(&p.path, &all[pi_bytes[i]..pi_bytes[i] + n]);
             pi_bytes[i] += n;
+        }
+        for (i, c) in h.chats.iter().enumerate() {
+            let done = chat_turns[i] == c.turns() && !chat_cut[i];
+            if done || !rng.chance(0.3) {
+                continue;
+            }
+            chat_turns[i] = (chat_turns[i] + rng.range(0, 4) as usize).min(c.turns()).max(1);
+            let doc = c.document(chat_turns[i]);
+            chat_cut[i] = rng.chance(0.2);
+            let bytes = if chat_cut[i] { cut(&mut rng, &doc) } else { doc };
+            rewrite_in_place(&c.path, &bytes, None);
+            rewrites += 1;
+            cuts += usize::from(chat_cut[i]);
+        }
+        if zdone < h.zops.len() && rng.chance(0.6) {
+            let n = (rng.range(1, 40) as usize).min(h.zops.len() - zdone);
+            zcode_write(&zwriter, &h.zops[zdone..zdone + n]);
+            zdone += n;
+            transactions += 1;
         }
         for (i, t) in h.threads.iter().enumerate() {
             let done = turns[i] == t.turns() && !thread_cut[i];
@@ -198,7 +238,7 @@ fn documents_totals_and_a_database_grown_in_random_pieces() {
     assert!(rounds >= 40, "only {rounds} rounds");
     assert!(cuts >= 20, "only {cuts} documents cut mid-JSON");
     assert!(transactions >= 20, "only {transactions} transactions");
-    check_end(tmp.path(), &home_dir, &data, &h.exp, (writer, kilo_writer));
+    check_end(tmp.path(), &home_dir, &data, &h.exp, (writer, kilo_writer, zwriter));
 }
 
 /// The same while another thread rewrites the documents and writes the database during the
@@ -210,7 +250,7 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
     let home_dir = tmp.path().join("home");
     let data = tmp.path().join("data");
     let mut rng = Rng::new(0x6E0_5A9F);
-    let Home { threads, mut sessions, ops, kilo_ops, pis, exp } = home(&mut rng, &home_dir);
+    let Home { threads, chats, zops, mut sessions, ops, kilo_ops, pis, exp } = home(&mut rng, &home_dir);
     let staging = tmp.path().join("staging");
     let done = AtomicBool::new(false);
     let writer = std::thread::scope(|s| {
@@ -227,10 +267,24 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
             let mut rng = Rng::new(11);
             let writer = opencode_writer(&home_dir);
             let kilo_writer = db_writer(&kilo_db(&home_dir));
+            let zwriter = zcode_writer(&home_dir);
             let (mut turns, mut steps, mut ops_done) =
                 (vec![0usize; threads.len()], vec![0usize; sessions.len()], 0);
             let (mut kilo_done, mut pi_lines) = (0, vec![0usize; pis.len()]);
+            let (mut chat_turns, mut zdone) = (vec![0usize; chats.len()], 0);
             loop {
+                // The second document tool and the second database, a step at a time.
+                if let Some(i) = (0..chats.len()).find(|&i| chat_turns[i] < chats[i].turns()) {
+                    if rng.chance(0.3) {
+                        chat_turns[i] = (chat_turns[i] + rng.range(1, 4) as usize).min(chats[i].turns());
+                        rewrite_in_place(&chats[i].path, &chats[i].document(chat_turns[i]), None);
+                    }
+                }
+                if zdone < zops.len() && rng.chance(0.3) {
+                    let n = (rng.range(1, 20) as usize).min(zops.len() - zdone);
+                    zcode_write(&zwriter, &zops[zdone..zdone + n]);
+                    zdone += n;
+                }
                 let open_t: Vec<usize> =
                     (0..threads.len()).filter(|&i| turns[i] < threads[i].turns()).collect();
                 let open_s: Vec<usize> =
@@ -242,6 +296,8 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
                     && ops_done == ops.len()
                     && kilo_done == kilo_ops.len()
                     && open_p.is_empty()
+                    && zdone == zops.len()
+                    && chat_turns.iter().zip(&chats).all(|(n, c)| *n == c.turns())
                 {
                     break;
                 }
@@ -279,7 +335,7 @@ fn documents_totals_and_a_database_grown_while_scans_run() {
                 // Pace the writer so scans overlap the growth (correctness never depends on it).
                 std::thread::sleep(Duration::from_micros(rng.range(0, 4000)));
             }
-            (writer, kilo_writer)
+            (writer, kilo_writer, zwriter)
         });
         let mut prev = Expected::new();
         let mut scans = 0;

@@ -1,7 +1,8 @@
 //! `tokenworth scan` killed with SIGKILL at many points — while starting, creating the ledger,
 //! discovering files, parsing, writing a batch, right after a batch committed, while closing —
 //! loses nothing and doubles nothing: after the kills one full scan reports exactly what a clean
-//! scan of the same logs reports, and every state left by a kill is a consistent prefix.
+//! scan of the same logs reports, and every state left by a kill is a consistent prefix. Beside
+//! Claude Code and Codex, Grok Build CLI logs (with resumed copies) are read in the same scans.
 
 mod common;
 
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::killer::{replace_all, Killer, When};
+use common::shapes::GrokSession;
 use common::*;
 
 #[test]
@@ -27,6 +29,22 @@ fn sigkill_at_many_points_loses_and_doubles_nothing() {
         big_chance: 0.01,
     };
     let mut built = build_home(&mut rng, &home, spec);
+    // Grok Build CLI sessions (lines of another tool); a tenth resumed into a new session folder
+    // that copies their turns verbatim (counted once: the same event ids).
+    let mut grok: Vec<GrokSession> = Vec::new();
+    let mut copies: Vec<PathBuf> = Vec::new();
+    for i in 0..150 {
+        let start = T0_MS + 86_400_000 * rng.below(4) as i64;
+        let mut g = GrokSession::new(&mut rng, &home, i % 5, start);
+        let bytes = g.turns(&mut rng, 3, &mut built.exp);
+        write(&g.path, bytes.as_bytes());
+        if i % 10 == 0 {
+            let copy = g.path.parent().unwrap().with_extension("resumed").join("updates.jsonl");
+            write(&copy, bytes.as_bytes());
+            copies.push(copy);
+        }
+        grok.push(g);
+    }
     let initial_exp = built.exp.clone();
 
     // The growth of the last round, made now so the final totals are known from the start.
@@ -42,6 +60,12 @@ fn sigkill_at_many_points_loses_and_doubles_nothing() {
         if i % 3 == 1 {
             let n = rng.range(1, 3) as usize;
             growth.push((p.clone(), r.turns(&mut rng, n, &mut final_exp).into_bytes()));
+        }
+    }
+    for (i, g) in grok.iter_mut().enumerate() {
+        if i % 3 == 2 {
+            let n = rng.range(1, 3) as usize;
+            growth.push((g.path.clone(), g.turns(&mut rng, n, &mut final_exp).into_bytes()));
         }
     }
     for i in 0..80 {
@@ -66,7 +90,9 @@ fn sigkill_at_many_points_loses_and_doubles_nothing() {
         [0, 2, 8, 25, 60].iter().map(|&ms| When::After(Duration::from_millis(ms))).collect();
     k.round(&mut rng, full, &early, &initial_exp);
     // Round 2: every file replaced by a new inode with the same bytes: all read again.
-    let paths = built.paths();
+    let mut paths = built.paths();
+    paths.extend(grok.iter().map(|g| g.path.clone()));
+    paths.extend(copies.iter().cloned());
     replace_all(&paths, &tmp.path().join("staging"));
     k.round(&mut rng, full, &[], &initial_exp);
     // Round 3: a third of the files grew, new sessions appeared.

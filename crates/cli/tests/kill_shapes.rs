@@ -1,7 +1,8 @@
 //! `tokenworth scan` killed with SIGKILL at many points while it reads the other three shapes of
-//! log — documents rewritten in place (Amp threads), running totals (Droid settings files) and
-//! other tools' databases written in WAL mode by connections that stay open (OpenCode, and Kilo
-//! CLI's fork of it) — and Pi's append-only session lines (part 2's tools), loses
+//! log — documents rewritten in place (Amp threads, Codebuff chats), running totals (Droid
+//! settings files) and other tools' databases written in WAL mode by connections that stay open
+//! (OpenCode, Kilo CLI's fork of it, and ZCode, whose rows are completed in place) — and Pi's
+//! append-only session lines (part 2's tools), loses
 //! nothing and doubles nothing: every state a kill leaves is a consistent prefix, and after the
 //! kills one scan reports exactly what one clean read of the same logs into a fresh ledger does.
 
@@ -33,6 +34,17 @@ fn sigkill_while_reading_documents_totals_and_a_database() {
         t.expect(turns, &mut final_exp);
         write(&t.path, &t.document(first));
         docs.push((t.path.clone(), t.document(first), (first < turns).then(|| t.document(turns))));
+    }
+    // Documents of a second tool: 400 Codebuff chats (a JSON array); a third of them grow.
+    for i in 0..400 {
+        let start = day(&mut rng) + rng.below(40_000_000) as i64;
+        let turns = rng.range(3, 8) as usize;
+        let c = CodebuffChat::new(&mut rng, &home, start, turns, 400);
+        let first = if i % 3 == 0 { rng.range(1, turns as u64 - 1) as usize } else { turns };
+        c.expect(first, &mut initial_exp);
+        c.expect(turns, &mut final_exp);
+        write(&c.path, &c.document(first));
+        docs.push((c.path.clone(), c.document(first), (first < turns).then(|| c.document(turns))));
     }
     // Running totals: 900 Droid sessions; a third of them grow in round 3. Each write sets the
     // file's mtime (the observation's time), on the session's one day.
@@ -84,8 +96,21 @@ fn sigkill_while_reading_documents_totals_and_a_database() {
         write(&p.path, &p.bytes(0, first));
         pis.push((p, first));
     }
+    // A second database: 4,000 ZCode calls now (a third inserted running and completed later),
+    // 1,000 more in round 3.
+    let mut zclock = T0_MS;
+    let (mut znow, mut zlater) = (Expected::new(), Expected::new());
+    let zfirst = zcode_plan(&mut rng, &mut zclock, 4_000, &mut znow);
+    let zlater_ops = zcode_plan(&mut rng, &mut zclock, 1_000, &mut zlater);
+    expect_merge(&mut initial_exp, &znow);
+    expect_merge(&mut final_exp, &znow);
+    expect_merge(&mut final_exp, &zlater);
+    let zwriter = zcode_writer(&home);
+    for chunk in zfirst.chunks(400) {
+        zcode_write(&zwriter, chunk);
+    }
     assert!(grand(&final_exp).output > grand(&initial_exp).output);
-    assert_eq!(initial_exp.keys().map(|k| k.1.as_str()).collect::<std::collections::BTreeSet<_>>().len(), 5);
+    assert_eq!(initial_exp.keys().map(|k| k.1.as_str()).collect::<std::collections::BTreeSet<_>>().len(), 7);
 
     // A clean scan of the initial logs: the time a full scan takes, to spread the kills over.
     let ref0 = tmp.path().join("ref0");
@@ -105,12 +130,14 @@ fn sigkill_while_reading_documents_totals_and_a_database() {
     // too (its writer closed first, so it is read as a closed database now): all read again.
     drop(writer);
     drop(kilo_writer);
+    drop(zwriter);
     let mut paths: Vec<PathBuf> = docs.iter().map(|d| d.0.clone()).collect();
     paths.extend(totals.iter().map(|t| t.0.path.clone()));
     paths.extend(pis.iter().map(|p| p.0.path.clone()));
     let mut with_db = paths.clone();
     with_db.push(opencode_db(&home));
     with_db.push(kilo_db(&home));
+    with_db.push(zcode_db(&home));
     replace_all(&with_db, &tmp.path().join("staging"));
     k.round(&mut rng, full, &[], &initial_exp);
 
@@ -143,6 +170,10 @@ fn sigkill_while_reading_documents_totals_and_a_database() {
     for chunk in kilo_later.chunks(250) {
         opencode_write(&kilo_writer, chunk);
     }
+    let zwriter = zcode_writer(&home);
+    for chunk in zlater_ops.chunks(200) {
+        zcode_write(&zwriter, chunk);
+    }
     k.round(&mut rng, full, &[], &final_exp);
     // More rounds of full re-reads of the files until enough kills hit a running scan.
     let mut extra = 0;
@@ -174,6 +205,7 @@ fn sigkill_while_reading_documents_totals_and_a_database() {
     assert_eq!(killed, once, "files, events, skipped");
     drop(writer);
     drop(kilo_writer);
+    drop(zwriter);
     eprintln!(
         "full scan {full:?}; {} kills ({} after a commit), {} partial states:\n{log}",
         k.kills, k.kills_after_commit, k.partial_states

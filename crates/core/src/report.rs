@@ -983,6 +983,7 @@ pub fn sources_json(v: &SourcesView) -> serde_json::Value {
                 "id": s.id(),
                 "name": s.name(),
                 "readable": s.readable(),
+                "unreadable_reason": s.unreadable_reason(),
                 "enabled": v.settings.is_enabled(s.id()),
                 "paths": found.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
                 "paths_not_found": missing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),

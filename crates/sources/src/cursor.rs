@@ -25,6 +25,10 @@ impl Source for Cursor {
         false
     }
 
+    fn unreadable_reason(&self) -> Option<&'static str> {
+        Some("its local logs hold no token counts: not readable offline")
+    }
+
     /// Where Cursor keeps its data: the editor's `User/globalStorage` and
     /// `User/workspaceStorage` (`~/.config/Cursor`, `~/Library/Application Support/Cursor`,
     /// `%APPDATA%\Cursor`) and the CLI's `~/.cursor/chats` and `~/.cursor/ai-tracking`.

@@ -122,7 +122,7 @@ impl Env {
     }
 }
 
-fn expand_tilde(s: &str, home: &Path) -> PathBuf {
+pub(crate) fn expand_tilde(s: &str, home: &Path) -> PathBuf {
     if s == "~" {
         home.to_path_buf()
     } else if let Some(rest) = s.strip_prefix("~/") {

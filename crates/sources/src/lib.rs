@@ -30,14 +30,18 @@ pub mod model;
 pub mod names;
 mod skim;
 
+pub mod aider;
 pub mod amp;
+pub mod antigravity;
 pub mod claude;
+pub mod codebuff;
 pub mod codex;
 pub mod copilot;
 pub mod cursor;
 pub mod droid;
 pub mod gemini;
 pub mod goose;
+pub mod grok;
 pub mod hermes;
 pub mod kilo;
 pub mod kimi;
@@ -46,6 +50,7 @@ pub mod opencode;
 pub mod pi;
 pub mod qwen;
 pub mod vscode_agents;
+pub mod zcode;
 
 pub use env::Env;
 pub use model::{Observation, Output, Tokens, UsageEvent};
@@ -72,6 +77,11 @@ pub fn all() -> Vec<Box<dyn Source>> {
         Box::new(openclaw::OpenClaw),
         Box::new(kimi::Kimi),
         Box::new(hermes::Hermes),
+        Box::new(codebuff::Codebuff),
+        Box::new(zcode::ZCode),
+        Box::new(grok::Grok),
+        Box::new(aider::Aider),
+        Box::new(antigravity::Antigravity),
     ]
 }
 
@@ -127,6 +137,11 @@ pub trait Source: Send + Sync {
     /// listed by `sources`, never reported as $0.
     fn readable(&self) -> bool {
         true
+    }
+    /// Why a tool that is not [`readable`](Source::readable) cannot be read, for people (`its
+    /// local logs hold no token counts`).
+    fn unreadable_reason(&self) -> Option<&'static str> {
+        None
     }
     /// Directories that may hold this tool's logs, whether or not they exist now.
     fn roots(&self, env: &Env) -> Vec<PathBuf>;
@@ -197,6 +212,9 @@ impl Source for Configured {
     }
     fn readable(&self) -> bool {
         self.inner.readable()
+    }
+    fn unreadable_reason(&self) -> Option<&'static str> {
+        self.inner.unreadable_reason()
     }
     fn roots(&self, env: &Env) -> Vec<PathBuf> {
         let mut roots = self.inner.roots(env);

@@ -140,7 +140,8 @@ function sourceCard(s, watcher, apply) {
   };
   const compact = isCompact(s);
   const offPill = enabled ? null : h('span', { class: 'state-pill s-off', dataset: { testid: 'source-off' } }, 'Off');
-  const unreadableNote = readable ? null : h('p', { class: 'note unreadable', dataset: { testid: 'unreadable' } }, 'Its local logs hold no token counts — not readable offline.');
+  const why = s.unreadable_reason ? s.unreadable_reason.charAt(0).toUpperCase() + s.unreadable_reason.slice(1) + '.' : 'Not readable.';
+  const unreadableNote = readable ? null : h('p', { class: 'note unreadable', dataset: { testid: 'unreadable' } }, why);
   const drift = s.drift ? h('div', { class: 'warn-box', role: 'status', dataset: { testid: 'drift' } }, driftText(s.drift)) : null;
   const body = [
     drift,
@@ -172,7 +173,7 @@ function sourceCard(s, watcher, apply) {
     return h(
       'details',
       props,
-      h('summary', { class: 'source-line' }, h('span', { class: 'source-name' }, name), h('code', { class: 'muted small' }, s.id), offPill, h('span', { class: 'muted small' }, readable ? 'not found on this machine' : 'not found; not readable offline')),
+      h('summary', { class: 'source-line' }, h('span', { class: 'source-name' }, name), h('code', { class: 'muted small' }, s.id), offPill, h('span', { class: 'muted small' }, readable ? 'not found on this machine' : 'not found; not readable')),
       h('div', { class: 'source-body' }, h('div', { class: 'card-head' }, h('span', { class: 'muted small' }, 'Read this tool'), sw), body, extraEditor),
     );
   }

@@ -407,3 +407,226 @@ impl PiSession {
         out
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Codebuff: a document (a JSON array of messages, rewritten whole)
+
+pub const CODEBUFF_MODEL: &str = "claude-sonnet-4-5-20250929";
+
+/// One Codebuff chat: every message it will ever hold, of which the first turns are written.
+pub struct CodebuffChat {
+    pub path: PathBuf,
+    messages: Vec<Value>,
+    reqs: Vec<(i64, Sums)>,
+}
+
+impl CodebuffChat {
+    pub fn new(rng: &mut Rng, home: &Path, start_ms: i64, turns: usize, text_bytes: usize) -> Self {
+        let chat = ts(start_ms).replace(':', "-");
+        let project = format!("project{}", rng.below(5));
+        // A chat id is its start time; the random suffix keeps two chats started together apart.
+        let path = home
+            .join(".config/manicode/projects")
+            .join(project)
+            .join("chats")
+            .join(format!("{chat}-{}", rng.hex(6)))
+            .join("chat-messages.json");
+        let mut c = CodebuffChat { path, messages: Vec::new(), reqs: Vec::new() };
+        let mut ts_ms = start_ms;
+        for _ in 0..turns {
+            ts_ms += rng.range(1_000, 90_000) as i64;
+            let n = rng.range(10, 2 * text_bytes as u64) as usize;
+            c.messages.push(
+                json!({"id": rng.uuid(), "variant": "user", "content": text(rng, n), "timestamp": ts(ts_ms)}),
+            );
+            let s = Sums {
+                input: rng.range(1, 3_000),
+                cache_creation: rng.range(0, 20_000),
+                cache_read: rng.range(0, 150_000),
+                output: rng.range(1, 4_000),
+                reasoning: 0,
+            };
+            c.messages.push(json!({
+                "id": rng.uuid(), "variant": "ai", "content": text(rng, n / 2 + 1), "timestamp": ts(ts_ms + 500),
+                "credits": 1.5,
+                "metadata": {"model": CODEBUFF_MODEL, "usage": {
+                    "inputTokens": s.input, "outputTokens": s.output,
+                    "cacheCreationInputTokens": s.cache_creation, "cacheReadInputTokens": s.cache_read}},
+            }));
+            c.reqs.push((ts_ms + 500, s));
+        }
+        c
+    }
+
+    pub fn expect(&self, turns: usize, exp: &mut Expected) {
+        for (t, s) in &self.reqs[..turns] {
+            expect_add(exp, *t, "codebuff", *s);
+        }
+    }
+
+    pub fn turns(&self) -> usize {
+        self.reqs.len()
+    }
+
+    /// The document holding the first `turns` turns, as Codebuff writes it (pretty-printed).
+    pub fn document(&self, turns: usize) -> Vec<u8> {
+        serde_json::to_vec_pretty(&self.messages[..2 * turns]).unwrap()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ZCode: a database whose call rows are inserted `running` and completed in place
+
+pub fn zcode_db(home: &Path) -> PathBuf {
+    home.join(".zcode/cli/db/db.sqlite")
+}
+
+const ZCODE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS session (id TEXT PRIMARY KEY, directory TEXT, title TEXT, version INTEGER);
+CREATE TABLE IF NOT EXISTS model_usage (id TEXT PRIMARY KEY, session_id TEXT, turn_id TEXT, attempt_index INTEGER, provider_id TEXT, model_id TEXT, status TEXT, query_source TEXT, started_at INTEGER, completed_at INTEGER, duration_ms INTEGER, input_tokens INTEGER, output_tokens INTEGER, reasoning_tokens INTEGER, cache_creation_input_tokens INTEGER, cache_read_input_tokens INTEGER, computed_total_tokens INTEGER);
+CREATE TABLE IF NOT EXISTS turn_usage (id TEXT PRIMARY KEY, session_id TEXT, status TEXT, started_at INTEGER, input_tokens INTEGER, output_tokens INTEGER);
+";
+
+/// One write ZCode makes: a call row inserted (running, or already completed), or completed.
+#[derive(Clone)]
+pub struct ZOp {
+    pub id: String,
+    pub session: String,
+    pub started: i64,
+    pub status: &'static str,
+    /// input (with cache), output, reasoning, cache creation, cache read.
+    pub counts: [u64; 5],
+    pub update: bool,
+}
+
+/// Plans `calls` model calls from `start_ms`, about a third inserted `running` (no tokens yet)
+/// and completed a few calls later, a few ending in `error` (not billed). Adds each completed
+/// call's tokens to `exp`.
+pub fn zcode_plan(rng: &mut Rng, start_ms: &mut i64, calls: usize, exp: &mut Expected) -> Vec<ZOp> {
+    let mut ops = Vec::new();
+    let mut running: Vec<(ZOp, u64)> = Vec::new();
+    for _ in 0..calls {
+        *start_ms += rng.range(500, 40_000) as i64;
+        let (fresh, read, write) = (rng.range(1, 5_000), rng.range(0, 120_000), rng.range(0, 9_000));
+        let (output, reasoning) = (rng.range(1, 3_000), rng.range(0, 500));
+        let status = if rng.chance(0.05) { "error" } else { "completed" };
+        let done = ZOp {
+            id: format!("mu_{}", rng.hex(20)),
+            session: format!("sess_{}", rng.below(20)),
+            started: *start_ms,
+            status,
+            counts: [fresh + read + write, output, reasoning, write, read],
+            update: false,
+        };
+        if status == "completed" {
+            let s = Sums {
+                input: fresh,
+                cache_creation: write,
+                cache_read: read,
+                output: output + reasoning,
+                reasoning,
+            };
+            expect_add(exp, *start_ms, "zcode", s);
+        }
+        if rng.chance(0.35) {
+            ops.push(ZOp { status: "running", counts: [0; 5], ..done.clone() });
+            running.push((ZOp { update: true, ..done }, rng.range(1, 6)));
+        } else {
+            ops.push(done);
+        }
+        for r in &mut running {
+            r.1 -= 1;
+        }
+        let (finished, rest): (Vec<_>, Vec<_>) = running.drain(..).partition(|r| r.1 == 0);
+        running = rest;
+        ops.extend(finished.into_iter().map(|r| r.0));
+    }
+    ops.extend(running.into_iter().map(|r| r.0));
+    ops
+}
+
+/// A connection writing ZCode's database: WAL, never checkpointing while open.
+pub fn zcode_writer(home: &Path) -> rusqlite::Connection {
+    let path = zcode_db(home);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;").unwrap();
+    c.execute_batch(ZCODE_SCHEMA).unwrap();
+    for i in 0..20 {
+        c.execute(
+            "INSERT OR IGNORE INTO session VALUES (?1, ?2, 'title', 2)",
+            rusqlite::params![format!("sess_{i}"), format!("/home/dev/z{i}")],
+        )
+        .unwrap();
+    }
+    c
+}
+
+/// Writes `ops` in one transaction.
+pub fn zcode_write(c: &rusqlite::Connection, ops: &[ZOp]) {
+    c.execute_batch("BEGIN IMMEDIATE").unwrap();
+    for o in ops {
+        let [i, out, r, w, rd] = o.counts.map(|v| v as i64);
+        let total = i + out + r;
+        if o.update {
+            c.execute(
+                "UPDATE model_usage SET status = ?2, input_tokens = ?3, output_tokens = ?4, reasoning_tokens = ?5, cache_creation_input_tokens = ?6, cache_read_input_tokens = ?7, computed_total_tokens = ?8 WHERE id = ?1",
+                rusqlite::params![o.id, o.status, i, out, r, w, rd, total],
+            )
+            .unwrap();
+        } else {
+            c.execute(
+                "INSERT INTO model_usage VALUES (?1, ?2, 't', 0, 'builtin:zai-coding-plan', 'GLM-4.6', ?3, 'main_turn', ?4, NULL, NULL, ?5, ?6, ?7, ?8, ?9, ?10)",
+                rusqlite::params![o.id, o.session, o.status, o.started, i, out, r, w, rd, total],
+            )
+            .unwrap();
+        }
+    }
+    c.execute_batch("COMMIT").unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grok Build CLI: append-only lines of session updates
+
+/// One Grok session's `updates.jsonl`: each turn a message chunk and a `turn_completed` update.
+pub struct GrokSession {
+    pub path: PathBuf,
+    session: String,
+    /// Whole seconds: Grok writes `timestamp` in epoch seconds.
+    ts_ms: i64,
+}
+
+impl GrokSession {
+    pub fn new(rng: &mut Rng, home: &Path, project: usize, start_ms: i64) -> Self {
+        let session = format!("s-{}", rng.hex(12));
+        let path = home
+            .join(".grok/sessions")
+            .join(format!("%2Fhome%2Fdev%2Fg{project}"))
+            .join(&session)
+            .join("updates.jsonl");
+        GrokSession { path, session, ts_ms: start_ms / 1000 * 1000 }
+    }
+
+    /// The lines of `n` more turns; their requests added to `exp`.
+    pub fn turns(&mut self, rng: &mut Rng, n: usize, exp: &mut Expected) -> String {
+        let mut out = String::new();
+        for _ in 0..n {
+            self.ts_ms += rng.range(2, 600) as i64 * 1000;
+            let (fresh, read, write) = (rng.range(1, 6_000), rng.range(0, 90_000), rng.range(0, 4_000));
+            let output = rng.range(1, 3_000);
+            let reasoning = rng.range(0, output);
+            let chunk = json!({"timestamp": self.ts_ms / 1000 - 1, "params": {"sessionId": self.session,
+                "update": {"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "ok"}}}});
+            let usage = json!({"inputTokens": fresh + read + write, "outputTokens": output,
+                "cachedReadTokens": read, "cacheCreationTokens": write, "reasoningTokens": reasoning,
+                "costUsdTicks": rng.range(1, 1_000_000_000)});
+            let turn = json!({"timestamp": self.ts_ms / 1000, "params": {"sessionId": self.session,
+                "update": {"sessionUpdate": "turn_completed", "eventId": format!("ev-{}", rng.hex(16)),
+                    "usage": {"modelUsage": {"grok-code-fast-1": usage}}}}});
+            out.push_str(&format!("{chunk}\n{turn}\n"));
+            let s = Sums { input: fresh, cache_creation: write, cache_read: read, output, reasoning };
+            expect_add(exp, self.ts_ms, "grok", s);
+        }
+        out
+    }
+}
