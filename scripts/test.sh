@@ -2,7 +2,8 @@
 # Sets up and runs every check: formatting, clippy, the Rust test suites (the watcher on real
 # notify events included), the side-by-side comparison with ccusage 20 on a generated corpus, the
 # dashboard's browser tests, the team board on SQLite and PostgreSQL (API, CLI, its page in
-# headless Chromium), and the tray app end to end in its real WebKit webview under Xvfb.
+# headless Chromium), the tray app end to end in its real WebKit webview under Xvfb, and the .deb
+# installed, started from /usr/bin, seen in the tray and removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-app.sh --test
@@ -27,3 +28,5 @@ echo "== dashboard in headless Chromium (fake bridge)"
 bash ui/test/run.sh
 echo "== tray app end to end (real webview, tauri-driver, Xvfb, trayer)"
 bash tests/e2e/run.sh
+echo "== .deb: build (reusing the e2e build), apt-get install, the installed app's tray, apt-get remove"
+bash scripts/test-deb.sh

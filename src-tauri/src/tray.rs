@@ -55,7 +55,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<()> {
     items.push(&drift);
     items.extend([&sep1 as &dyn tauri::menu::IsMenuItem<Wry>, &open, &tag, &pause, &sep2, &quit]);
     let menu = Menu::with_items(app, &items)?;
-    let icon = Image::from_bytes(include_bytes!("../icons/tray.png"))?;
+    let icon = Image::from_bytes(include_bytes!("../../icons/tray.png"))?;
     let tray = TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon)
         .tooltip("Tokenworth")

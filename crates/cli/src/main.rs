@@ -29,7 +29,7 @@ const EXIT_DATABASE: u8 = 3;
 #[derive(Parser, Debug)]
 #[command(
     name = "tokenworth",
-    version,
+    version = version(),
     about = "Private token spend of AI coding tools, counted once, kept forever"
 )]
 struct Cli {
@@ -119,6 +119,35 @@ enum Command {
     Export(ledger::ExportArgs),
     /// Merge an export (jsonl; "-": standard input) into the ledger; importing twice changes nothing.
     Import(ledger::ImportArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout: `tokenworth man | man -l -`.
+    Man,
+}
+
+/// `tokenworth --version`: the CLI's version and the date of the price table it ships with.
+fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        format!("{} (prices {})", env!("CARGO_PKG_VERSION"), tokenworth_pricing::embedded_date())
+    })
+}
+
+/// `completions` and `man`: generated from the same definitions that parse the command line, so
+/// they always list what this binary accepts. Nothing is read or written besides stdout.
+fn print_generated(command: &Command) -> anyhow::Result<()> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Completions { shell } => clap_complete::generate(*shell, &mut cmd, "tokenworth", &mut out),
+        _ => clap_mangen::Man::new(cmd).render(&mut out)?,
+    }
+    out.flush()?;
+    Ok(())
 }
 
 #[derive(clap::Args, Debug, Clone, PartialEq, Eq)]
@@ -247,6 +276,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let env = Env::from_process();
     let o = cli.opts;
     let command = cli.command.unwrap_or(Command::Daily);
+    if matches!(command, Command::Completions { .. } | Command::Man) {
+        return print_generated(&command);
+    }
     let now_ms = chrono::Utc::now().timestamp_millis();
     if let Some(s) = &o.source {
         let known = source::all();
@@ -450,6 +482,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             | Command::Restore(_)
             | Command::Doctor
             | Command::Import(_)
+            | Command::Completions { .. }
+            | Command::Man
             | Command::Statusline => unreachable!("answered before the ledger is opened"),
             Command::Sources => {
                 let known = settings.all();

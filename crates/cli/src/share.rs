@@ -58,7 +58,9 @@ enum ShareAction {
     Open,
     /// Daily auto-send from the tray app: on or off.
     Auto {
-        #[arg(value_parser = on_off, value_name = "on|off")]
+        // `Set`: a bool field is a flag (`SetTrue`) unless told otherwise, and a positional
+        // flag is refused by clap (a panic in debug builds).
+        #[arg(value_parser = on_off, value_name = "on|off", action = clap::ArgAction::Set)]
         on: bool,
     },
     /// Choose what is shared beside the day's totals and cost.

@@ -4,7 +4,7 @@
 #   crates/pricing/data/refresh.sh            # latest litellm
 #   crates/pricing/data/refresh.sh 1.109.1    # a given version
 #
-# Rewrites litellm_prices.json, LITELLM_LICENSE and VERSION next to this script.
+# Rewrites litellm_prices.json, LITELLM_LICENSE, VERSION and DATE next to this script.
 # Afterwards: update the version/date lines in README.md, then run
 # `cargo test -p tokenworth-pricing` (name-resolution tests pin table keys and prices
 # and may need adjusting when LiteLLM renames or reprices models).
@@ -30,7 +30,9 @@ if len(wheels) != 1:
 version = os.path.basename(wheels[0]).split("-")[1]
 with zipfile.ZipFile(wheels[0]) as z:
     names = z.namelist()
-    data = z.read("litellm/model_prices_and_context_window_backup.json")
+    member = "litellm/model_prices_and_context_window_backup.json"
+    data = z.read(member)
+    built = "%04d-%02d-%02d" % z.getinfo(member).date_time[:3]
     json.loads(data)  # must be valid JSON
     licences = [n for n in names if ".dist-info/" in n and os.path.basename(n) in ("LICENSE", "LICENSE.txt", "LICENSE.md")]
     if not licences:
@@ -42,5 +44,7 @@ with open(os.path.join(here, "LITELLM_LICENSE"), "wb") as f:
     f.write(licence)
 with open(os.path.join(here, "VERSION"), "w") as f:
     f.write(f"litellm-{version}\n")
-print(f"litellm {version}: {len(json.loads(data))} entries written to {here}")
+with open(os.path.join(here, "DATE"), "w") as f:
+    f.write(f"{built}\n")
+print(f"litellm {version} (built {built}): {len(json.loads(data))} entries written to {here}")
 PY

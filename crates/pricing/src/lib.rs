@@ -113,6 +113,13 @@ impl std::error::Error for PricingError {
 #[cfg(test)]
 const EMBEDDED_COMPACT: &str = include_str!(concat!(env!("OUT_DIR"), "/prices.tsv"));
 const EMBEDDED_VERSION: &str = include_str!("../data/VERSION");
+const EMBEDDED_DATE: &str = include_str!("../data/DATE");
+
+/// The date of the shipped price snapshot (`YYYY-MM-DD`, from `data/DATE`): the day the LiteLLM
+/// release it was taken from was published. `tokenworth --version` names it.
+pub fn embedded_date() -> &'static str {
+    EMBEDDED_DATE.trim()
+}
 
 /// A price table: the LiteLLM snapshot plus user overrides. `Send + Sync`; resolution
 /// results are cached internally.

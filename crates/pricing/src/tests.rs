@@ -23,6 +23,25 @@ fn embedded_parses_with_many_models() {
 }
 
 #[test]
+fn embedded_date_is_a_date_and_the_one_the_data_readme_gives() {
+    let d = embedded_date();
+    let parts: Vec<&str> = d.split('-').collect();
+    assert_eq!(parts.len(), 3, "data/DATE is not YYYY-MM-DD: {d:?}");
+    assert!(
+        parts.iter().zip([4, 2, 2]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_digit())),
+        "{d:?}"
+    );
+    let (y, m, day): (u32, u32, u32) =
+        (parts[0].parse().unwrap(), parts[1].parse().unwrap(), parts[2].parse().unwrap());
+    assert!((2020..2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&day), "{d:?}");
+    let readme = include_str!("../data/README.md");
+    assert!(
+        readme.contains(&format!("uploaded {d}")),
+        "data/README.md does not give {d} as the snapshot's date"
+    );
+}
+
+#[test]
 fn embedded_compact_matches_source_json() {
     // The compact form built by build.rs must carry exactly what the JSON says, and its
     // precomputed index must equal the one computed at run time.
