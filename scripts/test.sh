@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs every check: formatting, clippy, the Rust test suites (the watcher on real
-# notify events included), the side-by-side comparison with ccusage 20 on a generated corpus, the
-# dashboard's browser tests, the team board on SQLite and PostgreSQL (API, CLI, its page in
-# headless Chromium), the tray app end to end in its real WebKit webview under Xvfb, and the .deb
-# installed, started from /usr/bin, seen in the tray and removed.
+# notify events included), a minute of fuzzing per fuzz target, the side-by-side comparison with
+# ccusage 20 on a generated corpus, the dashboard's browser tests, the team board on SQLite and
+# PostgreSQL (API, CLI, its page in headless Chromium), the tray app end to end in its real WebKit
+# webview under Xvfb, and the .deb installed, started from /usr/bin, seen in the tray and removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-app.sh --test
@@ -20,6 +20,8 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace --exclude tokenworth-board
+echo "== fuzz (cargo-fuzz on stable, 60 s a target)"
+bash scripts/test-fuzz.sh
 echo "== team board (SQLite and PostgreSQL, API, CLI and page)"
 bash scripts/test-board.sh
 echo "== ccusage 20 side by side"

@@ -29,6 +29,8 @@ pub mod json;
 pub mod model;
 pub mod names;
 mod skim;
+#[doc(hidden)]
+pub use skim::{fuzz as fuzz_skim, FuzzSkim};
 
 pub mod aider;
 pub mod amp;

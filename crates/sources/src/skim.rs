@@ -335,6 +335,60 @@ pub(crate) fn first(seen: &mut u32, bit: u32) -> Option<()> {
     Some(())
 }
 
+/// Fuzzing entry point, not API. Steps over `line` as one value (`skipped`), then walks it as an
+/// object the way the sources do, reading each member with one of the readers chosen by its key's
+/// length (nested objects to depth 4). `walked` holds, when the walk and [`Skim::end`] succeeded,
+/// each value read: its raw text and what skim made of it (`None` where only the text was taken).
+/// The fuzz target checks both against serde_json, skim's contract.
+#[doc(hidden)]
+pub fn fuzz(line: &[u8]) -> FuzzSkim<'_> {
+    fn walk<'a>(
+        k: &mut Skim<'a>,
+        depth: u32,
+        read: &mut Vec<(&'a [u8], Option<serde_json::Value>)>,
+    ) -> Option<()> {
+        k.object(|key, k| {
+            k.ws();
+            let start = k.i;
+            let value = match key.len() % 5 {
+                0 => Some(k.str_or_null()?.map_or(serde_json::Value::Null, |s| s.into_owned().into())),
+                1 => Some(k.bool_or_null()?.map_or(serde_json::Value::Null, Into::into)),
+                2 => {
+                    k.raw()?;
+                    None
+                }
+                3 if depth < 4 => {
+                    k.object_or_null(|k| walk(k, depth + 1, read))?;
+                    None
+                }
+                _ => {
+                    k.skip()?;
+                    None
+                }
+            };
+            read.push((&k.b[start..k.i], value));
+            Some(())
+        })
+    }
+    let skipped = Skim::new(line).and_then(|mut k| {
+        k.skip()?;
+        k.end()
+    });
+    let mut read = Vec::new();
+    let walked = Skim::new(line).and_then(|mut k| {
+        walk(&mut k, 0, &mut read)?;
+        k.end()
+    });
+    FuzzSkim { skipped: skipped.is_some(), walked: walked.map(|()| read) }
+}
+
+/// What [`fuzz`] found.
+#[doc(hidden)]
+pub struct FuzzSkim<'a> {
+    pub skipped: bool,
+    pub walked: Option<Vec<(&'a [u8], Option<serde_json::Value>)>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::Skim;
@@ -391,6 +445,25 @@ mod tests {
                 assert_eq!(super::quote_or_backslash(b, from), want, "{s:?} from {from}");
             }
         }
+    }
+
+    /// The fuzz entry point reads with the reader its key's length picks, and says when it gave up.
+    #[test]
+    fn fuzz_entry_reads_each_member_with_its_reader() {
+        let line = br#"{"abcde":"x\u00e9","b":true,"cc":-1.5e3,"ddd":{"abcde":null},"eeee":[1,{"z":2}]}"#;
+        let found = super::fuzz(line);
+        assert!(found.skipped);
+        let read = found.walked.expect("walked");
+        let values: Vec<Option<serde_json::Value>> = read.iter().map(|r| r.1.clone()).collect();
+        assert_eq!(
+            values,
+            [Some("x\u{e9}".into()), Some(true.into()), None, Some(serde_json::Value::Null), None, None]
+        );
+        assert_eq!(read[2].0, b"-1.5e3");
+        // A bool reader meeting a string gives up; a trailing comma is refused by both.
+        assert!(super::fuzz(br#"{"b":"x"}"#).walked.is_none());
+        let bad = super::fuzz(br#"{"abcde":"x",}"#);
+        assert!(!bad.skipped && bad.walked.is_none());
     }
 
     #[test]
