@@ -71,6 +71,8 @@ pub(crate) struct Worker {
     /// The ledger file `store` has open (see [`ledger_identity`]): a data dir deleted, moved
     /// away or replaced under the app is noticed before the next write, never written blind.
     ledger_id: Option<(u64, u64)>,
+    /// The same for the data dir.
+    data_dir_id: Option<(u64, u64)>,
     /// An `Error` was sent without a backoff (the data dir gone): the next good scan says so.
     said_error: bool,
     /// Watches the data dir's parent for the data dir going and coming back (no timer).
@@ -137,6 +139,7 @@ impl Worker {
         let watches = Watches::new(&cfg.env, &cfg.sources, tx, cfg.force_poll, cfg.poll_interval);
         Worker {
             ledger_id: ledger_identity(&cfg.db_path),
+            data_dir_id: cfg.db_path.parent().and_then(ledger_identity),
             _data_watch: data_watch,
             said_error: false,
             db_path: cfg.db_path,
@@ -371,18 +374,25 @@ impl Worker {
     fn ledger_in_place(&mut self) -> bool {
         let now = ledger_identity(&self.db_path);
         let data_dir = self.db_path.parent().map(|d| d.to_path_buf()).unwrap_or_default();
+        let dir_now = ledger_identity(&data_dir);
         let at = match now {
             Some(id) if Some(id) == self.ledger_id => LedgerAt::Same,
             _ if !data_dir.is_dir() => LedgerAt::Gone,
+            // The file went from the folder it was in (being deleted, or moved): no new ledger
+            // is started in a folder on its way out.
+            None if dir_now == self.data_dir_id => LedgerAt::Gone,
             _ => LedgerAt::Other,
         };
         match at {
             LedgerAt::Same => true,
             LedgerAt::Gone => {
-                let msg = format!(
-                    "the data folder {} is gone (deleted or moved away): nothing is recorded until it is back",
-                    data_dir.display()
-                );
+                let what = if data_dir.is_dir() {
+                    format!("the ledger {}", self.db_path.display())
+                } else {
+                    format!("the data folder {}", data_dir.display())
+                };
+                let msg =
+                    format!("{what} is gone (deleted or moved away): nothing is recorded until it is back");
                 tracing::error!(data_dir = %data_dir.display(), "the data folder is gone");
                 self.said_error = true;
                 (self.on_event)(LiveEvent::Error(msg));
@@ -393,6 +403,7 @@ impl Worker {
                     tracing::warn!(ledger = %self.db_path.display(), "the ledger was replaced: the new file is used");
                     self.store = store;
                     self.ledger_id = ledger_identity(&self.db_path);
+                    self.data_dir_id = dir_now;
                     self.snapshot_due_ms = None;
                     // The scan that follows says so even if it finds nothing new.
                     self.said_error = true;
