@@ -13,6 +13,16 @@ if ! command -v npm >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; the
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends nodejs npm python3
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+# One build per run: no incremental caches (they were 3 GB of the run's disk). What a step no
+# longer needs is deleted after it (the test executables, the fuzz build), as CI machines can
+# have little disk; KEEP_BUILDS=1 keeps them.
+export CARGO_INCREMENTAL=0
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
+free_disk() {
+  [ "${KEEP_BUILDS:-0}" = 1 ] && return 0
+  rm -rf "$@"
+  echo "   (freed; $(df -h --output=avail "$TARGET" | tail -n 1 | tr -d ' ') available)"
+}
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -20,12 +30,14 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace --exclude tokenworth-board
+free_disk $(find "$TARGET/debug/deps" -maxdepth 1 -type f -executable ! -name '*.so')
 echo "== fuzz (cargo-fuzz on stable, 60 s a target)"
 bash scripts/test-fuzz.sh
+free_disk fuzz/target
 echo "== team board (SQLite and PostgreSQL, API, CLI and page)"
 bash scripts/test-board.sh
 echo "== ccusage 20 side by side"
-bash tests/ccusage/run.sh
+PROFILE=dev bash tests/ccusage/run.sh
 echo "== dashboard in headless Chromium (fake bridge)"
 bash ui/test/run.sh
 echo "== tray app end to end (real webview, tauri-driver, Xvfb, trayer)"

@@ -12,8 +12,9 @@
 #          are printed for information only.
 #
 # Environment: SIZE (default 30MB), SEED (default 20260220), ZONES (comma list),
-# TOKENWORTH (binary, default <target>/release/tokenworth), SKIP_BUILD=1,
-# CARGO_TARGET_DIR (honoured), KEEP=1 (keep the temp dir).
+# PROFILE (cargo profile of the binaries: release by default, dev in CI where the test build
+# already made the dependencies), TOKENWORTH (binary, default <target>/<profile dir>/tokenworth),
+# SKIP_BUILD=1, CARGO_TARGET_DIR (honoured), KEEP=1 (keep the temp dir).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -32,9 +33,11 @@ SIZE=${SIZE:-30MB}
 SEED=${SEED:-20260220}
 ZONES=${ZONES:-UTC,America/New_York,Europe/Berlin,Asia/Kolkata,Australia/Lord_Howe}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-CORPUS_BIN=$TARGET/release/tokenworth-corpus
+PROFILE=${PROFILE:-release}
+case "$PROFILE" in dev) PROFILE_DIR=debug ;; *) PROFILE_DIR=$PROFILE ;; esac
+CORPUS_BIN=$TARGET/$PROFILE_DIR/tokenworth-corpus
 TOKENWORTH_FROM_ENV=${TOKENWORTH:+1}
-TOKENWORTH=${TOKENWORTH:-$TARGET/release/tokenworth}
+TOKENWORTH=${TOKENWORTH:-$TARGET/$PROFILE_DIR/tokenworth}
 CCUSAGE=$ROOT/bench/node_modules/.bin/ccusage
 CCUSAGE_VERSION=20.0.24
 
@@ -51,11 +54,11 @@ esac
 
 # 2. binaries
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    echo "== cargo build --release -p tokenworth-corpus"
-    cargo build --release -p tokenworth-corpus
+    echo "== cargo build --profile $PROFILE -p tokenworth-corpus"
+    cargo build --profile "$PROFILE" -p tokenworth-corpus
     if [ "$CCUSAGE_ONLY" = 0 ] && [ -z "$TOKENWORTH_FROM_ENV" ]; then
-        echo "== cargo build --release -p tokenworth-cli"
-        cargo build --release -p tokenworth-cli
+        echo "== cargo build --profile $PROFILE -p tokenworth-cli"
+        cargo build --profile "$PROFILE" -p tokenworth-cli
     fi
 fi
 [ -x "$CORPUS_BIN" ] || { echo "error: corpus generator not found at $CORPUS_BIN" >&2; exit 2; }
