@@ -3,7 +3,9 @@
 # notify events included), a minute of fuzzing per fuzz target, the side-by-side comparison with
 # ccusage 20 on a generated corpus, the dashboard's browser tests, the team board on SQLite and
 # PostgreSQL (API, CLI, its page in headless Chromium), the tray app end to end in its real WebKit
-# webview under Xvfb, and the .deb installed, started from /usr/bin, seen in the tray and removed.
+# webview under Xvfb, the .deb installed, started from /usr/bin, seen in the tray and removed, and
+# a soak of the tray app (bench/soak.sh: 1 GB of history, five minutes of appends, RSS ≤ 150 MB)
+# that runs in the background beside the steps after the fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-app.sh --test
@@ -34,6 +36,13 @@ free_disk $(find "$TARGET/debug/deps" -maxdepth 1 -type f -executable ! -name '*
 echo "== fuzz (cargo-fuzz on stable, 60 s a target)"
 bash scripts/test-fuzz.sh
 free_disk fuzz/target
+echo "== soak: started in the background (1 GB of history, the app watching 5 minutes of appends)"
+SOAK_LOG=$(mktemp /tmp/tokenworth-soak.XXXXXX)
+SIZE=1GB DURATION=300 PROFILE=dev KEEP=0 SOAK_DIR=$(mktemp -d /tmp/tokenworth-soak-dir.XXXXXX) \
+  setsid bash bench/soak.sh >"$SOAK_LOG" 2>&1 &
+SOAK_PID=$!
+# A step failing ends the run: the soak (its own process group) with it.
+trap 'kill -- -"$SOAK_PID" 2>/dev/null || true' EXIT
 echo "== team board (SQLite and PostgreSQL, API, CLI and page)"
 bash scripts/test-board.sh
 echo "== ccusage 20 side by side"
@@ -44,3 +53,8 @@ echo "== tray app end to end (real webview, tauri-driver, Xvfb, trayer)"
 bash tests/e2e/run.sh
 echo "== .deb: build (reusing the e2e build), apt-get install, the installed app's tray, apt-get remove"
 bash scripts/test-deb.sh
+echo "== soak (started after the fuzz step)"
+soak_rc=0
+wait "$SOAK_PID" || soak_rc=$?
+cat "$SOAK_LOG"
+[ "$soak_rc" = 0 ] || { echo "soak: failed (exit $soak_rc)" >&2; exit 1; }

@@ -85,6 +85,17 @@ mod tests {
     }
 
     #[test]
+    fn gl_stays_off_in_the_tray_unless_asked_for() {
+        use crate::tray_gl_fix as f;
+        let e = |pairs: &[(&str, &str)]| pairs.iter().fold(Env::with_home("/h"), |e, (k, v)| e.set(k, *v));
+        assert_eq!(f(&e(&[]), true), Some(("GDK_GL", "disable")));
+        assert_eq!(f(&e(&[]), false), None, "started to show the dashboard: GTK's default");
+        assert_eq!(f(&e(&[("TOKENWORTH_GL", "0")]), true), Some(("GDK_GL", "disable")));
+        assert_eq!(f(&e(&[("TOKENWORTH_GL", "1")]), true), None);
+        assert_eq!(f(&e(&[("GDK_GL", "always")]), true), None);
+    }
+
+    #[test]
     fn bad_arguments_are_errors() {
         let env = Env::with_home("/h");
         assert!(p(&["--data-dir"], &env).unwrap_err().contains("needs a directory"));

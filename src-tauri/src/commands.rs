@@ -307,7 +307,8 @@ pub fn restore_ledger(app: AppHandle, state: State<'_, AppState>, snapshot: Opti
     state.set_error(None);
     crate::start_watching(&app);
     crate::usage_changed(&app, 0);
-    let _ = app.emit("watcher-changed", json!({"paused": state.paused()}));
+    // `error` always given: null clears what the sidebar showed while the ledger was refused.
+    let _ = app.emit("watcher-changed", json!({"paused": state.paused(), "error": state.last_error()}));
     let r = restored.map_err(|e| e.to_string())?;
     Ok(json!({"restored": r.snapshot, "kept_aside": r.kept_aside}))
 }

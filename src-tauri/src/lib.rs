@@ -51,6 +51,11 @@ pub fn run() -> i32 {
         // Before any thread starts; the webview's processes inherit it.
         std::env::set_var(var, value);
     }
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if let Some((var, value)) = tray_gl_fix(&env, args.hidden) {
+        // Before GTK starts (it reads GDK_GL once, at display open).
+        std::env::set_var(var, value);
+    }
     let data = DataDir::resolve(args.data_dir.clone(), &env);
     log::install(&data, &env);
     let hidden = args.hidden;
@@ -154,6 +159,20 @@ pub fn webview_locale_fix(env: &Env) -> Option<(&'static str, &'static str)> {
         None | Some("C") | Some("POSIX") | Some("") => Some((var, "en_US.UTF-8")),
         Some(_) => None,
     }
+}
+
+/// GTK 3 opens OpenGL when it opens the X display (to pick visuals that GL can draw to), which
+/// loads Mesa and, with a software renderer, LLVM: 50 MB of the resting tray's RSS for a process
+/// that draws no GL until a dashboard opens. Started `--hidden` (at login), the app is a tray
+/// first, so it runs with `GDK_GL=disable`: a dashboard opened later renders the same (WebKit
+/// then composites in software, as it does under Xvfb anyway). Started to show the dashboard, it
+/// keeps GTK's default. A `GDK_GL` of the user's, or `TOKENWORTH_GL=1`, always wins.
+/// Returns the variable to set and its value, when one is needed.
+pub fn tray_gl_fix(env: &Env, hidden: bool) -> Option<(&'static str, &'static str)> {
+    if !hidden || env.var("GDK_GL").is_some() || env.var("TOKENWORTH_GL") == Some("1") {
+        return None;
+    }
+    Some(("GDK_GL", "disable"))
 }
 
 /// A flush that read this much (the first scan of a long history) leaves the allocator holding
@@ -272,9 +291,9 @@ pub(crate) fn start_watching(app: &tauri::AppHandle) {
             let msg = format!("cannot open the ledger {}: {e}", st.data.db().display());
             tracing::error!(error = %e, "cannot open the ledger");
             let _ = writeln!(std::io::stderr(), "tokenworth-app: {msg}");
-            st.set_error(Some(msg));
+            st.set_error(Some(msg.clone()));
             tray::refresh(app);
-            let _ = app.emit("watcher-changed", serde_json::json!({"paused": false}));
+            let _ = app.emit("watcher-changed", serde_json::json!({"paused": false, "error": msg}));
         }
     }
 }

@@ -859,6 +859,9 @@ class BadStates(unittest.TestCase):
                 e for e in app.driver.find_elements(By.CSS_SELECTOR, "#error-banner") if e.is_displayed()
                 and "newer" in e.text.lower()])
             self.assertTrue(el)
+            # The sidebar does not say "Watching logs" for a ledger the app cannot write.
+            wait_for("the sidebar to say nothing is recorded", lambda: app.driver.find_elements(
+                By.CSS_SELECTOR, "#watch-state[data-state='stopped']"))
             app.shot("newer-db.png")
         finally:
             app.quit()

@@ -232,6 +232,20 @@ function wireNav() {
   });
 }
 
+// The sidebar's watcher state as the app holds it: whether any log folder exists (from the
+// watcher's roots) and the watcher's last error. A ledger the app cannot read (written by a
+// newer Tokenworth, say) records nothing either.
+function readRoots() {
+  bridge
+    .sources()
+    .then((s) => {
+      if (!s || !s.watcher) return;
+      const any = (s.watcher.roots || []).some((r) => r.state !== 'missing');
+      ctx.setWatch(s.watcher.paused, any, s.last_error === undefined ? undefined : s.last_error);
+    })
+    .catch((err) => ctx.setWatch(false, undefined, String((err && err.message) || err)));
+}
+
 async function start() {
   wireNav();
   if (!bridge.available()) {
@@ -242,6 +256,8 @@ async function start() {
   await bridge.on('watcher-changed', (p) => {
     checkLedger();
     if (p && typeof p.paused === 'boolean') ctx.setWatch(p.paused, undefined, p.error);
+    // A watcher (re)started after a restore or a change of sources has its roots only now.
+    readRoots();
     if (ctx.view === 'sources') requestRefresh(100, 'watcher-changed');
   });
   // The tray's daily auto-send sent (or failed): the Sharing view shows it.
@@ -252,10 +268,7 @@ async function start() {
     if (p && p.view) navigate(p.view, { sessionId: p.sessionId });
   });
   window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => run('theme'));
-  bridge
-    .sources()
-    .then((s) => s && s.watcher && ctx.setWatch(s.watcher.paused, (s.watcher.roots || []).some((r) => r.state !== 'missing')))
-    .catch(() => {});
+  readRoots();
   // The app opens a new window on a view with `#view=<view>&session=<id>` (e.g. "Tag last
   // session…" from the tray); an open window gets a 'navigate' event instead.
   checkLedger();

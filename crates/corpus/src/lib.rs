@@ -65,6 +65,9 @@ pub struct Config {
     pub start: NaiveDate,
     /// Number of days with activity.
     pub days: u32,
+    /// At most this many turns a random session (more, smaller files for a soak's 20,000 files;
+    /// the draws are the same, so `None` keeps every seed's corpus as it was).
+    pub max_turns: Option<u32>,
     pub traps: Traps,
 }
 
@@ -75,6 +78,7 @@ impl Default for Config {
             seed: 1,
             start: NaiveDate::from_ymd_opt(2026, 2, 20).expect("valid date"),
             days: 60,
+            max_turns: None,
             traps: Traps::default(),
         }
     }
@@ -558,6 +562,7 @@ impl<'a> Gen<'a> {
             };
             let turns =
                 if self.rng.chance(0.7) { self.rng.range(2, 12) } else { self.rng.range(12, 45) } as u32;
+            let turns = self.cfg.max_turns.map_or(turns, |m| turns.min(m.max(1)));
             if self.out.bytes[0] as f64 <= 0.62 * self.out.total() as f64 {
                 let spec = claude::Spec {
                     start_ms: start,

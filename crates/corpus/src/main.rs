@@ -1,4 +1,4 @@
-//! `tokenworth-corpus --out DIR [--size 1GB] [--seed N] [--start YYYY-MM-DD] [--days N] [--without TRAP,...]`
+//! `tokenworth-corpus --out DIR [--size 1GB] [--seed N] [--start YYYY-MM-DD] [--days N] [--max-turns N] [--without TRAP,...]`
 
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use tokenworth_corpus::{generate, parse_size, Config, Traps, CLAUDE, CODEX};
 
 const USAGE: &str = "usage: tokenworth-corpus --out DIR [--size 1GB|50MB|...] [--seed N] \
-[--start YYYY-MM-DD] [--days N] [--without TRAP,...|all]
+[--start YYYY-MM-DD] [--days N] [--max-turns N] [--without TRAP,...|all]
 
 Writes a fake $HOME with Claude Code and Codex logs under DIR and the true
 totals to DIR/expected.json. Traps (all on by default):";
@@ -37,6 +37,7 @@ fn parse_args() -> Result<Option<(Config, PathBuf)>> {
             "--seed" => cfg.seed = value()?.parse().context("--seed")?,
             "--start" => cfg.start = NaiveDate::parse_from_str(&value()?, "%Y-%m-%d").context("--start")?,
             "--days" => cfg.days = value()?.parse().context("--days")?,
+            "--max-turns" => cfg.max_turns = Some(value()?.parse().context("--max-turns")?),
             "--without" => {
                 for name in value()?.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     if name == "all" {
