@@ -8,7 +8,7 @@
 #   bash bench/soak.sh                                  (5 GB, an hour: the recorded benchmark)
 #   SIZE=1GB DURATION=300 PROFILE=dev bash bench/soak.sh (what CI runs)
 #
-# Environment: SIZE (5GB), MAX_TURNS (5: small sessions, many files), DURATION (3600), RATE
+# Environment: SIZE (5GB), MAX_TURNS (3: small sessions, many files), DURATION (3600), RATE
 # (records a second, 20), LIMIT_MB (150), PROFILE (release; dev reuses the test build),
 # SOAK_DIR (bench/work/soak; the history is kept there between runs of the same SIZE), KEEP=0
 # deletes it afterwards, SKIP_BUILD=1.
@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 SIZE=${SIZE:-5GB}
-MAX_TURNS=${MAX_TURNS:-5}
+MAX_TURNS=${MAX_TURNS:-3}
 PROFILE=${PROFILE:-release}
 case "$PROFILE" in dev) PROFILE_DIR=debug ;; *) PROFILE_DIR=$PROFILE ;; esac
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -37,7 +37,6 @@ if [ "$(cat "$SOAK_DIR/home.stamp" 2>/dev/null)" != "$SIZE $MAX_TURNS" ]; then
   "$TARGET/$PROFILE_DIR/tokenworth-corpus" --out "$HIST" --size "$SIZE" --max-turns "$MAX_TURNS" --seed 15 >/dev/null
   echo "$SIZE $MAX_TURNS" >"$SOAK_DIR/home.stamp"
 fi
-[ "${KEEP:-1}" = 0 ] && trap 'rm -rf "$SOAK_DIR"' EXIT
 rm -rf "$HIST/.claude/projects/-soak-live"
 files=$(find "$HIST" -name '*.jsonl' | wc -l)
 bytes=$(du -sb --exclude=expected.json "$HIST" | cut -f1)
@@ -54,6 +53,7 @@ done
 rm -rf "$cold" "$cold.time"
 
 . scripts/xvfb-session.sh tw-soak 170
+if [ "${KEEP:-1}" = 0 ]; then trap 'cleanup; rm -rf "$SOAK_DIR"' EXIT; fi
 mkdir -p "$WORK/data"
 APP=$APP CLI=$CLI HOME_DIR=$HIST DATA=$WORK/data DURATION=${DURATION:-3600} RATE=${RATE:-20} \
   LIMIT_MB=${LIMIT_MB:-150} OUT=$SOAK_DIR/rss.csv python3 bench/soak.py
