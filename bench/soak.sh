@@ -24,7 +24,10 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 SOAK_DIR=${SOAK_DIR:-$ROOT/bench/work/soak}
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   bash scripts/setup-app.sh --test >/dev/null
-  cargo build -q --profile "$PROFILE" -p tokenworth-corpus -p tokenworth-cli -p tokenworth-app
+  # The e2e step's package set (the same features, so no dependency is built twice), then the
+  # corpus generator on its own.
+  cargo build -q --profile "$PROFILE" -p tokenworth-app -p tokenworth-cli -p tokenworth-board
+  cargo build -q --profile "$PROFILE" -p tokenworth-corpus
 fi
 CLI=$TARGET/$PROFILE_DIR/tokenworth
 APP=$TARGET/$PROFILE_DIR/tokenworth-app
