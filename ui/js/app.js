@@ -243,7 +243,8 @@ function readRoots() {
       const any = (s.watcher.roots || []).some((r) => r.state !== 'missing');
       ctx.setWatch(s.watcher.paused, any, s.last_error === undefined ? undefined : s.last_error);
     })
-    .catch((err) => ctx.setWatch(false, undefined, String((err && err.message) || err)));
+    // The watcher's own reason (a data folder gone, say) is the better one when there is one.
+    .catch((err) => ctx.setWatch(watch.paused, undefined, watch.error || String((err && err.message) || err)));
 }
 
 async function start() {
