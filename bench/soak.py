@@ -20,6 +20,8 @@ import time
 import uuid
 from datetime import datetime, timezone
 
+from app_bench import children, cpu_ticks  # the app and its descendants; utime + stime
+
 APP = os.environ["APP"]
 CLI = os.environ["CLI"]
 HOME_DIR = os.environ["HOME_DIR"]
@@ -41,7 +43,7 @@ def env():
 def rss_mb(pid):
     """RSS of the app and its children (none while it stays in the tray)."""
     total = 0
-    for p in [pid] + children(pid):
+    for p in children(pid):
         try:
             with open(f"/proc/{p}/statm") as f:
                 total += int(f.read().split()[1]) * PAGE
@@ -50,21 +52,8 @@ def rss_mb(pid):
     return total / 1e6
 
 
-def children(pid):
-    out = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                out += [int(c) for c in f.read().split()]
-    except OSError:
-        pass
-    return out
-
-
 def cpu_s(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    return cpu_ticks(pid) / TICK
 
 
 def daily(data_dir, scan):
