@@ -10,7 +10,7 @@ pkgs=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   build-essential pkg-config file)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(xvfb xauth dbus-x11 imagemagick webkit2gtk-driver xdotool x11-utils trayer strace
-    python3 python3-venv groff-base)
+    python3 python3-venv groff-base dunst)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,6 +2,7 @@
 //! tools write, the core crate answers every query, and this crate wires them to a tray icon, a
 //! menu and the dashboard window (ui/, through the commands in `commands`).
 
+mod alerts;
 pub mod args;
 mod commands;
 mod log;
@@ -69,6 +70,7 @@ pub fn run() -> i32 {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--hidden"]),
         ))
+        .plugin(tauri_plugin_notification::init())
         .manage(app_state)
         .invoke_handler(tauri::generate_handler![
             commands::overview,
@@ -98,10 +100,15 @@ pub fn run() -> i32 {
             share::share_set_auto,
             share::share_set_fields,
             share::share_log,
+            alerts::budgets,
+            alerts::set_budget,
+            alerts::remove_budget,
+            alerts::set_alerts,
         ])
         .setup(move |app| {
             tray::build(app.handle())?;
             start_watching(app.handle());
+            alerts::start(app.handle());
             // The auto-send thread starts only when this data dir shares and auto-send is on.
             share::poke(app.handle(), false);
             if !hidden {
@@ -132,6 +139,9 @@ pub fn run() -> i32 {
         }
         RunEvent::Exit => {
             share::stop(handle);
+            if let Some(w) = handle.state::<AppState>().take_alerts() {
+                w.stop();
+            }
             if let Some(live) = handle.state::<AppState>().take_live() {
                 live.stop();
             }
@@ -302,6 +312,7 @@ pub(crate) fn start_watching(app: &tauri::AppHandle) {
 /// today's totals and the dashboard re-queries what it shows.
 pub(crate) fn usage_changed(app: &tauri::AppHandle, events: usize) {
     tray::refresh(app);
+    app.state::<AppState>().alerts_changed();
     let _ = app.emit("usage-changed", serde_json::json!({"events": events, "at": state::now_iso()}));
 }
 

@@ -6,11 +6,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
+use tokenworth_core::alerts::Alert;
 use tokenworth_core::config::{self, DataDir};
 use tokenworth_core::report::Pricer;
 use tokenworth_core::store::Store;
 use tokenworth_core::Env;
-use tokenworth_watch::{LedgerWatch, Live, RootStatus};
+use tokenworth_watch::{AlertWatch, LedgerWatch, Live, RootStatus};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LastScan {
@@ -32,6 +33,9 @@ pub struct AppState {
     pub data: DataDir,
     live: Mutex<Option<Live>>,
     ledger_watch: Mutex<Option<LedgerWatch>>,
+    alerts: Mutex<Option<AlertWatch>>,
+    /// The alerts whose condition holds (the tray's mark, the dashboard's banner).
+    holding: Mutex<Vec<Alert>>,
     status: Mutex<Status>,
     launched: Instant,
     timing: bool,
@@ -61,6 +65,8 @@ impl AppState {
             data,
             live: Mutex::new(None),
             ledger_watch: Mutex::new(None),
+            alerts: Mutex::new(None),
+            holding: Mutex::new(Vec::new()),
             status: Mutex::new(Status::default()),
             launched,
             timing,
@@ -76,6 +82,29 @@ impl AppState {
 
     pub fn set_ledger_watch(&self, w: LedgerWatch) {
         *lock(&self.ledger_watch) = Some(w);
+    }
+
+    pub fn set_alerts(&self, w: AlertWatch) {
+        *lock(&self.alerts) = Some(w);
+    }
+
+    pub fn take_alerts(&self) -> Option<AlertWatch> {
+        lock(&self.alerts).take()
+    }
+
+    /// The ledger or a setting changed: the alerts are checked again.
+    pub fn alerts_changed(&self) {
+        if let Some(w) = lock(&self.alerts).as_ref() {
+            w.changed();
+        }
+    }
+
+    pub fn set_holding(&self, holding: Vec<Alert>) {
+        *lock(&self.holding) = holding;
+    }
+
+    pub fn holding(&self) -> Vec<Alert> {
+        lock(&self.holding).clone()
     }
 
     pub fn take_live(&self) -> Option<Live> {

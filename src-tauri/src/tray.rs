@@ -123,8 +123,12 @@ pub fn refresh(app: &AppHandle) {
                 let _ = items.drift.set_text(&text);
                 format!("\n{text}")
             };
-            let _ = items.tray.set_title(Some(format!("{}{suffix}", usd(t.cost_usd))));
-            let _ = items.tray.set_tooltip(Some(format!("Tokenworth — {line}{suffix}{warning}")));
+            // Alerts that hold: a mark in the title, each one in the tooltip.
+            let holding = st.holding();
+            let mark = if holding.is_empty() { "" } else { " ⚠" };
+            let alerts: String = holding.iter().map(|a| format!("\n⚠ {}", a.title)).collect();
+            let _ = items.tray.set_title(Some(format!("{}{suffix}{mark}", usd(t.cost_usd))));
+            let _ = items.tray.set_tooltip(Some(format!("Tokenworth — {line}{suffix}{warning}{alerts}")));
         }
         Err(e) => {
             // No figure that can no longer be read stays in the title.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the tray app in its real WebKit webview: builds tokenworth-app and the CLI,
-# starts Xvfb, a D-Bus session and a tray host (trayer), then runs tests/e2e/test_app.py, which
+# starts Xvfb, a D-Bus session, a tray host (trayer) and a notification service (dunst), then runs tests/e2e/test_app.py, which
 # starts tauri-driver + WebKitWebDriver per scenario. Screenshots go to docs/screenshots/.
 #
 #   bash tests/e2e/run.sh            (installs what it needs: scripts/setup-app.sh --test)
@@ -30,6 +30,9 @@ fi
 . scripts/xvfb-session.sh tw-e2e 90
 trayer --edge bottom --align right --widthtype pixel --width 160 --heighttype pixel --height 32 \
   --transparent false --tint 0x333333 >"$WORK/trayer.log" 2>&1 &
+PIDS+=($!)
+# A real notification service on the test's D-Bus (the Alerts tests watch the calls to it).
+dunst >"$WORK/dunst.log" 2>&1 &
 PIDS+=($!)
 
 export TZ=${TZ:-Europe/Berlin}

@@ -869,5 +869,121 @@ class BadStates(unittest.TestCase):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def notified(path):
+    """The summaries of the Notify calls dbus-monitor saw on the session bus, in order."""
+    titles, args = [], None
+    for line in read(path).splitlines():
+        if "member=Notify" in line:
+            args = []
+        elif args is not None and line.startswith("   string "):
+            args.append(line[len("   string "):].strip()[1:-1])
+            if len(args) == 3:  # app name, (replaces id), icon, summary
+                titles.append(args[2])
+                args = None
+    return titles
+
+
+class Alerts(unittest.TestCase):
+    """The real app, started --hidden as at login, on logs appended under a watched temp home:
+    budget, spike and idle-burn alerts reach the notification service on the test's D-Bus (dunst,
+    started by run.sh) once each; a raised budget re-arms its alert; the idle-burn alert comes at
+    its deadline, with no write to wake the app."""
+
+    def test_alerts_notify_once_each_and_a_raise_rearms(self):
+        tmp = tempfile.mkdtemp(prefix="tw-e2e-alerts-")
+        home, data = os.path.join(tmp, "home"), os.path.join(tmp, "data")
+        live_cwd = os.path.join(tmp, "work")  # not a git repository: no commits
+        os.makedirs(live_cwd)
+        os.makedirs(data)
+        now = datetime.now(ZoneInfo(TZ))
+        n = [0]
+
+        def spend(session, cwd, ts, usd):
+            # claude-sonnet-4-5 output at $15 per million tokens, nothing else.
+            n[0] += 1
+            d = os.path.join(home, ".claude", "projects", "-" + cwd.strip("/").replace("/", "-"))
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, session + ".jsonl"), "a") as f:
+                f.write(fakehome.claude_line(session, cwd, n[0], ts, inp=0, cw=0, cr=0,
+                                             out=round(usd / 15 * 1e6)) + "\n")
+
+        # 14 days of $0.30: a spike is today above $0.90.
+        for i in range(1, 15):
+            spend("hist", "/tmp/hist", (now - timedelta(days=i)).replace(hour=12, minute=0), 0.30)
+        # A running session, heavy ($0.60 >= $0.50), untagged, no commit: idle burn 30 minutes after
+        # its start, 25 s from now.
+        start = now - timedelta(minutes=30) + timedelta(seconds=25)
+        spend("live", live_cwd, start, 0.30)
+        spend("live", live_cwd, now - timedelta(seconds=20), 0.30)
+        with open(os.path.join(data, "config.toml"), "w") as f:
+            f.write("# alerts for the e2e test\n[alerts]\nidle_burn_usd = 0.5\n")
+        cli(home, data, "budget", "set", "daily", "1")
+
+        monitor_log = os.path.join(tmp, "notify.log")
+        monitor_out = open(monitor_log, "w")
+        monitor = subprocess.Popen(
+            ["dbus-monitor", "--session",
+             "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"],
+            stdout=monitor_out, stderr=subprocess.DEVNULL)
+        env = dict(os.environ, HOME=home, TZ=TZ, **DEBUG_LOG)
+        app_err = open(os.path.join(LOGS, "alerts-app.stderr"), "w")
+        app = subprocess.Popen([APP, "--hidden", "--data-dir", data], env=env,
+                               stdout=subprocess.DEVNULL, stderr=app_err)
+        budget_80, budget_100 = "Daily budget at 80% (all tools)", "Daily budget spent (all tools)"
+        try:
+            def count(prefix):
+                return sum(1 for t in notified(monitor_log) if t.startswith(prefix))
+
+            def exactly(prefix, k, timeout=WAIT):
+                wait_for(f"{k} notification(s) '{prefix}'", lambda: count(prefix) >= k, timeout=timeout)
+                self.assertEqual(count(prefix), k, notified(monitor_log))
+
+            # Nothing holds at start: no notification until the idle-burn deadline.
+            time.sleep(5)
+            self.assertEqual(notified(monitor_log), [])
+            exactly("Idle burn?", 1, timeout=60)
+            self.assertTrue(datetime.now(ZoneInfo(TZ)) >= start + timedelta(minutes=30),
+                            "the idle-burn alert came before its 30 minutes")
+
+            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.30)  # $0.90 of $1: 80%
+            exactly(budget_80, 1)
+            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.03)  # $0.93: 3.1x the median day
+            exactly("Spend spike", 1)
+            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.30)  # $1.23: spent
+            exactly(budget_100, 1)
+            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.01)  # more of the same: nothing new
+            time.sleep(3)
+            self.assertEqual(len(notified(monitor_log)), 4, notified(monitor_log))
+
+            # A raised budget clears its alert; lowered again, it is crossed again and says so once.
+            cli(home, data, "budget", "set", "daily", "5")
+            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.01)
+            wait_for("the alert to be re-armed", lambda: not any(
+                k.startswith("budget:") for k in json.loads(read(os.path.join(data, "alerts-fired.json")))))
+            cli(home, data, "budget", "set", "daily", "1.2")
+            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.01)
+            exactly(budget_100, 2)
+            time.sleep(2)
+            self.assertEqual(count(budget_80), 1, notified(monitor_log))
+            self.assertEqual(count("Idle burn?"), 1)
+            self.assertEqual(count("Spend spike"), 1)
+            # The app says it too, in its log (titles only: never a prompt or a note).
+            self.assertIn("alert", read(app_log(data)))
+        finally:
+            app.terminate()
+            try:
+                app.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                app.kill()
+            monitor.terminate()
+            monitor.wait(timeout=10)
+            monitor_out.close()
+            app_err.close()
+            for f in (app_log(data), monitor_log):
+                if os.path.exists(f):
+                    shutil.copy(f, os.path.join(LOGS, "alerts-" + os.path.basename(f)))
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -14,11 +14,13 @@
 //! by the shell): an alert never repeats while its condition holds, and is re-armed when it ends.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::budget::{self, Budget, BudgetStatus};
+use crate::config::{ConfigError, DataDir};
 use crate::report::{self, local_midnight_ms, Filter, Period, Pricer, Totals};
 use crate::store::{Store, StoreError};
 
@@ -56,13 +58,86 @@ pub fn parse_settings(text: &str) -> Result<AlertSettings, String> {
     let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
     let Some(v) = doc.get("alerts") else { return Ok(AlertSettings::default()) };
     let s: AlertSettings = v.clone().try_into().map_err(|e: toml::de::Error| format!("[alerts]: {e}"))?;
+    validate(&s)?;
+    Ok(s)
+}
+
+/// Checks settings a user asks for: the rules [`parse_settings`] applies to config.toml.
+pub fn validate(s: &AlertSettings) -> Result<(), String> {
     if !(s.spike_factor.is_finite() && s.spike_factor > 1.0) {
         return Err("[alerts]: `spike_factor` must be a number above 1".into());
     }
     if !(s.idle_burn_usd.is_finite() && s.idle_burn_usd > 0.0) || s.idle_minutes == 0 {
         return Err("[alerts]: `idle_burn_usd` and `idle_minutes` must be more than 0".into());
     }
-    Ok(s)
+    if s.idle_burn_unpriced_tokens == 0 {
+        return Err("[alerts]: `idle_burn_unpriced_tokens` must be more than 0".into());
+    }
+    Ok(())
+}
+
+impl DataDir {
+    /// `[alerts]` of config.toml (the defaults when there is no file or no table).
+    pub fn alert_settings(&self) -> Result<AlertSettings, ConfigError> {
+        parse_settings(&self.config_text()?).map_err(|m| ConfigError::Invalid(self.config(), m))
+    }
+
+    /// Writes `[alerts]` (every field), keeping the rest of config.toml and its comments; refused
+    /// with the file unchanged when the settings break a rule of [`validate`].
+    pub fn set_alert_settings(&self, s: &AlertSettings) -> Result<(), ConfigError> {
+        validate(s).map_err(|m| ConfigError::Invalid(self.config(), m))?;
+        self.edit(|doc| {
+            if !doc.contains_key("alerts") {
+                doc["alerts"] = toml_edit::Item::Table(toml_edit::Table::new());
+            }
+            let t = doc["alerts"].as_table_mut().ok_or("`alerts` must be a table ([alerts])")?;
+            let tokens = i64::try_from(s.idle_burn_unpriced_tokens).unwrap_or(i64::MAX);
+            let fields: [(&str, toml_edit::Value); 7] = [
+                ("budget", s.budget.into()),
+                ("spike", s.spike.into()),
+                ("idle_burn", s.idle_burn.into()),
+                ("spike_factor", s.spike_factor.into()),
+                ("idle_minutes", i64::from(s.idle_minutes).into()),
+                ("idle_burn_usd", s.idle_burn_usd.into()),
+                ("idle_burn_unpriced_tokens", tokens.into()),
+            ];
+            for (k, mut v) in fields {
+                // A value the user wrote keeps its comment.
+                match t.get_mut(k).and_then(|i| i.as_value_mut()) {
+                    Some(old) => {
+                        *v.decor_mut() = old.decor().clone();
+                        *old = v;
+                    }
+                    None => t[k] = toml_edit::Item::Value(v),
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Where the shell keeps [`Fired`] between runs, so a restart does not repeat an alert.
+    pub fn fired_alerts_file(&self) -> PathBuf {
+        self.root.join("alerts-fired.json")
+    }
+
+    /// The alerts that had fired when the app last ran (none when the file is missing or
+    /// unreadable: at worst an alert that still holds is shown once more).
+    pub fn fired_alerts(&self) -> Fired {
+        std::fs::read(self.fired_alerts_file())
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Saves [`Fired`] (written aside and renamed into place).
+    pub fn save_fired_alerts(&self, fired: &Fired) -> Result<(), ConfigError> {
+        let path = self.fired_alerts_file();
+        let tmp = self.root.join(".alerts-fired.json.tmp");
+        let text =
+            serde_json::to_vec(fired).map_err(|e| ConfigError::Invalid(path.clone(), e.to_string()))?;
+        std::fs::write(&tmp, text).map_err(|e| ConfigError::Io(tmp.clone(), e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| ConfigError::Io(path, e))
+    }
 }
 
 /// One alert to show.
@@ -268,6 +343,43 @@ mod tests {
         assert_eq!(median(&mut []), 0.0);
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn settings_are_written_with_comments_kept_and_nonsense_leaves_the_file_alone() {
+        let t = tempfile::tempdir().unwrap();
+        let d = DataDir { root: t.path().to_path_buf() };
+        std::fs::write(d.config(), "# mine\n[alerts]\nspike = false # quiet\n").unwrap();
+        let mut s = d.alert_settings().unwrap();
+        assert!(!s.spike);
+        s.idle_minutes = 45;
+        s.spike_factor = 2.5;
+        d.set_alert_settings(&s).unwrap();
+        let text = d.config_text().unwrap();
+        assert!(text.contains("# mine") && text.contains("# quiet"), "{text}");
+        assert_eq!(d.alert_settings().unwrap(), s);
+        for bad in [
+            AlertSettings { spike_factor: 1.0, ..s.clone() },
+            AlertSettings { spike_factor: f64::NAN, ..s.clone() },
+            AlertSettings { idle_minutes: 0, ..s.clone() },
+            AlertSettings { idle_burn_usd: -5.0, ..s.clone() },
+            AlertSettings { idle_burn_unpriced_tokens: 0, ..s.clone() },
+        ] {
+            assert!(d.set_alert_settings(&bad).is_err(), "{bad:?}");
+            assert_eq!(d.config_text().unwrap(), text);
+        }
+    }
+
+    #[test]
+    fn fired_alerts_survive_a_restart_and_a_broken_file_forgets_them() {
+        let t = tempfile::tempdir().unwrap();
+        let d = DataDir { root: t.path().to_path_buf() };
+        assert_eq!(d.fired_alerts(), Fired::default());
+        let f = Fired(["budget:daily:*:*:2026-12-07:80".to_owned()].into());
+        d.save_fired_alerts(&f).unwrap();
+        assert_eq!(d.fired_alerts(), f);
+        std::fs::write(d.fired_alerts_file(), "{not json").unwrap();
+        assert_eq!(d.fired_alerts(), Fired::default());
     }
 
     #[test]

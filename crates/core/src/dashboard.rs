@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::report::{self, local_date, Filter, Pricer, Totals, HOUR_MS};
+use crate::report::{self, local_date, BlockRow, Filter, Pricer, Totals, HOUR_MS};
 use crate::store::{Store, StoreError};
 
 /// Today's totals, overall and per source: what the tray shows.
@@ -47,11 +47,32 @@ pub fn overview(store: &Store, pricer: &Pricer, tz: Tz, now_ms: i64, days: u32) 
     let daily = report::period_json(&rep, report::Period::Day, true);
     let today_filter = Filter { since: Some(day), until: Some(day), ..Filter::new(tz) };
     let hourly = hourly(store, pricer, &today_filter)?;
+    let active_block = active_block(store, pricer, tz, now_ms)?;
     Ok(json!({
+        "active_block": active_block,
         "today": day.format("%Y-%m-%d").to_string(),
         "timezone": tz.name(),
         "daily": daily,
         "hourly": hourly.into_iter().map(|(hour, total)| json!({"hour": hour, "total": total})).collect::<Vec<_>>(),
+    }))
+}
+
+/// The 5-hour window open at `now_ms` with its burn rate (`blocks --active`), `None` when there
+/// is none. Windows are chained from the day before yesterday's requests on, so the work follows
+/// the last two days, not the history; a chain that began earlier and never paused for five
+/// hours since can place the window differently from `blocks --active` over the whole ledger.
+pub fn active_block(
+    store: &Store,
+    pricer: &Pricer,
+    tz: Tz,
+    now_ms: i64,
+) -> Result<Option<BlockRow>, StoreError> {
+    let day = today(tz, now_ms);
+    let filter = Filter { since: Some(day - chrono::Duration::days(2)), until: Some(day), ..Filter::new(tz) };
+    let rep = report::blocks(store, pricer, &filter, now_ms)?;
+    Ok(rep.blocks.into_iter().find(|b| b.active).map(|mut b| {
+        b.burn = Some(b.burn_at(now_ms));
+        b
     }))
 }
 

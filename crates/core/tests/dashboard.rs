@@ -73,3 +73,40 @@ fn today_overview_and_hours_follow_the_zone() {
         .collect();
     assert_eq!(hours, vec![("2026-03-02T00".to_string(), 200), ("2026-03-02T09".to_string(), 1200)]);
 }
+
+#[test]
+fn the_overview_has_the_active_window_with_its_burn_as_blocks_active_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("home/.claude/projects/-p");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lines = [
+        line(1, "2026-03-02T02:10:00.000Z", 100), // a window 02:00–07:00, closed at noon
+        line(2, "2026-03-02T10:20:00.000Z", 200), // the window 10:00–15:00
+        line(3, "2026-03-02T11:20:00.000Z", 400),
+    ];
+    std::fs::write(dir.join("s1.jsonl"), lines.join("\n") + "\n").unwrap();
+    let env = Env::with_home(tmp.path().join("home"));
+    let mut store = Store::open(&tmp.path().join("data/ledger.db")).unwrap();
+    ingest::scan(&mut store, &env, &source::all(), &ScanOptions::default()).unwrap();
+    let table = PriceTable::embedded();
+    let pricer = Pricer::new(&table);
+    let tz = chrono_tz::Europe::Berlin;
+    let now = ms("2026-03-02T12:20:00Z");
+
+    let o = dashboard::overview(&store, &pricer, tz, now, 7).unwrap();
+    let b = &o["active_block"];
+    assert_eq!(b["start"], "2026-03-02T10:00:00.000Z", "{b}");
+    assert_eq!(b["total"]["input_tokens"], 600);
+    // The whole ledger's `blocks --active`: the same window, the same pace.
+    let all = report::blocks(&store, &pricer, &Filter::new(tz), now).unwrap();
+    let active = all.blocks.iter().find(|b| b.active).unwrap();
+    let burn = active.burn_at(now);
+    assert_eq!(b["burn"]["cost_per_hour"].as_f64().unwrap(), burn.cost_per_hour);
+    assert_eq!(b["burn"]["projected_cost_usd"].as_f64().unwrap(), burn.projected_cost_usd);
+    // Two hours since the first request: 600 input and 20 output tokens over 120 minutes.
+    assert!((b["burn"]["tokens_per_minute"].as_f64().unwrap() - 620.0 / 120.0).abs() < 1e-9);
+
+    // After the window closes, none.
+    let later = dashboard::overview(&store, &pricer, tz, ms("2026-03-02T15:30:00Z"), 7).unwrap();
+    assert!(later["active_block"].is_null());
+}

@@ -20,11 +20,13 @@ use tokenworth_core::source::{self, Source};
 use tokenworth_core::store::{Store, StoreError};
 use tokenworth_core::Env;
 
+mod alerts;
 mod ledger;
 mod live;
 mod poll;
 mod roots;
 
+pub use alerts::{AlertUpdate, AlertWatch, ALERT_THREAD_NAME};
 pub use ledger::{LedgerWatch, LEDGER_THREAD_NAME};
 pub use poll::POLL_THREAD_NAME;
 
