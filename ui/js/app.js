@@ -5,6 +5,7 @@ import * as bridge from './bridge.js';
 import { $, $$, h, replace, errorBox } from './dom.js';
 import { sweep } from './chart.js';
 import { time, dateTime } from './format.js';
+import { drawHolding } from './holding.js';
 import overview from './views/overview.js';
 import sessions from './views/sessions.js';
 import outcomes from './views/outcomes.js';
@@ -37,6 +38,11 @@ const ctx = {
     if (error !== undefined) watch.error = error;
     drawWatch();
   },
+  // The alerts that hold, from any `budgets` value a view got (budgets, set_budget, …).
+  setHolding(holding) {
+    holdingSeq++;
+    showHolding(holding);
+  },
 };
 
 // The sidebar's watcher state. A damaged ledger records nothing, whatever the watcher sees.
@@ -56,6 +62,30 @@ function drawWatch() {
       : { paused: 'Paused', idle: 'Not watching', watching: 'Watching logs' }[state];
   if (failing) el.title = String(watch.error);
   else el.removeAttribute('title');
+}
+
+// The holding alerts (issue 13): read at start, after usage changes and on `alerts-changed`.
+// A read answered after a newer value arrived is dropped.
+let holdingSeq = 0;
+let holdingTimer = null;
+const showHolding = (holding) => drawHolding(holding, () => navigate('settings', { section: 'budgets' }));
+
+function readHolding() {
+  const seq = ++holdingSeq;
+  bridge
+    .budgets()
+    .then((b) => {
+      if (seq === holdingSeq && b) showHolding(b.holding);
+    })
+    .catch(() => {}); // an app without budgets: no mark
+}
+
+function alertsChanged(p) {
+  if (p && Array.isArray(p.holding)) ctx.setHolding(p.holding);
+  const fresh = p && Array.isArray(p.new) ? p.new.filter((a) => a && a.title) : [];
+  if (fresh.length) toast(fresh.map((a) => a.title).join(' · '), 'warn');
+  readHolding();
+  if (ctx.view === 'settings') requestRefresh(50, 'alerts-changed');
 }
 
 let inflight = null;
@@ -202,7 +232,7 @@ function toast(message, kind = 'info') {
   el.dataset.kind = kind;
   el.classList.add('show');
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => el.classList.remove('show'), kind === 'error' ? 6000 : 2600);
+  toastTimer = setTimeout(() => el.classList.remove('show'), kind === 'error' || kind === 'warn' ? 6000 : 2600);
 }
 
 function wireNav() {
@@ -253,7 +283,12 @@ async function start() {
     replace($('#view'), h('div', { class: 'error-box', role: 'alert' }, 'This page is the Tokenworth dashboard; open it from the Tokenworth app.'));
     return;
   }
-  await bridge.on('usage-changed', () => requestRefresh(100, 'usage-changed'));
+  await bridge.on('usage-changed', () => {
+    requestRefresh(100, 'usage-changed');
+    clearTimeout(holdingTimer);
+    holdingTimer = setTimeout(readHolding, 100);
+  });
+  await bridge.on('alerts-changed', alertsChanged);
   await bridge.on('watcher-changed', (p) => {
     checkLedger();
     if (p && typeof p.paused === 'boolean') ctx.setWatch(p.paused, undefined, p.error);
@@ -270,6 +305,7 @@ async function start() {
   });
   window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => run('theme'));
   readRoots();
+  readHolding();
   // The app opens a new window on a view with `#view=<view>&session=<id>` (e.g. "Tag last
   // session…" from the tray); an open window gets a 'navigate' event instead.
   checkLedger();

@@ -56,6 +56,14 @@ export const outcomes = ({ since, until } = {}) => call('outcomes', compact({ si
 export const ledgerHealth = () => call('ledger_health', {});
 export const restoreLedger = (snapshot) => call('restore_ledger', compact({ snapshot }));
 
+// Budgets and alerts (issue 13). Each returns the whole `budgets` value
+// ({budgets, alerts, holding}); `source`/`project` null means every tool / every project.
+export const budgets = () => call('budgets', {});
+export const setBudget = (period, usd, source, project) =>
+  call('set_budget', { period, usd: Number(usd), source: source || null, project: project || null });
+export const removeBudget = (period, source, project) => call('remove_budget', { period, source: source || null, project: project || null });
+export const setAlerts = (alerts) => call('set_alerts', { alerts });
+
 // Sharing with a team board (issue 11). Only join, send, withdraw, leave, open and add-device
 // reach the network, and only once joined; the others read local files and the ledger.
 export const shareStatus = () => call('share_status', {});
@@ -70,8 +78,8 @@ export const shareSetAuto = (on) => call('share_set_auto', { on: !!on });
 export const shareSetFields = (changes) => call('share_set_fields', changes || {});
 export const shareLog = () => call('share_log', {});
 
-// Subscribes to a backend event ('usage-changed', 'watcher-changed', 'navigate', 'sharing-changed'); the handler
-// gets the payload. Returns a function that unsubscribes.
+// Subscribes to a backend event ('usage-changed', 'watcher-changed', 'navigate', 'sharing-changed',
+// 'alerts-changed'); the handler gets the payload. Returns a function that unsubscribes.
 export async function on(name, handler) {
   const t = tauri();
   if (!t.event || typeof t.event.listen !== 'function') return () => {};

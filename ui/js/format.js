@@ -75,6 +75,21 @@ export function dateTime(iso, timeZone) {
   return dtf(timeZone, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
 }
 
+// The local calendar date "YYYY-MM-DD" of an instant in the app's zone.
+export function localDate(iso, timeZone) {
+  const d = toDate(iso);
+  if (!d) return null;
+  const p = Object.fromEntries(dtf(timeZone, { year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(d).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+// "20:00" when the instant falls on `today` (the backend's local day), else "Mar 15, 02:00".
+export function timeOrDate(iso, timeZone, today) {
+  const d = localDate(iso, timeZone);
+  if (!d) return '—';
+  return d === today ? time(iso, timeZone) : dateTime(iso, timeZone);
+}
+
 export function time(iso, timeZone, seconds = false) {
   const d = toDate(iso);
   if (!d) return '—';

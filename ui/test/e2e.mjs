@@ -7,7 +7,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeFixture, emptyFixture, addTodayRequests, NOW, TIMEZONE } from './fixture.mjs';
+import { makeFixture, emptyFixture, addTodayRequests, withBudgets, spentBetween, SPIKE_ALERT, NOW, TIMEZONE } from './fixture.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -78,6 +78,25 @@ function expected(fx, days) {
   }
   return { cost, tokens, bySource };
 }
+
+// The 5-hour window open at fx.now, from the raw requests: a window opens at the hour of a
+// request made after the previous one closed and lasts five hours (README, `blocks`).
+function expectedWindow(fx) {
+  const now = Date.parse(fx.now);
+  const H = 3600000;
+  let w = null;
+  for (const e of fx.events.map((x) => ({ ...x, t: Date.parse(x.ts) })).filter((x) => x.t <= now).sort((a, b) => a.t - b.t)) {
+    if (!w || e.t >= w.start + 5 * H) w = { start: e.t - (e.t % H), first: e.t, cost: 0, tokens: 0, n: 0 };
+    w.cost += e.cost_usd;
+    w.tokens += e.total_tokens;
+    w.n++;
+  }
+  if (!w || now >= w.start + 5 * H) return null;
+  const end = w.start + 5 * H;
+  const hours = Math.max(now - w.first, 60000) / H;
+  return { ...w, end, perHour: w.cost / hours, perMinute: w.tokens / (hours * 60), projected: w.cost + (w.cost / hours) * ((end - now) / H) };
+}
+const hhmm = (ms, tz) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
 
 // playwright starts Chromium with a fresh, empty temporary profile (--user-data-dir) and removes it.
 const browser = await chromium.launch({
@@ -200,6 +219,19 @@ try {
   await page.waitForTimeout(200);
   eq(await lastUpdated(page), stamp2, 'five events in a burst give one refresh (no further updates)');
   ok(overviewCalls <= 8, `overview re-queried a bounded number of times (${overviewCalls})`);
+
+  // the current 5-hour window (issue 13): what the requests since its start cost, its pace and
+  // where that pace ends, re-queried with the rest
+  const win = expectedWindow(fx2);
+  ok(win && win.n > 6, `the fixture has an open window with the live session in it (${win && win.n} requests)`);
+  await page.waitForSelector('#active-block[data-active=true]');
+  eq(Date.parse(await page.getAttribute('#active-block', 'data-start')), win.start, 'the window starts at the hour of its first request');
+  near(await num(page, '#block-cost'), win.cost, 'window: spent so far = its requests since the start');
+  near(await num(page, '#block-rate'), win.perHour, 'window: cost per hour since the first request');
+  near(await num(page, '#block-tpm'), win.perMinute, 'window: tokens per minute since the first request');
+  near(await num(page, '#block-projected'), win.projected, 'window: projected cost at its end at this pace');
+  eq(await page.textContent('#block-end'), hhmm(win.end, TIMEZONE), 'window: the end in local time (the app zone)');
+  ok((await page.textContent('#block-rate')).endsWith('/h') && (await page.textContent('#block-tpm')).endsWith('/min'), 'window: rates carry their units');
 
   // ---------------------------------------------------------------- sessions
   console.log('sessions');
@@ -410,10 +442,18 @@ try {
   await page.click('#rescan');
   await page.waitForFunction(() => document.querySelector('#toast').textContent.startsWith('Scan started'));
   eq(await rescans(), before + 1, 'Scan now asks the backend for a scan and says so');
-  await page.evaluate(() => window.__fakeTauri.emit('watcher-changed', { paused: true }));
+  // The tray pauses: the backend's state and the event agree (the app reads the roots again on
+  // every watcher-changed, so a fake still saying "not paused" would undo the event at once).
+  await page.evaluate(() => {
+    window.__fakeTauri.fixture().paused = true;
+    window.__fakeTauri.emit('watcher-changed', { paused: true });
+  });
   await page.waitForSelector('#watch-state[data-state=paused]');
   ok(true, 'watcher-changed updates the watcher state');
-  await page.evaluate(() => window.__fakeTauri.emit('watcher-changed', { paused: false }));
+  await page.evaluate(() => {
+    window.__fakeTauri.fixture().paused = false;
+    window.__fakeTauri.emit('watcher-changed', { paused: false });
+  });
   await page.waitForSelector('#watch-state[data-state=watching]');
   await page.click('#watch-toggle');
   await page.waitForSelector('#watcher-state[data-paused=true]');
@@ -610,6 +650,249 @@ try {
   await shot(shDark.page, '16-sharing-dark');
   await clean(shDark, 'sharing page (dark)');
   await shDark.context.close();
+
+  // ---------------------------------------------------------------- budgets and alerts (issue 13)
+  console.log('budgets and alerts');
+  const bfx = withBudgets(makeFixture());
+  const bud = await openPage(bfx, { hash: '#view=settings' });
+  const bp = bud.page;
+  const bcall = (cmd) => bp.evaluate((c) => window.__fakeTauri.calls.filter((x) => x.cmd === c).pop() || null, cmd);
+  const bcount = (cmd) => bp.evaluate((c) => window.__fakeTauri.calls.filter((x) => x.cmd === c).length, cmd);
+  const stored = () => bp.evaluate(() => JSON.stringify(window.__fakeTauri.fixture().budgets));
+  const row = (period, source = '', project = '') => `[data-testid=budget-row][data-period="${period}"][data-source="${source}"][data-project="${project}"]`;
+  const rowCount = () => bp.$$eval('[data-testid=budget-row]', (r) => r.length);
+  await bp.waitForSelector('[data-testid=budget-row]');
+  eq(await rowCount(), 3, 'the table lists every budget');
+  // spend from the raw requests in the current local day / ISO week / month; the projection
+  // scales it to the whole period (Europe/Berlin: the day began 23:00Z, the week Mon 03-09, the
+  // month 03-01; March ends 22:00Z in summer time)
+  const nowMs = Date.parse(NOW);
+  const H = 3600000;
+  const wantB = [
+    { sel: row('daily'), spent: spentBetween(bfx, '2026-03-14', '2026-03-14'), start: Date.UTC(2026, 2, 13, 23), end: Date.UTC(2026, 2, 14, 23), scope: 'All tools', level: 'near', badge: 'Near limit' },
+    { sel: row('weekly', 'codex'), spent: spentBetween(bfx, '2026-03-09', '2026-03-15', { source: 'codex' }), start: Date.UTC(2026, 2, 8, 23), end: Date.UTC(2026, 2, 15, 23), scope: 'Codex', level: 'over', badge: 'Over' },
+    { sel: row('monthly', '', 'ledger-api'), spent: spentBetween(bfx, '2026-03-01', '2026-03-31', { project: 'ledger-api' }), start: Date.UTC(2026, 1, 28, 23), end: Date.UTC(2026, 2, 31, 22), scope: 'All tools in ledger-api', level: 'ok', badge: null },
+  ];
+  for (const [i, w] of wantB.entries()) {
+    const b = bfx.budgets[i];
+    const what = `${b.period} budget (${w.scope})`;
+    eq(await num(bp, w.sel, 'data-limit'), b.limit_usd, `${what}: the limit`);
+    near(await num(bp, w.sel, 'data-spent'), w.spent, `${what}: spent = the raw requests of the current period`);
+    near(await num(bp, w.sel, 'data-used'), w.spent / b.limit_usd, `${what}: used share`);
+    near(await num(bp, w.sel, 'data-projected'), w.spent * ((w.end - w.start) / (nowMs - w.start)), `${what}: projected to the period's end`);
+    eq(await bp.getAttribute(w.sel, 'data-level'), w.level, `${what}: marked ${w.level}`);
+    eq(await bp.textContent(`${w.sel} .budget-scope`), w.scope, `${what}: scope shown`);
+    eq(await bp.$eval(w.sel, (tr) => tr.querySelector('[data-testid=budget-level]')?.textContent || null), w.badge, `${what}: level badge`);
+    ok((await bp.textContent(w.sel)).includes(`$${b.limit_usd.toFixed(2)}`), `${what}: the limit shown as money`);
+  }
+  eq(await bp.$eval(`${row('weekly', 'codex')} .budget-fill`, (e) => parseFloat(e.style.width)), 100, 'an overspent budget fills its bar');
+  const dailyWidth = await bp.$eval(`${row('daily')} .budget-fill`, (e) => parseFloat(e.style.width));
+  ok(Math.abs(dailyWidth - 85) < 0.6, `the bar shows the used share (${dailyWidth}%)`);
+  // the two budgets past 80% / 100% hold alerts from the start: the banner and the badge
+  await bp.waitForSelector('#alerts-banner[data-count="2"]');
+  eq(await bp.textContent('#alerts-badge [aria-hidden]'), '2', 'the Settings button counts the holding alerts');
+  const titles = await bp.$$eval('#alerts-list li .alert-title', (l) => l.map((x) => x.textContent));
+  eq(JSON.stringify(titles), JSON.stringify(['Daily budget at 80% (all tools)', 'Weekly budget spent (codex)']), 'the banner lists the holding alerts by title');
+  await shot(bp, '17-budgets');
+
+  // add a budget (tool from the sources list; no project)
+  ok((await bp.$$eval('#budget-source option', (o) => o.map((x) => x.value))).includes('gemini-cli'), 'the tool select lists the tools of `sources`');
+  ok(!(await bp.$$eval('#budget-source option', (o) => o.map((x) => x.value))).includes('cursor'), 'a tool whose logs hold no tokens is not offered');
+  await bp.selectOption('#budget-period', 'weekly');
+  await bp.fill('#budget-usd', '40');
+  await bp.selectOption('#budget-source', 'claude-code');
+  eq(await bp.textContent('#budget-add'), 'Add budget', 'a new period and scope adds a budget');
+  await bp.click('#budget-add');
+  await bp.waitForSelector(row('weekly', 'claude-code'));
+  eq(JSON.stringify((await bcall('set_budget')).args), JSON.stringify({ period: 'weekly', usd: 40, source: 'claude-code', project: null }), 'set_budget gets period, usd (a number), source and project (null)');
+  eq(await num(bp, row('weekly', 'claude-code'), 'data-limit'), 40, 'the new budget is listed with its limit');
+  eq(await rowCount(), 4, 'four budgets now');
+  eq(await bp.inputValue('#budget-usd'), '', 'the amount is cleared after adding');
+  // the same period and scope replaces the limit
+  await bp.selectOption('#budget-period', 'daily');
+  await bp.selectOption('#budget-source', '');
+  await bp.fill('#budget-usd', '100');
+  eq(await bp.textContent('#budget-add'), 'Replace limit', 'the same period and scope offers to replace the limit');
+  ok((await bp.textContent('#budget-hint')).includes(`$${bfx.budgets[0].limit_usd.toFixed(2)}`), 'the hint names the limit it replaces');
+  await bp.click('#budget-add');
+  await bp.waitForSelector(`${row('daily')}[data-limit="100"]`);
+  eq(await rowCount(), 4, 'replacing keeps one budget per period and scope');
+  eq(await bp.getAttribute(row('daily'), 'data-level'), 'ok', 'the raised daily budget is no longer near its limit');
+  await bp.waitForSelector('#alerts-banner[data-count="1"]');
+  eq(await bp.textContent('#alerts-badge [aria-hidden]'), '1', 'its alert no longer holds: the mark counts one');
+  // refusals: shown next to the form, nothing changed, what was typed kept
+  const beforeErr = await stored();
+  await bp.selectOption('#budget-period', 'monthly');
+  await bp.fill('#budget-usd', '-5');
+  await bp.click('#budget-add');
+  await bp.waitForSelector('#budget-error');
+  eq(await bp.textContent('#budget-error'), '-5 is not an amount in USD', "set_budget's error is shown as is beside the form");
+  eq(JSON.stringify((await bcall('set_budget')).args), JSON.stringify({ period: 'monthly', usd: -5, source: null, project: null }), 'the refused amount went to the backend');
+  eq(await stored(), beforeErr, 'a refused budget changes nothing in the backend');
+  eq(await rowCount(), 4, 'a refused budget changes nothing in the table');
+  eq(await bp.inputValue('#budget-usd'), '-5', 'the refused amount stays in the field');
+  eq(await bp.getAttribute('#budget-usd', 'aria-describedby'), 'budget-error', 'the field is described by the error');
+  await shot(bp, '18-budget-error');
+  await bp.fill('#budget-usd', '10');
+  await bp.fill('#budget-project', 'nowhere');
+  await bp.click('#budget-add');
+  await bp.waitForFunction(() => (document.getElementById('budget-error')?.textContent || '').includes("unknown project 'nowhere'"));
+  eq(await stored(), beforeErr, 'an unknown project changes nothing');
+  const nSet = await bcount('set_budget');
+  await bp.fill('#budget-usd', '');
+  await bp.fill('#budget-project', '');
+  await bp.click('#budget-add');
+  await bp.waitForFunction(() => (document.getElementById('budget-error')?.textContent || '').startsWith('Give the limit'));
+  eq(await bcount('set_budget'), nSet, 'no amount: asked for in the view, nothing sent');
+  // what is typed and the focus survive a usage-changed re-query
+  await bp.fill('#budget-usd', '33');
+  await bp.fill('#budget-project', 'ledger');
+  await bp.focus('#budget-project');
+  const bst = await lastUpdated(bp);
+  await bp.evaluate(() => window.__fakeTauri.emit('usage-changed', { events: 1, at: new Date().toISOString() }));
+  await waitUpdatedAfter(bp, bst);
+  eq(await bp.inputValue('#budget-usd'), '33', 'a re-query keeps the typed amount');
+  eq(await bp.inputValue('#budget-project'), 'ledger', 'and the typed project');
+  eq(await bp.evaluate(() => document.activeElement && document.activeElement.id), 'budget-project', 'and the focus');
+  // with the keyboard: Enter in the amount adds a monthly Codex budget
+  await bp.fill('#budget-project', '');
+  await bp.selectOption('#budget-source', 'codex');
+  await bp.fill('#budget-usd', '');
+  await bp.focus('#budget-usd');
+  await bp.keyboard.type('12.5');
+  await bp.keyboard.press('Enter');
+  await bp.waitForSelector(row('monthly', 'codex'));
+  ok(!(await bp.$('#budget-error')), 'a budget set after a refusal clears the error');
+  eq(await rowCount(), 5, 'Enter in the form adds the budget');
+  // remove: through remove_budget with its period and scope
+  await bp.click(`${row('weekly', 'claude-code')} button`);
+  await bp.waitForFunction((s) => !document.querySelector(s), row('weekly', 'claude-code'));
+  eq(JSON.stringify((await bcall('remove_budget')).args), JSON.stringify({ period: 'weekly', source: 'claude-code', project: null }), 'remove_budget gets the period, source and project');
+  eq(await bp.evaluate(() => window.__fakeTauri.fixture().budgets.length), 4, 'the backend holds one budget less');
+  ok((await bp.evaluate(() => document.activeElement && document.activeElement.id)).startsWith('budget-'), 'focus stays in the budgets after a removal');
+  await bp.focus(`${row('monthly', 'codex')} button`);
+  await bp.keyboard.press('Enter');
+  await bp.waitForFunction((s) => !document.querySelector(s), row('monthly', 'codex'));
+  eq(await rowCount(), 3, 'Remove works from the keyboard');
+
+  // the alert mark follows alerts-changed: a spike appears (and is said in a toast) …
+  await bp.evaluate((a) => {
+    const fake = window.__fakeTauri;
+    fake.fixture().holding_extra = [a];
+    fake.emit('alerts-changed', { holding: fake.call('budgets').holding, new: [a] });
+  }, SPIKE_ALERT);
+  await bp.waitForSelector('#alerts-list li[data-kind=spike]');
+  eq(await bp.getAttribute('#alerts-banner', 'data-count'), '2', 'alerts-changed: the spike joins the holding budget alert');
+  eq(await bp.textContent('#alerts-badge [aria-hidden]'), '2', 'alerts-changed: the count follows');
+  ok((await bp.textContent('#alerts-list li[data-kind=spike]')).includes(SPIKE_ALERT.title), 'the spike is listed by its title');
+  await bp.waitForFunction((t) => document.getElementById('toast').textContent.includes(t), SPIKE_ALERT.title);
+  ok(true, 'a new alert is said in a toast');
+  // … Hide folds the banner, the count stays; "Budgets and alerts" opens Settings at Budgets
+  await bp.click('#nav-overview');
+  await bp.waitForSelector('#active-block');
+  await shot(bp, '19-overview-alerts');
+  await bp.click('#alerts-hide');
+  await bp.waitForFunction(() => !document.getElementById('alerts-banner'));
+  eq(await bp.textContent('#alerts-badge [aria-hidden]'), '2', 'a hidden banner keeps the count on Settings');
+  await bp.evaluate(() => window.__fakeTauri.emit('alerts-changed', { holding: window.__fakeTauri.call('budgets').holding, new: [] }));
+  await bp.waitForTimeout(150);
+  ok(!(await bp.$('#alerts-banner')), 'the same alerts again: the banner stays hidden');
+  // … all of them end: the mark goes
+  await bp.evaluate(() => {
+    const fx = window.__fakeTauri.fixture();
+    fx.holding_extra = [];
+    fx.budgets = fx.budgets.filter((b) => b.period !== 'weekly');
+    window.__fakeTauri.emit('alerts-changed', { holding: [], new: [] });
+  });
+  await bp.waitForFunction(() => !document.getElementById('alerts-badge'));
+  ok(!(await bp.$('#alerts-banner')), 'no alert holds: no banner');
+  eq(await bp.getAttribute('#nav-settings', 'title'), null, 'no alert holds: no count on Settings');
+  // a new set shows the banner again; its button opens Settings at Budgets
+  await bp.evaluate((a) => {
+    window.__fakeTauri.fixture().holding_extra = [a];
+    window.__fakeTauri.emit('alerts-changed', { holding: [a], new: [a] });
+  }, SPIKE_ALERT);
+  await bp.waitForSelector('#alerts-banner[data-count="1"]');
+  await bp.click('#alerts-open');
+  await bp.waitForSelector('#budgets-table');
+  eq(await bp.getAttribute('#nav-settings', 'aria-current'), 'page', 'the banner opens Settings');
+  eq(await bp.evaluate(() => document.activeElement && document.activeElement.id), 'budgets-title', 'at the Budgets section');
+
+  // the window card without an open window, and back
+  await bp.click('#nav-overview');
+  await bp.waitForSelector('#active-block[data-active=true]');
+  const ost = await lastUpdated(bp);
+  await bp.evaluate(() => {
+    window.__fakeTauri.fixture().active_block = null;
+    window.__fakeTauri.emit('usage-changed', { events: 0, at: new Date().toISOString() });
+  });
+  await waitUpdatedAfter(bp, ost);
+  await bp.waitForSelector('#active-block[data-active=false] #no-active-block');
+  eq(await bp.textContent('#no-active-block'), 'No active window: the next request opens one.', 'no open window: a quiet line');
+  ok(!(await bp.$('#block-cost')), 'no open window: no figures');
+  await shot(bp, '20-overview-no-window');
+  await bp.evaluate(() => {
+    delete window.__fakeTauri.fixture().active_block;
+    window.__fakeTauri.emit('usage-changed', { events: 1, at: new Date().toISOString() });
+  });
+  await bp.waitForSelector('#active-block[data-active=true] #block-cost');
+  ok(true, 'a window opening again shows its figures');
+
+  // alert settings: the three kinds and their numbers, saved through set_alerts
+  await bp.click('#nav-settings');
+  await bp.waitForSelector('#alerts-form');
+  for (const id of ['budget', 'spike', 'idle_burn']) ok(await bp.isChecked(`#alert-${id}`), `alerts: ${id} on by default`);
+  eq(JSON.stringify(await Promise.all(['#alert-spike-factor', '#alert-idle-minutes', '#alert-idle-usd', '#alert-idle-tokens'].map((s) => bp.inputValue(s)))), JSON.stringify(['3', '30', '5', '1000000']), 'alerts: the saved numbers are shown');
+  ok(await bp.isDisabled('#alerts-save'), 'nothing changed: Save is off');
+  await bp.click('#alert-spike');
+  await bp.fill('#alert-spike-factor', '2.5');
+  await bp.fill('#alert-idle-minutes', '45');
+  eq(await bp.textContent('#alerts-state'), 'Unsaved changes', 'an edit is marked unsaved');
+  // an edit survives a re-query
+  const ast = await lastUpdated(bp);
+  await bp.evaluate(() => window.__fakeTauri.emit('usage-changed', { events: 1, at: new Date().toISOString() }));
+  await waitUpdatedAfter(bp, ast);
+  eq(await bp.inputValue('#alert-idle-minutes'), '45', 'an unsaved alert edit survives a re-query');
+  ok(!(await bp.isChecked('#alert-spike')), 'and the unchecked kind');
+  await bp.click('#alerts-save');
+  await bp.waitForFunction(() => document.getElementById('alerts-save')?.disabled && !document.getElementById('alerts-state').textContent);
+  eq(
+    JSON.stringify((await bcall('set_alerts')).args),
+    JSON.stringify({ alerts: { budget: true, spike: false, idle_burn: true, spike_factor: 2.5, idle_minutes: 45, idle_burn_usd: 5, idle_burn_unpriced_tokens: 1000000 } }),
+    'set_alerts gets the whole alerts object, numbers as numbers',
+  );
+  eq(JSON.stringify(await bp.evaluate(() => window.__fakeTauri.fixture().alerts)), JSON.stringify({ budget: true, spike: false, idle_burn: true, spike_factor: 2.5, idle_minutes: 45, idle_burn_usd: 5, idle_burn_unpriced_tokens: 1000000 }), 'the backend holds the saved alerts');
+  eq(await bp.inputValue('#alert-spike-factor'), '2.5', 'the form shows what is saved');
+  await bp.waitForFunction(() => !document.getElementById('alerts-banner'));
+  ok(true, 'spike alerts off: the spike no longer holds and the banner goes');
+  // a refusal: shown inline, nothing saved, the typed value kept
+  await bp.fill('#alert-spike-factor', '1');
+  await bp.click('#alerts-save');
+  await bp.waitForSelector('#alerts-error');
+  eq(await bp.textContent('#alerts-error'), '[alerts]: `spike_factor` must be a number above 1', "set_alerts' error is shown as is");
+  eq(await bp.evaluate(() => window.__fakeTauri.fixture().alerts.spike_factor), 2.5, 'a refused save changes nothing');
+  eq(await bp.inputValue('#alert-spike-factor'), '1', 'the refused value stays in the field');
+  eq(await bp.getAttribute('#alert-spike-factor', 'aria-invalid'), 'true', 'the refused field is marked invalid');
+  eq(await bp.evaluate(() => document.activeElement && document.activeElement.id), 'alert-spike-factor', 'focus goes to the refused field');
+  await shot(bp, '21-alerts-error');
+  const nAlerts = await bcount('set_alerts');
+  await bp.fill('#alert-idle-minutes', '');
+  await bp.click('#alerts-save');
+  await bp.waitForFunction(() => document.getElementById('alerts-error')?.textContent === 'Idle minutes: give a number');
+  eq(await bcount('set_alerts'), nAlerts, 'an empty number is asked for in the view, nothing sent');
+  await bp.fill('#alert-idle-minutes', '45');
+  await bp.fill('#alert-spike-factor', '2');
+  await bp.press('#alert-spike-factor', 'Enter');
+  await bp.waitForFunction(() => !document.getElementById('alerts-error'));
+  eq(await bp.evaluate(() => window.__fakeTauri.fixture().alerts.spike_factor), 2, 'Enter saves the corrected value; the error goes');
+  await clean(bud, 'budgets page');
+  await bud.context.close();
+  const budDark = await openPage(withBudgets(makeFixture()), { colorScheme: 'dark', hash: '#view=settings' });
+  await budDark.page.waitForSelector('#alerts-banner');
+  await budDark.page.waitForSelector('[data-testid=budget-row]');
+  await shot(budDark.page, '22-budgets-dark');
+  await clean(budDark, 'budgets page (dark)');
+  await budDark.context.close();
 
   // ---------------------------------------------------------------- dark theme
   console.log('dark theme');

@@ -359,6 +359,172 @@
     share_log: () => ({ entries: sh().log }),
   };
 
+  // ---- the 5-hour window, budgets and alerts (issue 13), as tokenworth-core computes them:
+  // report::blocks/burn_at, budget::status/projection and alerts' budget thresholds. The spike
+  // and idle-burn alerts that hold come from fx.holding_extra (the test sets them).
+  const HOUR = 3600000;
+  const BLOCK = 5 * HOUR;
+  const iso = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
+  function activeBlock() {
+    if (fx.active_block !== undefined) return fx.active_block; // the test's own (null: none)
+    const now = Date.parse(fx.now);
+    let cur = null;
+    for (const e of [...fx.events].sort((a, b) => (a.ts < b.ts ? -1 : 1))) {
+      const ts = Date.parse(e.ts);
+      if (ts > now) break;
+      if (!cur || ts >= cur.startMs + BLOCK) cur = { startMs: ts - (ts % HOUR), first: ts, last: ts, requests: 0, models: [], sources: {}, total: zero() };
+      cur.last = ts;
+      cur.requests++;
+      if (!cur.models.includes(e.model)) cur.models.push(e.model);
+      add((cur.sources[e.source] ||= zero()), e);
+      add(cur.total, e);
+    }
+    if (!cur || now >= cur.startMs + BLOCK) return null;
+    const end = cur.startMs + BLOCK;
+    const elapsed = Math.max(Math.min(now, end) - cur.first, 60000);
+    const perHour = cur.total.cost_usd / (elapsed / HOUR);
+    return {
+      start: iso(cur.startMs),
+      end: iso(end),
+      actual_end: iso(cur.last),
+      active: true,
+      requests: cur.requests,
+      models: cur.models.sort(),
+      sources: cur.sources,
+      total: cur.total,
+      burn: { cost_per_hour: perHour, tokens_per_minute: cur.total.total_tokens / (elapsed / 60000), projected_cost_usd: cur.total.cost_usd + perHour * (Math.max(end - now, 0) / HOUR) },
+    };
+  }
+
+  const ALERT_DEFAULTS = { budget: true, spike: true, idle_burn: true, spike_factor: 3, idle_minutes: 30, idle_burn_usd: 5, idle_burn_unpriced_tokens: 1000000 };
+  const PERIOD_NAMES = ['daily', 'weekly', 'monthly'];
+  const offsetFmt = new Map();
+  function offsetMs(ms, tz) {
+    let f = offsetFmt.get(tz);
+    if (!f) offsetFmt.set(tz, (f = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })));
+    const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, Number(x.value)]));
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(ms / 1000) * 1000;
+  }
+  function midnightMs(ymd, tz) {
+    const guess = Date.parse(`${ymd}T00:00:00Z`);
+    let ms = guess;
+    for (let i = 0; i < 3; i++) ms = guess - offsetMs(ms, tz);
+    return ms;
+  }
+  function periodDays(period, t) {
+    if (period === 'daily') return [t, t];
+    if (period === 'weekly') {
+      const first = addDays(t, -((new Date(`${t}T00:00:00Z`).getUTCDay() + 6) % 7));
+      return [first, addDays(first, 6)];
+    }
+    const first = `${t.slice(0, 8)}01`;
+    const d = new Date(`${first}T00:00:00Z`);
+    d.setUTCMonth(d.getUTCMonth() + 1);
+    return [first, addDays(d.toISOString().slice(0, 10), -1)];
+  }
+  const projectMatch = (p, want) => p === want || p.startsWith(`${want}/`) || p.split('/').pop() === want;
+  function projection(spent, start, end, now) {
+    const len = Math.max(end - start, 1);
+    const elapsed = Math.max(Math.min(Math.max(now - start, Math.min(HOUR, end - start)), end - start), 1);
+    return spent * Math.max(len / elapsed, 1);
+  }
+  function budgetStatus() {
+    const t = today();
+    const now = Date.parse(fx.now);
+    return (fx.budgets || []).map((b) => {
+      const [first, last] = periodDays(b.period, t);
+      let spent = 0;
+      for (const e of fx.events) {
+        if (b.source && e.source !== b.source) continue;
+        if (b.project && !projectMatch(e.project, b.project)) continue;
+        if (inRange(e, first, last)) spent += e.cost_usd;
+      }
+      const start = midnightMs(first, fx.timezone);
+      const end = midnightMs(addDays(last, 1), fx.timezone);
+      return { period: b.period, limit_usd: b.limit_usd, source: b.source ?? null, project: b.project ?? null, spent_usd: spent, used_share: spent / b.limit_usd, projected_usd: projection(spent, start, end, now), first };
+    });
+  }
+  const usd = (v) => `$${v.toFixed(2)}`;
+  const alertScope = (b) => (b.source && b.project ? `${b.source} in ${b.project}` : b.source ? b.source : b.project ? `project ${b.project}` : 'all tools');
+  function holdingNow() {
+    const a = { ...ALERT_DEFAULTS, ...(fx.alerts || {}) };
+    const out = [];
+    if (a.budget) {
+      for (const b of budgetStatus()) {
+        const th = b.used_share >= 1 ? 100 : b.used_share >= 0.8 ? 80 : 0;
+        if (!th) continue;
+        const name = b.period[0].toUpperCase() + b.period.slice(1);
+        out.push({
+          kind: 'budget',
+          key: `budget:${b.period}:${b.source || '*'}:${b.project || '*'}:${b.first}:${th}`,
+          title: th === 100 ? `${name} budget spent (${alertScope(b)})` : `${name} budget at 80% (${alertScope(b)})`,
+          body: `${usd(b.spent_usd)} of ${usd(b.limit_usd)} spent (${Math.round(b.used_share * 100)}%); ${usd(b.projected_usd)} at this pace by the end of the period.`,
+        });
+      }
+    }
+    for (const x of fx.holding_extra || []) if (a[x.kind] !== false) out.push(x);
+    return out;
+  }
+  const budgetsJson = () => ({
+    budgets: budgetStatus().map(({ first, ...b }) => b),
+    alerts: { ...ALERT_DEFAULTS, ...(fx.alerts || {}) },
+    holding: holdingNow(),
+  });
+  // After a change, the app emits alerts-changed when the set of holding alerts changed.
+  function changed(before) {
+    const was = new Set(before.map((a) => a.key));
+    const now = holdingNow();
+    if (now.length !== was.size || now.some((a) => !was.has(a.key))) {
+      setTimeout(() => emit('alerts-changed', { holding: now, new: now.filter((a) => !was.has(a.key)) }), 20);
+    }
+    return budgetsJson();
+  }
+  const scopeText = (source, project) => (source && project ? `${source} in project ${project}` : source || (project ? `project ${project}` : 'everything'));
+  const optText = (v, name) => {
+    if (v === null || v === undefined) return null;
+    if (typeof v !== 'string') throw `${name} must be a string or null`;
+    return v.trim() || null;
+  };
+  const budgetCommands = {
+    budgets: () => budgetsJson(),
+    set_budget({ period, usd: amount, source, project }) {
+      if (!PERIOD_NAMES.includes(period)) throw `'${period}' is not a period: use daily, weekly or monthly`;
+      if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) throw `${amount} is not an amount in USD`;
+      source = optText(source, 'source');
+      project = optText(project, 'project');
+      if (source && !fx.sources[source]) throw `unknown tool ${source}`;
+      if (project && !fx.events.some((e) => projectMatch(e.project, project))) throw `unknown project '${project}': no usage in the ledger was made in it (give its directory or its last path component, as \`--project\` takes it)`;
+      const before = holdingNow();
+      const list = (fx.budgets ||= []);
+      const i = list.findIndex((b) => b.period === period && (b.source ?? null) === source && (b.project ?? null) === project);
+      if (i >= 0) list[i] = { ...list[i], limit_usd: amount };
+      else list.push({ period, limit_usd: amount, source, project });
+      return changed(before);
+    },
+    remove_budget({ period, source, project }) {
+      source = optText(source, 'source');
+      project = optText(project, 'project');
+      const list = fx.budgets || [];
+      const i = list.findIndex((b) => b.period === period && (b.source ?? null) === source && (b.project ?? null) === project);
+      if (i < 0) throw `there is no ${period} budget for ${scopeText(source, project)} to remove`;
+      const before = holdingNow();
+      list.splice(i, 1);
+      return changed(before);
+    },
+    set_alerts({ alerts }) {
+      if (!alerts || typeof alerts !== 'object') throw 'alerts must be an object';
+      const a = { ...ALERT_DEFAULTS, ...(fx.alerts || {}), ...alerts };
+      for (const k of ['budget', 'spike', 'idle_burn']) if (typeof a[k] !== 'boolean') throw `[alerts]: \`${k}\` must be true or false`;
+      for (const k of ['idle_minutes', 'idle_burn_unpriced_tokens']) if (!Number.isInteger(a[k]) || a[k] < 0) throw `[alerts]: \`${k}\` must be a whole number`;
+      if (!(Number.isFinite(a.spike_factor) && a.spike_factor > 1)) throw '[alerts]: `spike_factor` must be a number above 1';
+      if (!(Number.isFinite(a.idle_burn_usd) && a.idle_burn_usd > 0) || a.idle_minutes === 0) throw '[alerts]: `idle_burn_usd` and `idle_minutes` must be more than 0';
+      if (a.idle_burn_unpriced_tokens === 0) throw '[alerts]: `idle_burn_unpriced_tokens` must be more than 0';
+      const before = holdingNow();
+      fx.alerts = a;
+      return changed(before);
+    },
+  };
+
   const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
 
   const commands = {
@@ -375,6 +541,7 @@
         timezone: fx.timezone,
         daily: daily(addDays(t, -(days - 1)), t),
         hourly: Array.from(hourly.entries()).sort().map(([hour, total]) => ({ hour, total })),
+        active_block: activeBlock(),
       };
     },
     sessions: (a) => sessionList(a),
@@ -439,6 +606,7 @@
     // The real app's ledger checks run against real files (tests/e2e); here the ledger is sound.
     ledger_health: () => ({ database: '/home/me/.local/share/tokenworth/ledger.db', damaged: null, snapshot_dir: null, snapshots: [], restore_from: null, problem: null }),
     ...shareCommands,
+    ...budgetCommands,
   };
 
   function emit(name, payload) {

@@ -112,6 +112,11 @@ export function makeFixture(seed = 7) {
     paused: false,
     autostart: false,
     price_overrides: [{ model: 'local-qwen-coder', input: 0.2, output: 0.6 }],
+    // issue 13: config.toml's [[budgets]] and [alerts] (defaults when absent), the spike and
+    // idle-burn alerts that hold (budget alerts follow from the budgets), and the active 5-hour
+    // window (left out: computed from the events at `now`; null: no window open)
+    budgets: [],
+    holding_extra: [],
     sources: {
       'claude-code': { paths: ['/home/ada/.claude/projects'], paths_not_found: ['/home/ada/.config/claude/projects'], files: 61, skipped_lines: 3 },
       codex: { paths: ['/home/ada/.codex/sessions'], paths_not_found: ['/home/ada/.codex/archived_sessions'], files: 24, skipped_lines: 0 },
@@ -146,3 +151,35 @@ export function addTodayRequests(fx, n = 6, seed = 99) {
   fx.meta['cc-live-session'] = { git_branch: 'feat/live', active_ms: 1800000, commits: [], suggested_outcome: null };
   return ev;
 }
+
+// Local calendar date of an instant in a zone (independent of the fake's own helper).
+export function localDate(ts, tz) {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(ts)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+// What was spent from `first` to `last` (local days, inclusive), optionally for one tool or project.
+export function spentBetween(fx, first, last, { source, project } = {}) {
+  let c = 0;
+  for (const e of fx.events) {
+    if (source && e.source !== source) continue;
+    if (project && !(e.project === project || e.project.split('/').pop() === project)) continue;
+    const d = localDate(e.ts, fx.timezone);
+    if (d >= first && d <= last) c += e.cost_usd;
+  }
+  return c;
+}
+
+// Three budgets at known shares of their limits: all tools today at ~85% (near), Codex this ISO
+// week (Mon 2026-03-09 … Sun 03-15) at ~125% (over), ledger-api this month at ~40%.
+export function withBudgets(fx) {
+  const cents = (v) => Math.round(v * 100) / 100;
+  fx.budgets = [
+    { period: 'daily', limit_usd: cents(spentBetween(fx, '2026-03-14', '2026-03-14') / 0.85), source: null, project: null },
+    { period: 'weekly', limit_usd: cents(spentBetween(fx, '2026-03-09', '2026-03-15', { source: 'codex' }) / 1.25), source: 'codex', project: null },
+    { period: 'monthly', limit_usd: cents(spentBetween(fx, '2026-03-01', '2026-03-31', { project: 'ledger-api' }) / 0.4), source: null, project: 'ledger-api' },
+  ];
+  return fx;
+}
+
+export const SPIKE_ALERT = { kind: 'spike', key: 'spike:2026-03-14', title: 'Spend spike: $48.20 today', body: '3.4× the median day of the last 14 ($14.10).' };

@@ -4,6 +4,7 @@ import * as f from '../js/format.js';
 import { normSession, normOutcomes } from '../js/model.js';
 
 import { driftText, sortSources } from '../js/views/sources.js';
+import * as bu from '../js/budget.js';
 
 let n = 0;
 const t = (name, fn) => {
@@ -83,5 +84,64 @@ t('tool names', () => {
   assert.equal(f.toolName('roo-code'), 'Roo Code');
   assert.equal(f.toolName('cursor'), 'Cursor');
   assert.equal(f.toolName('brand-new'), 'brand-new');
+});
+t('budget scope labels', () => {
+  assert.equal(bu.scopeLabel({ source: null, project: null }), 'All tools');
+  assert.equal(bu.scopeLabel({ source: 'codex', project: null }), 'Codex');
+  assert.equal(bu.scopeLabel({ source: null, project: '/home/ada/src/ledger-api' }), 'All tools in ledger-api');
+  assert.equal(bu.scopeLabel({ source: 'claude-code', project: 'api' }), 'Claude Code in api');
+  assert.equal(bu.periodLabel('weekly'), 'Weekly');
+});
+t('budget identity: period, tool and project', () => {
+  assert.ok(bu.sameBudget({ period: 'daily', source: null, project: null }, { period: 'daily', source: '', project: undefined }));
+  assert.ok(!bu.sameBudget({ period: 'daily', source: 'codex', project: null }, { period: 'daily', source: null, project: null }));
+  assert.ok(!bu.sameBudget({ period: 'daily', source: null, project: 'api' }, { period: 'weekly', source: null, project: 'api' }));
+});
+t('budget levels: marked from 80% and from 100%', () => {
+  assert.equal(bu.level(0.79999), 'ok');
+  assert.equal(bu.level(0.8), 'near');
+  assert.equal(bu.level(0.999), 'near');
+  assert.equal(bu.level(1), 'over');
+  assert.equal(bu.level(2.5), 'over');
+  assert.equal(bu.level(undefined), 'ok');
+  assert.equal(bu.barWidth(0.5), 50);
+  assert.equal(bu.barWidth(1.7), 100);
+  assert.equal(bu.barWidth(-1), 0);
+});
+t('alert settings from the form', () => {
+  const raw = { budget: true, spike: false, idle_burn: true, spike_factor: ' 2.5 ', idle_minutes: '45', idle_burn_usd: '7.5', idle_burn_unpriced_tokens: '2000000' };
+  assert.deepEqual(bu.readAlerts(raw), { alerts: { budget: true, spike: false, idle_burn: true, spike_factor: 2.5, idle_minutes: 45, idle_burn_usd: 7.5, idle_burn_unpriced_tokens: 2000000 } });
+  assert.deepEqual(bu.readAlerts({ ...raw, spike_factor: '' }), { error: 'Spike factor: give a number', field: 'spike_factor' });
+  assert.deepEqual(bu.readAlerts({ ...raw, idle_minutes: '12.5' }), { error: 'Idle minutes: give a whole number', field: 'idle_minutes' });
+  // ranges are the backend's: a factor of 1 goes through as typed
+  assert.equal(bu.readAlerts({ ...raw, spike_factor: '1' }).alerts.spike_factor, 1);
+  const saved = bu.readAlerts(raw).alerts;
+  assert.ok(bu.sameAlerts(saved, { ...saved }));
+  assert.ok(!bu.sameAlerts(saved, { ...saved, spike: true }));
+  assert.ok(!bu.sameAlerts(saved, { ...saved, idle_minutes: 30 }));
+});
+t('holding alerts: list and key', () => {
+  assert.deepEqual(bu.holdingList(null), []);
+  assert.equal(bu.holdingList([{ kind: 'spike', key: 'a', title: 'A' }, null, {}]).length, 1);
+  assert.equal(bu.holdingKey([{ key: 'b' }, { key: 'a' }]), bu.holdingKey([{ key: 'a' }, { key: 'b' }]));
+  assert.notEqual(bu.holdingKey([{ key: 'a' }]), bu.holdingKey([{ key: 'a' }, { key: 'c' }]));
+});
+t('the 5-hour window figures', () => {
+  assert.equal(bu.windowFigures(undefined), undefined);
+  assert.equal(bu.windowFigures(null), null);
+  const w = bu.windowFigures({ start: '2026-03-14T13:00:00Z', end: '2026-03-14T18:00:00Z', actual_end: '2026-03-14T15:20:00Z', active: true, requests: 9, models: ['gpt-5'], total: { cost_usd: 4.5, total_tokens: 90000, unpriced_tokens: 0 }, burn: { cost_per_hour: 2, tokens_per_minute: 600, projected_cost_usd: 9.5 } });
+  assert.equal(w.cost, 4.5);
+  assert.equal(w.perHour, 2);
+  assert.equal(w.perMinute, 600);
+  assert.equal(w.projected, 9.5);
+  assert.equal(w.requests, 9);
+  assert.ok(Number.isNaN(bu.windowFigures({ total: {} }).perHour), 'no burn: not a number, shown as —');
+});
+t('local dates and times of day in the app zone', () => {
+  assert.equal(f.localDate('2026-03-14T23:30:00Z', 'Europe/Berlin'), '2026-03-15');
+  assert.equal(f.localDate('2026-03-14T23:30:00Z', 'America/New_York'), '2026-03-14');
+  assert.equal(f.timeOrDate('2026-03-14T18:00:00Z', 'Europe/Berlin', '2026-03-14'), '19:00');
+  assert.match(f.timeOrDate('2026-03-14T23:30:00Z', 'Europe/Berlin', '2026-03-14'), /Mar 15.*00:30/);
+  assert.equal(f.timeOrDate(null, 'UTC', '2026-03-14'), '—');
 });
 console.log(`unit: ${n} passed`);

@@ -1,10 +1,12 @@
-// Overview: today / 7 days / 30 days, by tool and model, and the daily trend.
+// Overview: today / 7 days / 30 days, the current 5-hour window's burn rate, by tool and model,
+// and the daily trend.
 
 import * as bridge from '../bridge.js';
 import { h, replace } from '../dom.js';
 import * as f from '../format.js';
 import { stackedBars, wallSeconds, seriesColor } from '../chart.js';
 import { emptyState, totalEvents } from './empty.js';
+import { windowFigures } from '../budget.js';
 
 const PERIODS = [
   { id: 'today', days: 1, label: 'Today' },
@@ -53,6 +55,48 @@ function statCard(id, label, sums, days) {
       avg ? h('span', { class: 'num' }, avg) : null,
     ),
     t.unpriced_tokens > 0 ? h('div', { class: 'unpriced', title: 'Tokens of models without a known price are not in the cost' }, `+ ${f.tokens(t.unpriced_tokens)} unpriced tokens`) : null,
+  );
+}
+
+// The 5-hour window open now (`overview.active_block`): spent so far, its pace and where that
+// pace ends when the window closes. A quiet line when none is open; nothing from an app that
+// does not say.
+function windowCard(block, tz, today) {
+  const w = windowFigures(block);
+  if (w === undefined) return null;
+  const title = h('h2', { id: 'active-block-title' }, 'Current 5-hour window');
+  if (w === null) {
+    return h(
+      'section',
+      { class: 'card window-card quiet', id: 'active-block', dataset: { active: 'false' }, 'aria-labelledby': 'active-block-title' },
+      title,
+      h('p', { class: 'muted', id: 'no-active-block' }, 'No active window: the next request opens one.'),
+    );
+  }
+  const kv = (label, id, value, text, props = {}) => h('div', { class: 'kv', ...props }, h('dt', null, label), h('dd', { class: 'num', id, dataset: { value } }, text));
+  const per = (v, unit, fmt) => (Number.isFinite(v) ? `${fmt(v)}${unit}` : '—');
+  const models = w.models.map(f.shortModel);
+  return h(
+    'section',
+    { class: 'card window-card', id: 'active-block', dataset: { active: 'true', start: w.start, end: w.end }, 'aria-labelledby': 'active-block-title' },
+    h('div', { class: 'card-head' }, title, h('span', { class: 'muted small', id: 'block-window' }, `${f.timeOrDate(w.start, tz, today)} – ${f.timeOrDate(w.end, tz, today)}`)),
+    h(
+      'dl',
+      { class: 'kvs five' },
+      kv('Spent so far', 'block-cost', w.cost, f.money(w.cost)),
+      kv('Cost per hour', 'block-rate', w.perHour, per(w.perHour, '/h', f.money)),
+      kv('Tokens per minute', 'block-tpm', w.perMinute, per(w.perMinute, '/min', f.tokens)),
+      kv('Projected at end', 'block-projected', w.projected, f.money(w.projected), { title: 'The spend when the window closes, if it goes on at this pace' }),
+      kv('Ends', 'block-end', w.end, f.timeOrDate(w.end, tz, today), { title: `Local time${tz ? ` in ${tz}` : ''}` }),
+    ),
+    h(
+      'p',
+      { class: 'muted small window-meta' },
+      Number.isFinite(w.requests) ? `${f.integer(w.requests)} ${w.requests === 1 ? 'request' : 'requests'}` : null,
+      models.length ? ` · ${models.join(', ')}` : null,
+      w.last ? ` · last request ${f.timeOrDate(w.last, tz, today)}` : null,
+      w.unpriced > 0 ? h('span', { class: 'unpriced' }, ` · + ${f.tokens(w.unpriced)} unpriced tokens`) : null,
+    ),
   );
 }
 
@@ -169,6 +213,7 @@ export default {
       container,
       h('header', { class: 'view-head' }, h('div', null, h('h1', { class: 'view-title' }, 'Overview'), h('p', { class: 'view-sub' }, `${f.localDay(today)}${tzLabel}`))),
       h('div', { class: 'stats' }, statCard('today', 'Today', sums.today, 1), statCard('week', 'Last 7 days', sums.week, 7), statCard('month', 'Last 30 days', sums.month, 30)),
+      windowCard(o.active_block, o.timezone, today),
       h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', null, 'Daily spend'), h('span', { class: 'muted small' }, 'last 30 days, by tool')), trendBox),
       h(
         'div',

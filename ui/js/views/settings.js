@@ -1,7 +1,8 @@
-// Settings: time zone, start at login, where data lives, price overrides.
+// Settings: time zone, start at login, budgets and alerts, where data lives, price overrides.
 
 import * as bridge from '../bridge.js';
 import { h, replace } from '../dom.js';
+import { budgetsCard, alertsCard, ui as budgetUi } from './budgets.js';
 
 const PRICE_FIELDS = [
   ['input', 'Input', true],
@@ -18,12 +19,24 @@ function row(label, help, control, forId) {
   return h('div', { class: 'setting' }, h('div', { class: 'setting-text' }, h('label', { class: 'setting-label', for: forId }, label), help ? h('p', { class: 'muted small' }, help) : null), h('div', { class: 'setting-control' }, control));
 }
 
+// A section to bring into view after the next draw (the alert banner opens Budgets).
+let section = null;
+
 export default {
   id: 'settings',
   title: 'Settings',
+  prepare(opts = {}) {
+    section = opts.section || null;
+  },
   async render(container, ctx) {
-    const s = await bridge.settings();
+    // Budgets and sources are read beside the settings; either failing leaves the rest usable.
+    const [s, budgets, sources] = await Promise.all([
+      bridge.settings(),
+      bridge.budgets().catch((e) => ({ error: String(e) })),
+      bridge.sources().catch(() => null),
+    ]);
     ctx.setTimezone(s.timezone);
+    if (budgets && Array.isArray(budgets.holding)) ctx.setHolding(budgets.holding);
     const apply = async (fn, message) => {
       try {
         const next = await fn();
@@ -107,6 +120,9 @@ export default {
       h('button', { type: 'submit', class: 'btn primary', id: 'price-add' }, 'Save price'),
     );
 
+    // A redraw (a usage-changed re-query, an action) keeps the focus where it was, or moves it
+    // where the action asked.
+    const focused = document.activeElement && container.contains(document.activeElement) ? document.activeElement.id : null;
     replace(
       container,
       h('header', { class: 'view-head' }, h('div', null, h('h1', { class: 'view-title' }, 'Settings'))),
@@ -116,6 +132,8 @@ export default {
         row('Time zone', `Splits days for every report (also the CLI's). ${following ? 'Currently following the system.' : `Set in ${s.config_file || 'config.toml'}.`}`, tzSelect, 'set-timezone'),
         row('Start at login', 'Keep the tray icon running after you log in.', auto, 'set-autostart'),
       ),
+      budgetsCard(ctx, budgets, sources),
+      alertsCard(ctx, budgets),
       h(
         'section',
         { class: 'card' },
@@ -140,5 +158,16 @@ export default {
         form,
       ),
     );
+    const target = document.getElementById(budgetUi.focus || focused || '');
+    budgetUi.focus = null;
+    if (target && !target.disabled) target.focus();
+    if (section) {
+      const head = document.getElementById(`${section}-title`);
+      section = null;
+      if (head) {
+        head.scrollIntoView({ block: 'start' });
+        head.focus({ preventScroll: true });
+      }
+    }
   },
 };
