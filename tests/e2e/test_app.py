@@ -333,6 +333,25 @@ class Dashboard(unittest.TestCase):
         a.click("#set-autostart")
         wait_for("the autostart entry removed", lambda: not entries())
 
+        # Budgets from Settings: a bad amount is refused with config.toml unchanged; one typed in
+        # the form lands in config.toml as the CLI reads it, with its spend beside it.
+        config = os.path.join(self.data, "config.toml")
+        before = read(config) if os.path.exists(config) else ""
+        err = a.invoke("set_budget", {"period": "daily", "usd": -5, "source": None, "project": None})
+        self.assertIn("error", err)
+        err = a.invoke("set_budget", {"period": "hourly", "usd": 5, "source": None, "project": None})
+        self.assertIn("period", err.get("error", ""))
+        self.assertEqual(read(config) if os.path.exists(config) else "", before)
+        a.driver.find_element(By.CSS_SELECTOR, "#budget-usd").send_keys("1234.5")
+        a.click("#budget-add")
+        listed = wait_for("the budget in the CLI", lambda: cli(self.home, self.data, "budget", "--json")["budgets"])
+        self.assertEqual((listed[0]["period"], listed[0]["limit_usd"], listed[0]["source"]), ("daily", 1234.5, None))
+        row = wait_for("the budget's row", lambda: a.attr("[data-testid='budget-row']", "data-spent"))
+        self.assertAlmostEqual(float(row), listed[0]["spent_usd"], places=6)
+        a.shot("settings-budgets.png")
+        a.click("#budget-rm-0")
+        wait_for("the budget removed", lambda: not cli(self.home, self.data, "budget", "--json")["budgets"])
+
     def test_5_db_locked_by_a_long_scan(self):
         """A CLI holding the write lock delays ingest; nothing is lost, the app catches up."""
         a = self.app
