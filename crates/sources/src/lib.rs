@@ -258,10 +258,20 @@ pub fn looks_like_object(line: &[u8]) -> bool {
 /// (or `-journal`) of one of its databases, through which a database changes while its main
 /// file stays as it was.
 pub fn is_log(source: &dyn Source, path: &Path) -> bool {
-    if database::is_companion(path) {
-        let s = path.to_string_lossy();
-        let main = ["-wal", "-shm", "-journal"].iter().find_map(|suffix| s.strip_suffix(suffix));
-        return main.is_some_and(|m| source.kind(Path::new(m)) == FileKind::Log(Shape::Database));
+    if let Some(main) = main_of_companion(path) {
+        return source.kind(&main) == FileKind::Log(Shape::Database);
     }
     matches!(source.kind(path), FileKind::Log(_))
+}
+
+/// The database a `-wal`, `-shm` or `-journal` file belongs to (`None` for any other file).
+pub fn main_of_companion(path: &Path) -> Option<std::path::PathBuf> {
+    if !database::is_companion(path) {
+        return None;
+    }
+    let s = path.to_str()?;
+    ["-wal", "-shm", "-journal"]
+        .iter()
+        .find_map(|suffix| s.strip_suffix(suffix))
+        .map(std::path::PathBuf::from)
 }

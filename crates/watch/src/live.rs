@@ -31,11 +31,20 @@ pub(crate) enum Msg {
     Stop,
 }
 
+/// A burst that changed more logs than this walks the roots instead of naming them.
+const MAX_NAMED_FILES: usize = 512;
+
 /// What one burst of messages asks for.
 #[derive(Default)]
 struct Burst {
     /// A log (or a directory that may hold logs) changed.
     scan: bool,
+    /// The logs that changed (a database for its `-wal`): unless `full`, only these are read,
+    /// without walking the roots, so a steady append costs the same whatever the history.
+    files: Vec<PathBuf>,
+    /// Walk every root: a directory or a root changed, a log was removed or renamed, the OS
+    /// watcher lost events, or a refresh, resume or data dir change asked for it.
+    full: bool,
     /// Scan now, without waiting for the burst to end (resume, refresh).
     now: bool,
     /// A root or an ancestor was created, removed or renamed: watches may have to move.
@@ -75,6 +84,8 @@ pub(crate) struct Worker {
     data_dir_id: Option<(u64, u64)>,
     /// An `Error` was sent without a backoff (the data dir gone): the next good scan says so.
     said_error: bool,
+    /// The next scan walks every root (after a failed scan or a ledger replaced under it).
+    full_next: bool,
     /// Watches the data dir's parent for the data dir going and coming back (no timer).
     _data_watch: Option<notify::RecommendedWatcher>,
 }
@@ -142,6 +153,7 @@ impl Worker {
             data_dir_id: cfg.db_path.parent().and_then(ledger_identity),
             _data_watch: data_watch,
             said_error: false,
+            full_next: false,
             db_path: cfg.db_path,
             snapshots: cfg.snapshots,
             clock: cfg.clock,
@@ -166,7 +178,7 @@ impl Worker {
         // reported by the watcher (scanned twice, stored once).
         self.watches.reconcile(&[]);
         self.publish_roots();
-        self.scan(true);
+        self.scan(true, None);
         loop {
             let paused = self.shared.paused.load(Ordering::SeqCst);
             let first = match self.backoff.filter(|_| !paused) {
@@ -226,6 +238,7 @@ impl Worker {
             Msg::Stop => burst.stop = true,
             Msg::Rescan | Msg::Resume | Msg::DataDir => {
                 burst.scan = true;
+                burst.full = true;
                 burst.now = true;
             }
             Msg::Fs(Err(e)) => {
@@ -247,6 +260,7 @@ impl Worker {
     fn classify(&self, burst: &mut Burst, event: &notify::Event) {
         if event.need_rescan() || event.paths.is_empty() {
             burst.scan = true;
+            burst.full = true;
             burst.reconcile = true;
             return;
         }
@@ -259,15 +273,32 @@ impl Worker {
                 if structural_kind {
                     burst.reconcile = true;
                     burst.scan = true;
+                    burst.full = true;
                 }
                 if moved_or_removed {
                     burst.forced.push(path.clone());
                 }
                 continue;
             }
-            let Some(root) = self.watches.roots.iter().find(|r| r.contains(path)) else { continue };
-            if tokenworth_core::source::is_log(self.sources[root.source].as_ref(), path) {
+            // Roots of several sources can hold one another (Cursor's own folder holds the
+            // VS Code agents' storage): the path is a log if any source whose root holds it
+            // reads it.
+            let mut holders = self.watches.roots.iter().filter(|r| r.contains(path)).peekable();
+            if holders.peek().is_none() {
+                continue;
+            }
+            if holders.any(|root| tokenworth_core::source::is_log(self.sources[root.source].as_ref(), path)) {
                 burst.scan = true;
+                if moved_or_removed {
+                    // Its cursor is marked missing only by a walk of its root.
+                    burst.full = true;
+                } else {
+                    let log =
+                        tokenworth_core::source::main_of_companion(path).unwrap_or_else(|| path.clone());
+                    if !burst.files.contains(&log) {
+                        burst.files.push(log);
+                    }
+                }
                 continue;
             }
             let dir_change = match kind {
@@ -280,6 +311,7 @@ impl Worker {
             };
             if dir_change {
                 burst.scan = true;
+                burst.full = true;
             }
         }
     }
@@ -307,14 +339,19 @@ impl Worker {
             return;
         }
         self.waiting = false;
-        self.scan(false);
+        let targeted = !(burst.full || retry || roots_changed) && burst.files.len() <= MAX_NAMED_FILES;
+        self.scan(false, targeted.then_some(&burst.files[..]));
     }
 
-    fn scan(&mut self, initial: bool) {
+    /// Reads what changed: the named logs only (`only`), or every root. The first scan, and the
+    /// one after a failure or a replaced ledger, walks every root whatever is named.
+    fn scan(&mut self, initial: bool, only: Option<&[PathBuf]>) {
         let now_ms = (self.clock)();
         if !self.ledger_in_place() {
+            self.full_next = true;
             return;
         }
+        let only = only.filter(|_| !initial && !self.full_next);
         // A ledger found damaged (by a snapshot's check, the CLI, the doctor) is not written
         // until it is restored; no retry timer either (the next change looks again).
         if let Ok(detail) = std::fs::read_to_string(store::damage_marker(&self.db_path)) {
@@ -323,13 +360,17 @@ impl Worker {
                 detail: detail.lines().next().unwrap_or_default().to_owned(),
             };
             tracing::warn!(ledger = %self.db_path.display(), "the ledger is marked damaged: nothing is written to it until it is restored");
+            self.full_next = true;
             (self.on_event)(LiveEvent::Error(e.to_string()));
             return;
         }
         self.maybe_snapshot(now_ms);
-        let opts = ScanOptions { now_ms: Some(now_ms), ..ScanOptions::default() };
+        let opts = ScanOptions { now_ms: Some(now_ms), only, ..ScanOptions::default() };
         match ingest::scan(&mut self.store, &self.env, &self.sources, &opts) {
             Ok(report) => {
+                if only.is_none() {
+                    self.full_next = false;
+                }
                 let recovered = self.backoff.take().is_some() | std::mem::take(&mut self.said_error);
                 let events = report.events();
                 tracing::debug!(
@@ -357,6 +398,7 @@ impl Worker {
                 }
             }
             Err(e) => {
+                self.full_next = true;
                 if let StoreError::Damaged { detail, .. } = &e {
                     tracing::error!(ledger = %self.db_path.display(), detail = %detail, "the ledger is damaged: marked, nothing more is written to it");
                     store::mark_damaged(&self.db_path, detail);
@@ -401,6 +443,8 @@ impl Worker {
             LedgerAt::Other => match Store::open(&self.db_path) {
                 Ok(store) => {
                     tracing::warn!(ledger = %self.db_path.display(), "the ledger was replaced: the new file is used");
+                    // Its cursors are not this one's: every root is walked.
+                    self.full_next = true;
                     self.store = store;
                     self.ledger_id = ledger_identity(&self.db_path);
                     self.data_dir_id = dir_now;

@@ -362,3 +362,54 @@ fn a_ledger_marked_damaged_is_not_written() {
     assert!(msg.contains("damaged page in events") && msg.contains("restore"), "{msg}");
     assert_eq!(h.totals("claude-code"), (2, 12), "nothing written");
 }
+
+/// The `files` a `Flushed` found for `source` (the logs it looked at) and its stored events.
+fn flushed_files(h: &Harness, source: &str) -> (usize, usize) {
+    h.wait_for("a Flushed", |e| match e {
+        LiveEvent::Flushed { events, report, .. } => {
+            Some((report.sources.iter().find(|s| s.id == source).map_or(0, |s| s.files), *events))
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn an_append_reads_only_the_log_that_changed_and_a_removal_walks_the_roots() {
+    // 40 sessions of history: a steady append must not look at all of them every time.
+    let (mut h, cfg) = Harness::new(|home| {
+        for i in 0..40 {
+            append(
+                &home.join(format!(".claude/projects/-p{i}/s{i}.jsonl")),
+                &claude_line(&format!("h{i}"), 1),
+            );
+        }
+    });
+    assert_eq!(h.start(cfg), 40);
+    let log = h.claude_root().join("-p7/s7.jsonl");
+    for n in 0..3 {
+        append(&log, &claude_line(&format!("new{n}"), 10));
+        assert_eq!(flushed_files(&h, "claude-code"), (1, 1), "append {n}: one file looked at");
+    }
+    // A new session file in an existing project: its Create names it.
+    append(&h.claude_root().join("-p7/s-new.jsonl"), &claude_line("fresh", 100));
+    let (files, events) = flushed_files(&h, "claude-code");
+    assert_eq!(events, 1);
+    assert!(files <= 2, "{files} files looked at for one new file");
+    assert_eq!(h.totals("claude-code"), (44, 40 + 30 + 100));
+
+    // A removed log: the roots are walked so its cursor is marked missing; its rows stay.
+    std::fs::remove_file(h.claude_root().join("-p3/s3.jsonl")).unwrap();
+    append(&log, &claude_line("after", 1000));
+    let seen = h.wait_for("a walk after the removal", |e| match e {
+        LiveEvent::Flushed { report, .. } => {
+            report.sources.iter().find(|s| s.id == "claude-code").filter(|s| s.files > 2).map(|s| s.files)
+        }
+        _ => None,
+    });
+    assert_eq!(seen, 40, "every remaining log was looked at");
+    assert_eq!(h.totals("claude-code"), (45, 40 + 30 + 100 + 1000));
+    let store = Store::open_readonly(&h.db).unwrap();
+    let missing: i64 =
+        store.conn().query_row("SELECT count(*) FROM files WHERE missing = 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(missing, 1);
+}
