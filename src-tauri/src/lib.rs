@@ -107,8 +107,11 @@ pub fn run() -> i32 {
         ])
         .setup(move |app| {
             tray::build(app.handle())?;
-            start_watching(app.handle());
+            // Alerts first: the watcher's first flush pokes them. Started after it, a first
+            // check that ran before the first ingest committed could miss that poke and sleep
+            // to its next deadline with nothing known (the e2e Alerts test caught it once).
             alerts::start(app.handle());
+            start_watching(app.handle());
             // The auto-send thread starts only when this data dir shares and auto-send is on.
             share::poke(app.handle(), false);
             if !hidden {
