@@ -17,8 +17,6 @@
 #[path = "support/fixtures.rs"]
 mod support;
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use support::*;
 use tokenworth_core::ingest::{self, ScanOptions};
@@ -72,49 +70,12 @@ fn every_fixture_fed_in_pieces_cut_mid_line() {
         let src = case.join("home");
         let home = tmp.path().join("home");
         let env = env_for(&home, &expected);
-        let mut files = Vec::new();
-        files_below(&src, &mut files);
-        let (sql, files): (Vec<PathBuf>, Vec<PathBuf>) =
-            files.into_iter().partition(|f| database_of(f).is_some());
-        let contents: Vec<(PathBuf, Vec<u8>)> = files
-            .iter()
-            .map(|f| (home.join(f.strip_prefix(&src).unwrap()), std::fs::read(f).unwrap()))
-            .collect();
-        // Databases: a writer that stays open, in WAL mode, never checkpointing.
-        let databases: Vec<(rusqlite::Connection, Vec<String>)> = sql
-            .iter()
-            .map(|f| {
-                let db = database_of(&home.join(f.strip_prefix(&src).unwrap())).unwrap();
-                std::fs::create_dir_all(db.parent().unwrap()).unwrap();
-                let conn = rusqlite::Connection::open(&db).unwrap();
-                conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;").unwrap();
-                (conn, statements(&std::fs::read_to_string(f).unwrap()))
-            })
-            .collect();
+        let mut pieces = Pieces::new(&src, &home);
         let mut store = Store::open(&tmp.path().join("data/ledger.db")).unwrap();
         // Seven pieces per file, at cut points that land inside lines.
-        let pieces = 7;
-        for step in 1..=pieces {
-            for (conn, stmts) in &databases {
-                let (from, to) = (stmts.len() * (step - 1) / pieces, stmts.len() * step / pieces);
-                for st in &stmts[from..to] {
-                    conn.execute_batch(st).unwrap();
-                }
-            }
-            for (i, (path, bytes)) in contents.iter().enumerate() {
-                let cut = if step == pieces {
-                    bytes.len()
-                } else {
-                    (bytes.len() * step / pieces + i * 13 + step * 7).min(bytes.len())
-                };
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                let have = std::fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);
-                if cut > have {
-                    use std::io::Write;
-                    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
-                    f.write_all(&bytes[have..cut]).unwrap();
-                }
-            }
+        let n = 7;
+        for step in 1..=n {
+            pieces.write(step, n, None);
             set_mtimes(&home, &expected);
             scan_mid_write(&mut store, &env);
         }

@@ -157,3 +157,79 @@ pub fn check(case: &Path, got: &Value, expected: &Value, how: &str) {
         serde_json::to_string_pretty(&want).unwrap()
     );
 }
+
+/// A case's home written in pieces: each file's bytes in `n` pieces cut inside lines, each
+/// database's statements a few at a time on a connection that stays open in WAL mode and never
+/// checkpoints (opened at the first piece), so readers see rows committed in the WAL only.
+pub struct Pieces {
+    home: PathBuf,
+    contents: Vec<(PathBuf, Vec<u8>)>,
+    scripts: Vec<(PathBuf, Vec<String>)>,
+    databases: Vec<(rusqlite::Connection, Vec<String>)>,
+}
+
+impl Pieces {
+    /// The files of `src` (a case's `home/`), to be written below `home`.
+    pub fn new(src: &Path, home: &Path) -> Pieces {
+        let mut files = Vec::new();
+        files_below(src, &mut files);
+        let (sql, files): (Vec<PathBuf>, Vec<PathBuf>) =
+            files.into_iter().partition(|f| database_of(f).is_some());
+        let contents = files
+            .iter()
+            .map(|f| (home.join(f.strip_prefix(src).unwrap()), std::fs::read(f).unwrap()))
+            .collect();
+        let scripts = sql
+            .iter()
+            .map(|f| {
+                let db = database_of(&home.join(f.strip_prefix(src).unwrap())).unwrap();
+                (db, statements(&std::fs::read_to_string(f).unwrap()))
+            })
+            .collect();
+        Pieces { home: home.to_path_buf(), contents, scripts, databases: Vec::new() }
+    }
+
+    /// Writes piece `step` of `n` (1-based; piece `n` completes every file). With `mtimes`
+    /// (expected.json's), a file listed there is written aside with its mtime and renamed into
+    /// place, so no reader ever sees it with the time of the test's write.
+    pub fn write(&mut self, step: usize, n: usize, mtimes: Option<&Value>) {
+        if self.databases.is_empty() {
+            for (db, stmts) in std::mem::take(&mut self.scripts) {
+                std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+                let conn = rusqlite::Connection::open(&db).unwrap();
+                conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;").unwrap();
+                self.databases.push((conn, stmts));
+            }
+        }
+        for (conn, stmts) in &self.databases {
+            let (from, to) = (stmts.len() * (step - 1) / n, stmts.len() * step / n);
+            for st in &stmts[from..to] {
+                conn.execute_batch(st).unwrap();
+            }
+        }
+        for (i, (path, bytes)) in self.contents.iter().enumerate() {
+            let cut = if step == n {
+                bytes.len()
+            } else {
+                (bytes.len() * step / n + i * 13 + step * 7).min(bytes.len())
+            };
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let have = std::fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);
+            if cut <= have {
+                continue;
+            }
+            let rel = path.strip_prefix(&self.home).unwrap().to_string_lossy().into_owned();
+            if let Some(ts) = mtimes.and_then(|m| m.get(&rel)) {
+                let name = path.file_name().unwrap().to_string_lossy();
+                let aside = path.with_file_name(format!(".{name}.part"));
+                std::fs::write(&aside, &bytes[..cut]).unwrap();
+                set_mtime(&aside, ts.as_str().unwrap());
+                std::fs::rename(&aside, path).unwrap();
+            } else {
+                use std::io::Write;
+                let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+                f.write_all(&bytes[have..cut]).unwrap();
+            }
+        }
+    }
+}
