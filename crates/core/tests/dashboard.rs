@@ -18,11 +18,20 @@ fn ms(s: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
 }
 
-#[test]
-fn today_overview_and_hours_follow_the_zone() {
+/// A ledger that has scanned one Claude Code log of `lines` (the temp dir lives as long as it).
+fn ledger(lines: &[String]) -> (tempfile::TempDir, Store) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("home/.claude/projects/-p");
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("s1.jsonl"), lines.join("\n") + "\n").unwrap();
+    let env = Env::with_home(tmp.path().join("home"));
+    let mut store = Store::open(&tmp.path().join("data/ledger.db")).unwrap();
+    ingest::scan(&mut store, &env, &source::all(), &ScanOptions::default()).unwrap();
+    (tmp, store)
+}
+
+#[test]
+fn today_overview_and_hours_follow_the_zone() {
     // Berlin is UTC+1 in March: 23:30Z on the 1st is 00:30 on the 2nd there.
     let lines = [
         line(1, "2026-03-01T10:00:00.000Z", 100),  // Berlin 1 March 11:00
@@ -31,10 +40,7 @@ fn today_overview_and_hours_follow_the_zone() {
         line(4, "2026-03-02T08:50:00.000Z", 800),  // Berlin 2 March 09:50
         line(5, "2026-02-20T08:50:00.000Z", 1600), // 10 days before
     ];
-    std::fs::write(dir.join("s1.jsonl"), lines.join("\n") + "\n").unwrap();
-    let env = Env::with_home(tmp.path().join("home"));
-    let mut store = Store::open(&tmp.path().join("data/ledger.db")).unwrap();
-    ingest::scan(&mut store, &env, &source::all(), &ScanOptions::default()).unwrap();
+    let (_tmp, store) = ledger(&lines);
     let table = PriceTable::embedded();
     let pricer = Pricer::new(&table);
     let tz = chrono_tz::Europe::Berlin;
@@ -76,18 +82,12 @@ fn today_overview_and_hours_follow_the_zone() {
 
 #[test]
 fn the_overview_has_the_active_window_with_its_burn_as_blocks_active_does() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("home/.claude/projects/-p");
-    std::fs::create_dir_all(&dir).unwrap();
     let lines = [
         line(1, "2026-03-02T02:10:00.000Z", 100), // a window 02:00–07:00, closed at noon
         line(2, "2026-03-02T10:20:00.000Z", 200), // the window 10:00–15:00
         line(3, "2026-03-02T11:20:00.000Z", 400),
     ];
-    std::fs::write(dir.join("s1.jsonl"), lines.join("\n") + "\n").unwrap();
-    let env = Env::with_home(tmp.path().join("home"));
-    let mut store = Store::open(&tmp.path().join("data/ledger.db")).unwrap();
-    ingest::scan(&mut store, &env, &source::all(), &ScanOptions::default()).unwrap();
+    let (_tmp, store) = ledger(&lines);
     let table = PriceTable::embedded();
     let pricer = Pricer::new(&table);
     let tz = chrono_tz::Europe::Berlin;
