@@ -33,7 +33,8 @@ TARGET=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,s
 if [ "$PROFILE" = debug ]; then
   # The same packages as tests/e2e/run.sh builds: the same features, so after the e2e step this
   # is a no-op and the package holds the binaries the e2e tests ran.
-  cargo build -q -p tokenworth-app -p tokenworth-cli -p tokenworth-board
+  # SKIP_BUILD=1: package the debug binaries already built (scripts/test.sh).
+  [ "${SKIP_BUILD:-0}" = 1 ] || cargo build -q -p tokenworth-app -p tokenworth-cli -p tokenworth-board
   BUNDLE_FLAGS=(--debug)
 else
   cargo build -q --release -p tokenworth-app -p tokenworth-cli

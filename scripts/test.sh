@@ -26,35 +26,43 @@ free_disk() {
   echo "   (freed; $(df -h --output=avail "$TARGET" | tail -n 1 | tr -d ' ') available)"
 }
 
-echo "== cargo fmt --check"
+# Each step's heading says when it started (seconds into the run), so a slow step shows.
+step() { echo "== $* (at ${SECONDS}s)"; }
+step "cargo fmt --check"
 cargo fmt --all --check
-echo "== cargo clippy -D warnings"
+step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== cargo test"
-cargo test --workspace --exclude tokenworth-board
+# One build for every step: `cargo test --workspace` builds every package's tests and the binaries
+# the later steps run (tokenworth, tokenworth-app, tokenworth-board, tokenworth-corpus) with one
+# set of features; a later `cargo build -p …` would resolve other features and build much of the
+# tree again, so those steps get SKIP_BUILD=1. The board's suite runs on SQLite and on a throwaway
+# PostgreSQL cluster (scripts/with-postgres.sh).
+step "cargo test (the board's suite on SQLite and PostgreSQL)"
+bash scripts/with-postgres.sh cargo test --workspace
 free_disk $(find "$TARGET/debug/deps" -maxdepth 1 -type f -executable ! -name '*.so')
-echo "== fuzz (cargo-fuzz on stable, 60 s a target)"
+step "fuzz (cargo-fuzz on stable, 60 s a target)"
 bash scripts/test-fuzz.sh
 free_disk fuzz/target
-echo "== soak: started in the background (1 GB of history, the app watching 5 minutes of appends)"
+step "soak: started in the background (1 GB of history, the app watching 5 minutes of appends)"
 SOAK_LOG=$(mktemp /tmp/tokenworth-soak.XXXXXX)
-SIZE=1GB DURATION=300 PROFILE=dev KEEP=0 SOAK_DIR=$(mktemp -d /tmp/tokenworth-soak-dir.XXXXXX) \
+SKIP_BUILD=1 SIZE=1GB DURATION=300 PROFILE=dev KEEP=0 SOAK_DIR=$(mktemp -d /tmp/tokenworth-soak-dir.XXXXXX) \
   setsid bash bench/soak.sh >"$SOAK_LOG" 2>&1 &
 SOAK_PID=$!
 # A step failing ends the run: the soak (its own process group) with it.
 trap 'kill -- -"$SOAK_PID" 2>/dev/null || true' EXIT
-echo "== team board (SQLite and PostgreSQL, API, CLI and page)"
-bash scripts/test-board.sh
-echo "== ccusage 20 side by side"
-PROFILE=dev bash tests/ccusage/run.sh
-echo "== dashboard in headless Chromium (fake bridge)"
+step "team board's page (SQLite and PostgreSQL)"
+SKIP_BUILD=1 bash scripts/test-board.sh --page-only
+step "ccusage 20 side by side"
+SKIP_BUILD=1 PROFILE=dev bash tests/ccusage/run.sh
+step "dashboard in headless Chromium (fake bridge)"
 bash ui/test/run.sh
-echo "== tray app end to end (real webview, tauri-driver, Xvfb, trayer)"
-bash tests/e2e/run.sh
-echo "== .deb: build (reusing the e2e build), apt-get install, the installed app's tray, apt-get remove"
-bash scripts/test-deb.sh
-echo "== soak (started after the fuzz step)"
+step "tray app end to end (real webview, tauri-driver, Xvfb, trayer)"
+SKIP_BUILD=1 bash tests/e2e/run.sh
+step ".deb: build (the binaries built above), apt-get install, the installed app's tray, apt-get remove"
+SKIP_BUILD=1 bash scripts/test-deb.sh
+step "soak (started after the fuzz step)"
 soak_rc=0
 wait "$SOAK_PID" || soak_rc=$?
 cat "$SOAK_LOG"
 [ "$soak_rc" = 0 ] || { echo "soak: failed (exit $soak_rc)" >&2; exit 1; }
+step "all passed"

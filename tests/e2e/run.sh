@@ -13,7 +13,8 @@ bash scripts/setup-app.sh --test
 export PATH="$HOME/.cargo/bin:$PATH"
 
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-cargo build -q -p tokenworth-app -p tokenworth-cli -p tokenworth-board
+# SKIP_BUILD=1: use the binaries already built (scripts/test.sh's `cargo test --workspace`).
+[ "${SKIP_BUILD:-0}" = 1 ] || cargo build -q -p tokenworth-app -p tokenworth-cli -p tokenworth-board
 export APP=$TARGET/debug/tokenworth-app CLI=$TARGET/debug/tokenworth BOARD=$TARGET/debug/tokenworth-board
 export TAURI_DRIVER=${TAURI_DRIVER:-$(command -v tauri-driver)}
 export SHOTS=$ROOT/docs/screenshots
