@@ -21,22 +21,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pairs import clean_env, paired, timed  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def env_for(home, extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "CLAUDE_", "CODEX_", "TOKENWORTH_"))}
-    env.update({"HOME": home, "NO_COLOR": "1", "TZ": "UTC"})
-    env.update(extra)
-    return env
-
-
-def timed(cmd, env):
-    t = time.perf_counter()
-    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t
 
 
 def main():
@@ -65,7 +54,8 @@ def main():
             for k, v in (meta.get("env") or {}).items():
                 extra[k] = v.replace("{home}", home)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(home) for f in fs)
-    env = env_for(home, extra)
+    env = clean_env(home, extra)
+    env["TZ"] = "UTC"
     data = os.path.join(work, "data")
 
     def tw_cold():
@@ -77,15 +67,7 @@ def main():
 
     tw_cold()
     cc()
-    ratios, tws, ccs = [], [], []
-    for i in range(a.pairs):
-        if i % 2 == 0:
-            t, c = tw_cold(), cc()
-        else:
-            c, t = cc(), tw_cold()
-        tws.append(t)
-        ccs.append(c)
-        ratios.append(t / c)
+    tws, ccs, ratios = paired(tw_cold, cc, a.pairs)
     warm = [timed([a.tokenworth, "daily", "--json", "--data-dir", data], env) for _ in range(10)]
     print("corpus: %.0f MB in %s" % (size / 1e6, home))
     print("tokenworth cold daily --json: median %.1f ms" % (statistics.median(tws) * 1e3))

@@ -10,10 +10,13 @@
 #   4. peak RSS     of the cold scan (/usr/bin/time -v), ccusage's for comparison
 #   5. ccusage      daily --json --offline (covers Claude and Codex), plus the
 #                   per-agent commands and the native binary without the node launcher
+#   6. pairs        cold and warm daily --json against ccusage's native binary as PAIRS
+#                   interleaved pairs (bench/pairs.py): the median of the paired ratios, with
+#                   min and max, which the machine's drift between separate runs does not move
 # and prints a markdown table, also written to bench/results-<date>.md.
 #
 # Environment (defaults): SIZE=1GB SEED=1 COLD_RUNS=5 WARM_RUNS=20 INC_RUNS=5
-# CC_RUNS=5 APPEND_SIZES="1MB 10MB" SKIP_BUILD=0 TOKENWORTH=<target>/release/tokenworth
+# CC_RUNS=5 PAIRS=10 APPEND_SIZES="1MB 10MB" SKIP_BUILD=0 TOKENWORTH=<target>/release/tokenworth
 # CARGO_TARGET_DIR is honoured. The corpus in bench/work/home is reused when
 # seed, size and generator binary are unchanged. The page cache is warmed
 # before timing: numbers are CPU/parse cost, not disk reads.
@@ -30,6 +33,7 @@ COLD_RUNS=${COLD_RUNS:-5}
 WARM_RUNS=${WARM_RUNS:-20}
 INC_RUNS=${INC_RUNS:-5}
 CC_RUNS=${CC_RUNS:-5}
+PAIRS=${PAIRS:-10}
 APPEND_SIZES=${APPEND_SIZES:-"1MB 10MB"}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 GEN=$TARGET/release/tokenworth-corpus
@@ -245,6 +249,15 @@ measure cc_native_daily "$CC_RUNS" "" 1 "${RUN_ENV[@]}" "$CC_NATIVE" daily --jso
 measure cc_claude_daily "$CC_RUNS" "" 1 "${RUN_ENV[@]}" "$CC" claude daily --json --offline
 measure cc_codex_daily "$CC_RUNS" "" 1 "${RUN_ENV[@]}" "$CC" codex daily --json --offline
 
+# ---------------------------------------------------------------- pairs
+if [ "$HAVE_TW" = 1 ] && [ "$PAIRS" -gt 0 ]; then
+    log "interleaved pairs against ccusage's native binary ($PAIRS cold, $PAIRS warm)"
+    python3 "$BENCH/pairs.py" --home "$CORPUS" --tokenworth "$TW" --ccusage "$CC_NATIVE" \
+        --pairs "$PAIRS" --data "$WORK/data-pairs" --json "$RES/pairs.json" >&2 \
+        || note "the paired runs failed"
+    rm -rf "$WORK/data-pairs"
+fi
+
 # ---------------------------------------------------------------- report
 TW_VERSION="not built"
 if [ "$HAVE_TW" = 1 ]; then
@@ -334,6 +347,19 @@ if cold and warm:
         r = load("tw_inc_" + s)
         if r:
             lines.append("- +%s: %s (warm no-op %s, extra %s)" % (s, fmt(r["mean"]), fmt(warm["mean"]), fmt(max(0.0, r["mean"] - warm["mean"]))))
+pairs_path = os.path.join(res, "pairs.json")
+if os.path.exists(pairs_path):
+    pairs = json.load(open(pairs_path))
+    lines.append("")
+    lines.append("Interleaved pairs against ccusage's native binary (`daily --json --offline`), order alternating:")
+    lines.append("")
+    lines.append("| pairs | tokenworth median | ccusage median | paired ratio median | min | max |")
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for key, label in (("cold", "cold daily --json (empty data dir)"), ("warm", "warm daily --json (nothing new)")):
+        p = pairs[key]
+        lines.append("| %s, %d | %s | %s | **%.3f×** | %.3f× | %.3f× |" % (
+            label, p["pairs"], fmt(p["tokenworth_median_ms"] / 1e3), fmt(p["ccusage_median_ms"] / 1e3),
+            p["ratio_median"], p["ratio_min"], p["ratio_max"]))
 if notes.strip():
     lines.append("")
     lines.append("Notes:")
