@@ -12,6 +12,9 @@
 //! - Linkage is incremental: a session is checked when new, when its end moved, or when its
 //!   window (end + [`GRACE_MS`]) was still open at the last check, at most once per
 //!   [`RECHECK_MS`]; one git log per repository per run, bounded by [`MAX_SESSIONS_PER_RUN`].
+//!   The candidates are the ledger's `link_due` list (filled by triggers when a session is new
+//!   or its end moves), not every session: a session leaves it once checked after its window,
+//!   so a call's work follows what changed, not the ledger's age.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -313,13 +316,18 @@ struct Check {
 /// the report says so once per run.
 pub fn link_commits(store: &Store, env: &Env, now_ms: i64) -> Result<LinkReport, StoreError> {
     let mut report = LinkReport::default();
-    let due = due_sessions(store, now_ms)?;
+    let Candidates { due, settled } = due_sessions(store, now_ms)?;
     let all_due = due.len();
     if due.len() > MAX_SESSIONS_PER_RUN {
         report.pending = due.len() - MAX_SESSIONS_PER_RUN;
     }
     let due = &due[..due.len().min(MAX_SESSIONS_PER_RUN)];
     if due.is_empty() {
+        if !settled.is_empty() {
+            let tx = begin(store)?;
+            forget_settled(&tx, settled.iter().map(|(k, e)| (k, *e))).map_err(|e| store.err(e))?;
+            tx.commit().map_err(|e| store.err(e))?;
+        }
         return Ok(report);
     }
     let git = Git::new(env);
@@ -426,6 +434,12 @@ pub fn link_commits(store: &Store, env: &Env, now_ms: i64) -> Result<LinkReport,
         for c in &checks {
             chk.execute(params![c.key.source, c.key.session_id, c.end, now_ms, c.repo, c.state])?;
         }
+        // Checked after its window closed: final until its end moves (a trigger lists it again).
+        let checked_final = checks
+            .iter()
+            .filter(|c| c.state != "error" && now_ms >= c.end.saturating_add(GRACE_MS))
+            .map(|c| (&c.key, Some(c.end)));
+        forget_settled(&tx, settled.iter().map(|(k, e)| (k, *e)).chain(checked_final))?;
         Ok(n)
     };
     report.commits_found = write().map_err(|e| store.err(e))?;
@@ -434,29 +448,76 @@ pub fn link_commits(store: &Store, env: &Env, now_ms: i64) -> Result<LinkReport,
     Ok(report)
 }
 
-/// Sessions to check now, most recently ended first.
-fn due_sessions(store: &Store, now_ms: i64) -> Result<Vec<Due>, StoreError> {
-    let run = || -> rusqlite::Result<Vec<Due>> {
+/// What `link_due` holds now: the sessions to check now (most recently ended first), and the
+/// ones it can forget (their check is final, or the session is gone).
+struct Candidates {
+    due: Vec<Due>,
+    /// With the end the session had when read (None: gone).
+    settled: Vec<(SessionKey, Option<i64>)>,
+}
+
+/// Reads `link_due` (not every session): a session is due when it has no check, when a failed
+/// check is [`RETRY_MS`] old, or when its end moved or its window was open at the last check
+/// and that check is [`RECHECK_MS`] old. One checked after its window with its end unchanged is
+/// settled.
+fn due_sessions(store: &Store, now_ms: i64) -> Result<Candidates, StoreError> {
+    let run = || -> rusqlite::Result<Candidates> {
+        // `link_due` first (a LEFT JOIN keeps that order): the list, then a key lookup each.
         let mut stmt = store.conn().prepare(
-            "SELECT s.source, s.session_id, s.project, s.start_ts, s.end_ts
-             FROM sessions s LEFT JOIN commit_checks c ON c.source = s.source AND c.session_id = s.session_id
-             WHERE c.session_id IS NULL
-                OR (c.state = 'error' AND c.checked_at + ?3 <= ?1)
-                OR (c.state <> 'error' AND (c.checked_end <> s.end_ts OR c.checked_at < s.end_ts + ?2)
-                    AND c.checked_at + ?4 <= ?1)
-             ORDER BY s.end_ts DESC",
+            "SELECT d.source, d.session_id, s.project, s.start_ts, s.end_ts, c.state, c.checked_end, c.checked_at
+             FROM link_due d
+             LEFT JOIN sessions s ON s.source = d.source AND s.session_id = d.session_id
+             LEFT JOIN commit_checks c ON c.source = d.source AND c.session_id = d.session_id",
         )?;
-        let rows = stmt.query_map(params![now_ms, GRACE_MS, RETRY_MS, RECHECK_MS], |r| {
-            Ok(Due {
-                key: SessionKey { source: r.get(0)?, session_id: r.get(1)? },
-                project: r.get(2)?,
-                start: r.get(3)?,
-                end: r.get(4)?,
-            })
-        })?;
-        rows.collect()
+        let mut out = Candidates { due: Vec::new(), settled: Vec::new() };
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let key = SessionKey { source: r.get(0)?, session_id: r.get(1)? };
+            let (Some(project), Some(start), Some(end)) =
+                (r.get::<_, Option<String>>(2)?, r.get::<_, Option<i64>>(3)?, r.get::<_, Option<i64>>(4)?)
+            else {
+                out.settled.push((key, None)); // the session is gone
+                continue;
+            };
+            let check: Option<(String, i64, i64)> = match r.get::<_, Option<String>>(5)? {
+                Some(state) => Some((state, r.get(6)?, r.get(7)?)),
+                None => None,
+            };
+            let due = match check {
+                None => true,
+                Some((state, _, at)) if state == "error" => at.saturating_add(RETRY_MS) <= now_ms,
+                Some((_, checked_end, at)) => {
+                    if checked_end == end && at >= end.saturating_add(GRACE_MS) {
+                        out.settled.push((key, Some(end)));
+                        continue;
+                    }
+                    at.saturating_add(RECHECK_MS) <= now_ms
+                }
+            };
+            if due {
+                out.due.push(Due { key, project, start, end });
+            }
+        }
+        out.due.sort_by_key(|d| std::cmp::Reverse(d.end));
+        Ok(out)
     };
     run().map_err(|e| store.err(e))
+}
+
+/// Removes sessions from `link_due`, each only if its end is still the one it was checked (or
+/// found settled, or gone) with: a scan that moved it meanwhile keeps it listed.
+fn forget_settled<'a>(
+    tx: &Transaction,
+    keys: impl Iterator<Item = (&'a SessionKey, Option<i64>)>,
+) -> rusqlite::Result<()> {
+    let mut del = tx.prepare_cached(
+        "DELETE FROM link_due WHERE source = ?1 AND session_id = ?2
+           AND (SELECT end_ts FROM sessions s WHERE s.source = ?1 AND s.session_id = ?2) IS ?3",
+    )?;
+    for (k, end) in keys {
+        del.execute(params![k.source, k.session_id, end])?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

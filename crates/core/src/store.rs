@@ -184,6 +184,36 @@ UPDATE files SET skipped_since = mtime_ns / 1000000 WHERE skipped > 0;
     // 6: an index on the request time, so that a report of a period (`session --since`, 5-hour
     // blocks) reads that period's events instead of every event ever stored (issue 12).
     "CREATE INDEX IF NOT EXISTS events_ts ON events(ts);",
+    // 7: what the watching app does after every change stays bounded by what changed (issue 12).
+    //
+    // (The triggers insert with NOT EXISTS, not OR IGNORE: an outer statement's conflict policy
+    // overrides a trigger's, so OR IGNORE inside one can still fail.)
+    //
+    // `link_due` lists the sessions whose commit check may not be final: every session when it
+    // is new or its end moves (the triggers, whichever writer it is: a scan, an import, a
+    // merge), until `outcomes::link_commits` has checked it after its grace window. The linker
+    // reads this list instead of joining every session ever stored with its check.
+    //
+    // `files_skipped` holds only the files with unreadable records, which the tray reads after
+    // every change (`ingest::stored_drift`), instead of every file's cursor.
+    r#"
+CREATE TABLE IF NOT EXISTS link_due(
+    source TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    PRIMARY KEY(source, session_id)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO link_due(source, session_id) SELECT source, session_id FROM sessions;
+CREATE TRIGGER IF NOT EXISTS sessions_link_due_new AFTER INSERT ON sessions BEGIN
+    INSERT INTO link_due(source, session_id) SELECT new.source, new.session_id
+    WHERE NOT EXISTS (SELECT 1 FROM link_due WHERE source = new.source AND session_id = new.session_id);
+END;
+CREATE TRIGGER IF NOT EXISTS sessions_link_due_moved AFTER UPDATE OF end_ts ON sessions
+WHEN new.end_ts <> old.end_ts BEGIN
+    INSERT INTO link_due(source, session_id) SELECT new.source, new.session_id
+    WHERE NOT EXISTS (SELECT 1 FROM link_due WHERE source = new.source AND session_id = new.session_id);
+END;
+CREATE INDEX IF NOT EXISTS files_skipped ON files(source) WHERE skipped > 0;
+"#,
 ];
 
 /// The largest token count one stored record may hold (a request, or a running total's

@@ -246,6 +246,86 @@ fn an_open_window_is_checked_again_and_finds_later_commits() {
     assert_eq!(last.sessions_checked, 0);
 }
 
+/// The sessions the linker will look at (`link_due`), by id.
+fn link_due(store: &Store) -> Vec<String> {
+    store
+        .conn()
+        .prepare("SELECT session_id FROM link_due ORDER BY session_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn only_new_and_moved_sessions_are_candidates_and_a_final_check_leaves_the_list() {
+    let w = World::new();
+    let repo = w.root.join("repo");
+    init_repo(&w.home, &repo);
+    let elsewhere = w.root.join("not-a-repo");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    w.append(&w.claude_file("a"), &cl("a", &repo, "main", "a0", T, 1000, 100));
+    w.append(&w.claude_file("b"), &cl("b", &repo, "main", "b0", T, 1000, 100));
+    w.append(&w.claude_file("c"), &cl("c", &elsewhere, "main", "c0", T, 1000, 100));
+    let store = w.scan();
+    assert_eq!(link_due(&store), ["a", "b", "c"], "new sessions are listed");
+    // Checked while their windows are open: listed still.
+    assert_eq!(outcomes::link_commits(&store, &w.env(), T + MIN).unwrap().sessions_checked, 3);
+    assert_eq!(link_due(&store), ["a", "b", "c"]);
+    // Checked after their windows closed: final, the list is empty, later calls do nothing.
+    assert_eq!(outcomes::link_commits(&store, &w.env(), T + 40 * MIN).unwrap().sessions_checked, 3);
+    assert!(link_due(&store).is_empty());
+    assert_eq!(outcomes::link_commits(&store, &w.env(), T + 80 * MIN).unwrap().sessions_checked, 0);
+
+    // A rescan that finds nothing new lists nothing; a request that moves b's end lists b alone.
+    drop(store);
+    let store = w.scan();
+    assert!(link_due(&store).is_empty());
+    let h = commit(&w.home, &repo, "late.txt", 3, T + 125 * MIN, ME, "late work");
+    w.append(&w.claude_file("b"), &cl("b", &repo, "main", "b1", T + 120 * MIN, 1000, 100));
+    drop(store);
+    let store = w.scan();
+    assert_eq!(link_due(&store), ["b"]);
+    let r = outcomes::link_commits(&store, &w.env(), T + 121 * MIN).unwrap();
+    assert_eq!(r.sessions_checked, 1, "only b is checked again");
+    assert_eq!(link_due(&store), ["b"], "its window is open");
+    let r = outcomes::link_commits(&store, &w.env(), T + 160 * MIN).unwrap();
+    assert_eq!(r.sessions_checked, 1);
+    assert!(link_due(&store).is_empty());
+    assert_eq!(hashes(find(&w.sessions(&store), "b")), vec![h.as_str()]);
+    assert!(find(&w.sessions(&store), "a").commits.is_empty());
+}
+
+#[test]
+fn a_failed_check_stays_listed_and_is_retried() {
+    let w = World::new();
+    let repo = w.root.join("repo");
+    init_repo(&w.home, &repo);
+    w.append(&w.claude_file("f"), &cl("f", &repo, "main", "f0", T, 1000, 100));
+    let store = w.scan();
+    let h = commit(&w.home, &repo, "x.txt", 1, T + MIN, ME, "work");
+    // A git that cannot be run (not executable): the check is an error, the session stays listed.
+    let bin = w.root.join("broken-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("git"), "not a program").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let broken = w.env().set("PATH", bin.display().to_string());
+    let r = outcomes::link_commits(&store, &broken, T + 40 * MIN).unwrap();
+    assert_eq!(r.sessions_checked, 1);
+    assert!(!r.git_missing && r.warnings.iter().any(|w| w.contains("cannot run git")), "{:?}", r.warnings);
+    assert_eq!(link_due(&store), ["f"]);
+    // Before the retry interval: left alone; after it, with a working git: linked, then final.
+    assert_eq!(outcomes::link_commits(&store, &w.env(), T + 50 * MIN).unwrap().sessions_checked, 0);
+    assert_eq!(outcomes::link_commits(&store, &w.env(), T + 101 * MIN).unwrap().sessions_checked, 1);
+    assert!(link_due(&store).is_empty());
+    assert_eq!(hashes(find(&w.sessions(&store), "f")), vec![h.as_str()]);
+}
+
 #[test]
 fn without_git_sessions_get_no_commits_and_one_warning() {
     let w = World::new();
