@@ -1004,5 +1004,59 @@ class Alerts(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class NoSocket(unittest.TestCase):
+    """Sharing off (issue 11): the real app, its dashboard open in the webview, a first scan of a
+    month of logs, live appends and the reports the dashboard shows, traced with strace -f (the
+    WebKit processes it starts included): no AF_INET or AF_INET6 socket is opened, nothing
+    connects to a network address."""
+
+    def test_with_sharing_off_the_app_opens_no_network_socket(self):
+        tmp = tempfile.mkdtemp(prefix="tw-e2e-nosocket-")
+        home, data = os.path.join(tmp, "home"), os.path.join(tmp, "data")
+        log = fakehome.write_home(home)
+        trace = os.path.join(tmp, "trace")
+        env = dict(os.environ, HOME=home, TZ=TZ, TOKENWORTH_DATA_DIR=data)
+        err = open(os.path.join(LOGS, "nosocket-app.stderr"), "w")
+        traced = subprocess.Popen(
+            ["strace", "-f", "-qq", "-e", "trace=socket,connect,execve", "-o", trace, APP, "--data-dir", data],
+            env=env, stdout=subprocess.DEVNULL, stderr=err)
+        pattern = f"{APP} --data-dir {data}"
+
+        def tokens():
+            if not os.path.exists(os.path.join(data, "ledger.db")):
+                return 0
+            try:
+                return total_tokens(cli(home, data, "daily", "--json", "--no-scan"))
+            except AssertionError:  # the app is creating the ledger
+                return 0
+
+        try:
+            first = wait_for("the first scan in the ledger", tokens, timeout=60)
+            # The dashboard's web content runs (its process was started under the trace).
+            wait_for("the webview's web process",
+                     lambda: os.path.exists(trace) and "WebKitWebProcess" in read(trace), timeout=60)
+            fakehome.append_requests(log, "0a1b2c3d-today-web", "/work/acme-web", 300, 3)
+            wait_for("the appended requests in the ledger", lambda: tokens() > first, timeout=60)
+            time.sleep(2)  # the dashboard re-queries what it shows after the change
+        finally:
+            # The app itself is signalled (strace would only detach): it quits as at logout.
+            subprocess.run(["pkill", "-TERM", "-f", "--", pattern])
+            try:
+                traced.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                subprocess.run(["pkill", "-9", "-f", "--", pattern])
+                traced.kill()
+                traced.wait(timeout=10)
+            err.close()
+        t = read(trace)
+        shutil.copy(trace, os.path.join(LOGS, "nosocket-trace.log"))
+        shutil.rmtree(tmp, ignore_errors=True)
+        inet = [line for line in t.splitlines() if "AF_INET" in line]
+        self.assertEqual(inet, [], "a network socket was opened")
+        # The trace can see sockets: the app's own (D-Bus, X11) are Unix sockets.
+        self.assertIn("socket(AF_UNIX", t)
+        self.assertIn("WebKitNetworkProcess", t, "the webview's network process ran under the trace")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
