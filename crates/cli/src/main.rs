@@ -634,7 +634,7 @@ fn scan(
             p.bytes_done >> 20
         );
     };
-    let opts = ScanOptions { progress: Some(&progress), threads: 0, now_ms: Some(now_ms), only: None };
+    let opts = ScanOptions { progress: Some(&progress), now_ms: Some(now_ms), ..ScanOptions::default() };
     let report = ingest::scan(store, env, sources, &opts)?;
     if drawn.get() {
         let _ = write!(std::io::stderr(), "\r{}\r", " ".repeat(72));

@@ -1265,6 +1265,36 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// Whether the ledger holds no event yet (a first scan: the bulk load of a history).
+    pub fn no_events(&self) -> Result<bool, StoreError> {
+        self.tx
+            .query_row("SELECT NOT EXISTS (SELECT 1 FROM events)", [], |r| r.get(0))
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
+    /// Sets whether the request time index `events_ts` exists. A bulk load drops it in its first
+    /// batch and builds it in its last (one sort instead of an index entry per insert, in file
+    /// order); any other scan builds it if a bulk load that stopped half-way left it missing.
+    pub fn set_time_index(&mut self, on: bool) -> Result<(), StoreError> {
+        let sql = if on {
+            "CREATE INDEX IF NOT EXISTS events_ts ON events(ts)"
+        } else {
+            "DROP INDEX IF EXISTS events_ts"
+        };
+        self.tx.execute_batch(sql).map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
+    /// Whether `events_ts` exists.
+    pub fn has_time_index(&self) -> Result<bool, StoreError> {
+        self.tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_ts')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| StoreError::from_sqlite(&self.path, e))
+    }
+
     /// Marks files that are gone from disk. Their events stay.
     pub fn mark_missing(&mut self, paths: &[String]) -> Result<(), StoreError> {
         let run = || -> rusqlite::Result<()> {
