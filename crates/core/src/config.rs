@@ -415,9 +415,13 @@ impl DataDir {
     }
 
     fn parse(&self) -> Result<toml_edit::DocumentMut, ConfigError> {
-        self.config_text()?
-            .parse::<toml_edit::DocumentMut>()
-            .map_err(|e| ConfigError::Invalid(self.config(), e.to_string()))
+        let text = self.config_text()?;
+        // Checked by the `toml` parser first: toml_edit 0.23 panics ("all items have spans") on
+        // some malformed documents instead of returning its error (found by the config fuzz
+        // target; the document is crates/core/tests/data/toml_edit_panics_on_this.toml). A document `toml` refuses never
+        // reaches it.
+        text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid(self.config(), e.to_string()))?;
+        text.parse::<toml_edit::DocumentMut>().map_err(|e| ConfigError::Invalid(self.config(), e.to_string()))
     }
 
     /// Applies `f` to config.toml and writes it back atomically (temp file + rename), after
@@ -581,6 +585,20 @@ mod tests {
         for bad in ["Mars/Olympus", "IST-5:30", "CET-1CEST,M3.5.0,M10.5.0/3", "UT+3", "UTC+13", ""] {
             assert!(parse_tz(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_document_toml_edit_panics_on_is_an_error_for_every_reader_and_edit() {
+        // Found by the config fuzz target: toml_edit 0.23 panicked on it.
+        let bytes = include_bytes!("../tests/data/toml_edit_panics_on_this.toml");
+        let (_t, d) = dir();
+        std::fs::create_dir_all(&d.root).unwrap();
+        std::fs::write(d.config(), bytes).unwrap();
+        assert!(matches!(d.configured_timezone(), Err(ConfigError::Invalid(..))));
+        assert!(d.price_overrides().is_err());
+        assert!(d.set_timezone(Some(Tz::Europe__Berlin)).is_err());
+        assert!(d.set_price_override("b", Some(&[("input".into(), 1.0)])).is_err());
+        assert_eq!(std::fs::read(d.config()).unwrap(), bytes, "config.toml left as it was");
     }
 
     #[test]
