@@ -2,29 +2,15 @@
 //! 5 with events in it: the index is there afterwards, holds every event, the events and the
 //! rollup are untouched, and the doctor finds the ledger sound.
 
+#[path = "support/ledger.rs"]
+mod ledger;
+
+use ledger::{ledger_with, request};
 use tokenworth_core::store::{Store, SCHEMA_VERSION};
-use tokenworth_core::{doctor, source, Tokens, UsageEvent};
+use tokenworth_core::{doctor, source, UsageEvent};
 
 /// 2026-03-02T10:00:00Z.
 const T: i64 = 1_772_445_600_000;
-
-fn event(key: &str, session: &str, ts_ms: i64, input: u64) -> UsageEvent {
-    UsageEvent {
-        source: "claude-code",
-        session_id: session.into(),
-        project: "/p".into(),
-        model: "claude-sonnet-4-5".into(),
-        model_fallback: false,
-        ts_ms,
-        dedupe_key: key.into(),
-        group_key: None,
-        sidechain: false,
-        tokens: Tokens { input, output: 1, ..Tokens::default() },
-        logged_cost_usd: None,
-        git_branch: None,
-        parent_session: None,
-    }
-}
 
 fn count(store: &Store, sql: &str) -> i64 {
     store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
@@ -35,13 +21,10 @@ fn migration_6_indexes_the_events_of_a_schema_5_ledger_by_time() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("ledger.db");
     let events: Vec<UsageEvent> = (0..500)
-        .map(|i| event(&format!("k{i}"), &format!("s{}", i % 7), T + i * 97_000, 10 + i as u64))
+        .map(|i| request(&format!("k{i}"), &format!("s{}", i % 7), "/p", T + i * 97_000, 10 + i as u64))
         .collect();
     {
-        let mut store = Store::open(&db).unwrap();
-        let mut b = store.batch().unwrap();
-        b.import_events(&events).unwrap();
-        b.commit().unwrap();
+        let store = ledger_with(&db, &events);
         // What a schema-5 build left: the same tables, no time index (nor what migration 7 adds).
         store
             .conn()

@@ -2,30 +2,16 @@
 //! and the first linking run forgets the ones whose check was final without running git for
 //! them; `files_skipped` serves the tray's drift query; the doctor finds the ledger sound.
 
+#[path = "support/ledger.rs"]
+mod ledger;
+
+use ledger::{ledger_with, request};
 use tokenworth_core::store::{Store, SCHEMA_VERSION};
-use tokenworth_core::{doctor, ingest, outcomes, source, Env, Tokens, UsageEvent};
+use tokenworth_core::{doctor, ingest, outcomes, source, Env};
 
 /// 2026-03-02T10:00:00Z.
 const T: i64 = 1_772_445_600_000;
 const HOUR: i64 = 3_600_000;
-
-fn event(key: &str, session: &str, ts_ms: i64) -> UsageEvent {
-    UsageEvent {
-        source: "claude-code",
-        session_id: session.into(),
-        project: "/nowhere/at/all".into(),
-        model: "claude-sonnet-4-5".into(),
-        model_fallback: false,
-        ts_ms,
-        dedupe_key: key.into(),
-        group_key: None,
-        sidechain: false,
-        tokens: Tokens { input: 10, output: 1, ..Tokens::default() },
-        logged_cost_usd: None,
-        git_branch: None,
-        parent_session: None,
-    }
-}
 
 fn strings(store: &Store, sql: &str) -> Vec<String> {
     store.conn().prepare(sql).unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
@@ -36,11 +22,9 @@ fn migration_7_lists_every_session_once_and_the_first_run_forgets_the_final_ones
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("ledger.db");
     {
-        let mut store = Store::open(&db).unwrap();
-        let mut b = store.batch().unwrap();
-        b.import_events(&[event("k1", "final", T), event("k2", "open", T + HOUR), event("k3", "new", T)])
-            .unwrap();
-        b.commit().unwrap();
+        // Projects that are no directory: the linker checks them without git.
+        let at = |key, session, ts| request(key, session, "/nowhere/at/all", ts, 10);
+        let store = ledger_with(&db, &[at("k1", "final", T), at("k2", "open", T + HOUR), at("k3", "new", T)]);
         let c = store.conn();
         // What a schema-6 build left: checks for two sessions (one after its window, one while it
         // was open), none for the third, a file with unreadable records; no link_due.

@@ -3,39 +3,23 @@
 //! 0000 timestamp. After it the rows are gone, the rollup equals the sums over the events that
 //! remain, the sessions' spans are theirs, and the doctor finds the ledger sound.
 
+#[path = "support/ledger.rs"]
+mod ledger;
+
+use ledger::{ledger_with, request};
 use tokenworth_core::store::{Store, SCHEMA_VERSION};
-use tokenworth_core::{doctor, source, Tokens, UsageEvent};
+use tokenworth_core::{doctor, source};
 
 /// 2026-03-02T10:00:00Z.
 const T: i64 = 1_772_445_600_000;
-
-fn event(key: &str, ts_ms: i64, input: u64) -> UsageEvent {
-    UsageEvent {
-        source: "claude-code",
-        session_id: "s-1".into(),
-        project: "/p".into(),
-        model: "claude-sonnet-4-5".into(),
-        model_fallback: false,
-        ts_ms,
-        dedupe_key: key.into(),
-        group_key: None,
-        sidechain: false,
-        tokens: Tokens { input, output: 1, ..Tokens::default() },
-        logged_cost_usd: None,
-        git_branch: None,
-        parent_session: None,
-    }
-}
 
 #[test]
 fn migration_5_removes_implausible_rows_and_mends_the_rollup_and_sessions() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("ledger.db");
     {
-        let mut store = Store::open(&db).unwrap();
-        let mut b = store.batch().unwrap();
-        b.import_events(&[event("good", T, 1000), event("later", T + 60_000, 5)]).unwrap();
-        b.commit().unwrap();
+        let event = |key, ts, input| request(key, "s-1", "/p", ts, input);
+        let store = ledger_with(&db, &[event("good", T, 1000), event("later", T + 60_000, 5)]);
         // What a schema-4 build stored for hostile lines: -1 for 2^64-1, i64::MAX twice (the
         // rollup wrapped), and a year 0000 request (its own session span and rollup bucket).
         let c = store.conn();
