@@ -418,8 +418,8 @@ impl DataDir {
         let text = self.config_text()?;
         // Checked by the `toml` parser first: toml_edit 0.23 panics ("all items have spans") on
         // some malformed documents instead of returning its error (found by the config fuzz
-        // target; the document is crates/core/tests/data/toml_edit_panics_on_this.toml). A document `toml` refuses never
-        // reaches it.
+        // target: crates/core/tests/data/toml_edit_panics_on_this.toml). A document `toml`
+        // refuses never reaches it.
         text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid(self.config(), e.to_string()))?;
         text.parse::<toml_edit::DocumentMut>().map_err(|e| ConfigError::Invalid(self.config(), e.to_string()))
     }

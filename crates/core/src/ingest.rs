@@ -684,10 +684,11 @@ fn read_lines(source: &dyn Source, job: &Job, buf: &mut Vec<u8>) -> Result<Done,
 
     let mut out = Output::default();
     let mut skipped = 0u64;
-    let mut consumed = start; // file offset just past the last complete line
-                              // `buf[begin..filled]` holds bytes read but not yet consumed (a partial line). Reads go to the
-                              // free space after it; when less than a chunk is free the partial line moves to the front,
-                              // and the buffer grows only for a line longer than itself.
+    // The file offset just past the last complete line.
+    let mut consumed = start;
+    // `buf[begin..filled]` holds bytes read but not yet consumed (a partial line). Reads go to
+    // the free space after it; when less than a chunk is free the partial line moves to the
+    // front, and the buffer grows only for a line longer than itself.
     let (mut begin, mut filled) = (0usize, 0usize);
     loop {
         if buf.len() - filled < CHUNK {
