@@ -14,9 +14,12 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
+import urllib.request
 from datetime import date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 from selenium import webdriver
@@ -684,6 +687,13 @@ class Board:
     def members(self):
         return self.admin("admin", "members", "demo", "--json")
 
+    def me(self, token, day):
+        """The member's own figures for the month holding `day`, through the API."""
+        req = urllib.request.Request(f"{self.url}/api/v1/teams/demo/board?period=month&date={day}",
+                                     headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())["me"]
+
     def stop(self):
         self.proc.terminate()
         try:
@@ -691,6 +701,29 @@ class Board:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self.log.close()
+
+
+def fake_board(status, body):
+    """A server on loopback that answers every request with `status` and `body`: a web page
+    that is not a board, a board that fails, a board that answers garbage. Returns its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self):
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            self.send_response(status)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = answer
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
 
 
 class Sharing(unittest.TestCase):
@@ -753,8 +786,7 @@ class Sharing(unittest.TestCase):
         self.assertEqual([m["alias"] for m in board.members()], [status["alias"]])
 
         # The preview is the CLI's bytes.
-        want = lambda: subprocess.run([CLI, "share", "preview", "--no-scan"], capture_output=True, text=True, timeout=120,
-                                      env=dict(os.environ, HOME=self.home, TOKENWORTH_DATA_DIR=self.data, TZ=TZ)).stdout
+        want = self.cli_preview
         wait_for("the app's preview equal to `tokenworth share preview`",
                  lambda: (lambda w: w and a.invoke("share_preview")["text"] == w)(want()), timeout=60, interval=0.5)
         expected = want()
@@ -814,6 +846,137 @@ class Sharing(unittest.TestCase):
         self.assertEqual(board.members(), [], "the board holds nothing of this member")
         self.assertFalse(cli(self.home, self.data, "share", "status", "--json", "--no-scan")["sharing"])
         self.assertFalse(os.path.exists(os.path.join(self.data, "sharing-token")), "the token is forgotten")
+
+    def cli_preview(self, home=None, data=None):
+        return subprocess.run([CLI, "share", "preview", "--no-scan"], capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, HOME=home or self.home, TOKENWORTH_DATA_DIR=data or self.data,
+                                       TZ=TZ)).stdout
+
+    def fails_in_view(self, url, code, needles):
+        """Joins with url and code in the view: the error shown names every needle (it must
+        replace the one shown before), and nothing is stored."""
+        before = self.text("#share-error")
+        self.join_with(url, code)
+        shown = wait_for(f"the error naming {needles}", lambda: (lambda t: t if t and t != before
+                                                                  and all(n in t for n in needles) else None)(
+            self.text("#share-error")))
+        self.assertEqual(self.app.attr("#share-state", "data-sharing"), "off", shown)
+        for f in ("sharing.json", "sharing-token"):
+            self.assertFalse(os.path.exists(os.path.join(self.data, f)), f"{f} stored after: {shown}")
+        return shown
+
+    def test_m_second_device_fields_retag_withdraw_all_revoked(self):
+        """The rest of issue 11's list in the view: a page that is not a board, a failing board, a
+        board answering garbage, a used invite and a used device code (each a message, nothing
+        stored); the app joined as a second device of a member with a code made by the CLI on
+        another machine, and Add device for a third; a keyring that refuses (the note, the token
+        in a 0600 file); fields chosen in the view (the preview follows, byte for byte the
+        CLI's); a tag changed and resent (the board's figure changes, no day doubles); a withdraw
+        of everything (the membership stays); a revoked token; the local ledger untouched."""
+        a, board = self.app, self.board
+        daily_before = cli(self.home, self.data, "daily", "--json", "--no-scan")
+        # Two other machines of one member, with the CLI: A joins with an invite, B with A's code.
+        machines = {}
+        for name in ("a", "b", "c"):
+            home, data = os.path.join(self.tmp, f"{name}-home"), os.path.join(self.tmp, f"{name}-data")
+            os.makedirs(home)
+            machines[name] = (home, data)
+        invite = board.invite()
+        ja = cli(*machines["a"], "share", "join", board.url, invite, "--name", "Ann B.", "--json")
+        used_code = cli(*machines["a"], "share", "add-device", "--json")["code"]
+        jb = cli(*machines["b"], "share", "join", board.url, used_code, "--json")
+        self.assertEqual(jb["member_id"], ja["member_id"])
+
+        a.click("#nav-sharing")
+        wait_for("the Sharing view, off", lambda: a.attr("#share-state", "data-sharing") == "off")
+        # Bad input, each a clear message in the view and nothing stored.
+        self.fails_in_view(fake_board(200, b"<html><body>hello</body></html>"), "twi_x",
+                           ["did not answer as a Tokenworth board"])
+        self.fails_in_view(fake_board(503, b"upstream down"), "twi_x", ["HTTP 503"])
+        self.fails_in_view(fake_board(200, b'{"team": 5'), "twi_x", ["did not answer as a Tokenworth board"])
+        self.fails_in_view(board.url, invite, ["HTTP 410", "new invite"])
+        self.fails_in_view(board.url, used_code, ["HTTP 410", "device code"])
+        a.shot("sharing-used-code.png")
+
+        # The app joins as a device of Ann B. with a fresh code from machine A.
+        self.join_with(board.url, cli(*machines["a"], "share", "add-device", "--json")["code"])
+        wait_for("sharing on", lambda: a.attr("#share-state", "data-sharing") == "on", timeout=60)
+        notice = self.text("#share-notice")
+        self.assertIn("as a new device of Ann B.", notice)
+        # No Secret Service on this D-Bus: the keyring refuses, the view says where the token went.
+        self.assertIn("the OS keyring refused the token", notice)
+        self.assertIn("sharing-token", notice)
+        self.assertEqual(os.stat(os.path.join(self.data, "sharing-token")).st_mode & 0o777, 0o600)
+        self.assertIn("token in the file", self.text("#share-device"))
+        status = cli(self.home, self.data, "share", "status", "--json", "--no-scan")
+        self.assertEqual((status["member_id"], status["alias"], status["token_store"]),
+                         (ja["member_id"], "Ann B.", "file"))
+        self.assertNotIn(status["device_id"], (ja["device_id"], jb["device_id"]))
+        # Add device in the view: machine C joins with the code shown.
+        a.click("#share-add-device")
+        code = wait_for("the device code", lambda: self.text("#share-device-code"))
+        jc = cli(*machines["c"], "share", "join", board.url, code, "--json")
+        self.assertEqual(jc["member_id"], ja["member_id"])
+        self.assertEqual([(m["alias"], m["devices"], m["days"]) for m in board.members()], [("Ann B.", 4, 0)])
+
+        # Fields: per tool on in the view; the preview (JSON shown) is still the CLI's bytes.
+        self.assertIsNone(a.js("return document.getElementById('share-f-tools').checked ? 1 : null;"))
+        a.click("#share-f-tools")
+        wait_for("per tool shared", lambda: "Per tool will be shared" in (self.text("#share-notice") or ""))
+        self.assertTrue(cli(self.home, self.data, "share", "status", "--json", "--no-scan")["shared"]["tools"])
+        expected = wait_for("a preview with the split per tool", lambda: (lambda w: w if '"tools":' in w else None)(
+            self.cli_preview()))
+        a.click("#share-tab-json")
+        wait_for("the JSON preview equal to the CLI's", lambda: self.text("#share-preview-json") == expected)
+        days = [d["day"] for line in expected.splitlines() for d in json.loads(line)["days"]]
+
+        # Send, then a tag changes one day: only it is sent again, and it replaces the old one.
+        a.click("#share-send")
+        wait_for("the send", lambda: (self.text("#share-notice") or "").startswith(f"Sent {len(days)} day"), timeout=60)
+        token = read(os.path.join(self.data, "sharing-token")).strip()
+        started = (datetime.now(ZoneInfo(TZ)) - timedelta(minutes=90)).date().isoformat()
+        me = board.me(token, started)
+        self.assertEqual(me["shipped_sessions"], 0, me)
+        cli(self.home, self.data, "tag", "1b2c3d4e", "shipped", "--note", "e2e private note", "--no-scan")
+        changed = wait_for("the preview of the changed day", lambda: self.cli_preview())
+        self.assertEqual(len(changed.splitlines()), 1, changed)
+        self.assertNotIn("e2e private note", changed)
+        self.assertEqual([d["day"] for d in json.loads(changed)["days"]], [started])
+        a.click("#share-send")
+        wait_for("the resend of one day", lambda: (self.text("#share-notice") or "").startswith("Sent 1 day"), timeout=60)
+        after = board.me(token, started)
+        self.assertEqual(after["shipped_sessions"], 1, after)
+        self.assertEqual(after["cost_usd"], me["cost_usd"], "the resent day replaced the old one")
+        self.assertEqual([(m["devices"], m["days"]) for m in board.members()], [(4, len(days))], "nothing doubled")
+        sent = [e["payload"] for e in a.invoke("share_log")["entries"] if e["status"] == 200]
+        self.assertEqual(sent[-1], changed.rstrip("\n"), "the audit log holds the bytes sent")
+
+        # Withdraw everything: the confirmation says so; the board keeps the membership only.
+        a.js("for (const id of ['share-w-since', 'share-w-until']) document.getElementById(id).value = '';")
+        a.click("#share-withdraw")
+        confirm = wait_for("the withdraw confirmation", lambda: self.text("#share-confirm-text"))
+        self.assertIn("Withdraw every day that Ann B. sent to team demo", confirm)
+        a.click("#share-confirm-yes")
+        wait_for("the withdraw", lambda: (self.text("#share-notice") or "").startswith(f"Deleted {len(days)} day row"),
+                 timeout=60)
+        self.assertEqual([(m["alias"], m["devices"], m["days"]) for m in board.members()], [("Ann B.", 4, 0)])
+
+        # Revoked: the admin removes the member; Send says so, Leave forgets it here.
+        board.admin("admin", "remove", "demo", ja["member_id"])
+        a.click("#share-send")
+        shown = wait_for("the revoked token", lambda: self.text("#share-error"), timeout=60)
+        for n in ("HTTP 401", "revoked", "Leave forgets it here"):
+            self.assertIn(n, shown)
+        a.shot("sharing-revoked.png")
+        a.click("#share-leave")
+        a.click("#share-confirm-yes")
+        wait_for("sharing off", lambda: a.attr("#share-state", "data-sharing") == "off", timeout=60)
+        self.assertIn("forgotten here", self.text("#share-error"))
+        for f in ("sharing.json", "sharing-token"):
+            self.assertFalse(os.path.exists(os.path.join(self.data, f)), f)
+        self.assertEqual(board.members(), [])
+        self.assertEqual(cli(self.home, self.data, "daily", "--json", "--no-scan"), daily_before,
+                         "the local ledger is untouched")
 
     def test_z_auto_send_queues_offline_and_drains(self):
         """Daily auto-send with the board stopped: the days wait and the retry (backoff, first
