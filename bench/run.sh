@@ -84,6 +84,9 @@ if [ ! -x "$CC" ]; then
     log "installing ccusage into bench/node_modules (npm ci)"
     npm ci --prefix "$BENCH" --no-audit --no-fund >&2
 fi
+# npm unpacks the native binary without its execute bit (ccusage's launcher sets it when it
+# first runs it); the pairs run it directly.
+[ -x "$CC_NATIVE" ] || chmod +x "$CC_NATIVE"
 CC_VERSION=$("$CC" --version 2>/dev/null || echo "?")
 
 # ---------------------------------------------------------------- corpus

@@ -66,7 +66,10 @@ for b in "$GEN" "$TW" "$OV"; do
 done
 command -v hyperfine >/dev/null || log "hyperfine not found: timing with a python loop instead"
 
-RUN_ENV=(env -u CLAUDE_CONFIG_DIR -u CODEX_HOME -u XDG_CONFIG_HOME -u TOKENWORTH_DATA_DIR NO_COLOR=1)
+# The zone is the user's own (TZ), as for a user who has not asked for another with
+# --timezone: the ledger keeps its per-day sums in it (migration 8). A report asked for in
+# another zone sums the quarter-hour rollup instead.
+RUN_ENV=(env -u CLAUDE_CONFIG_DIR -u CODEX_HOME -u XDG_CONFIG_HOME -u TOKENWORTH_DATA_DIR NO_COLOR=1 "TZ=$TIMEZONE")
 
 # ---------------------------------------------------------------- the bench corpus
 GEN_SRC=$(find "$ROOT/crates/corpus/src" "$ROOT/crates/corpus/Cargo.toml" -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)
@@ -81,7 +84,7 @@ else
 fi
 
 scan() { # DATA_DIR HOME
-    "${RUN_ENV[@]}" "HOME=$2" "$TW" --data-dir "$1" --timezone "$TIMEZONE" scan --json >/dev/null
+    "${RUN_ENV[@]}" "HOME=$2" "$TW" --data-dir "$1" scan --json >/dev/null
 }
 
 # ---------------------------------------------------------------- the ledgers
@@ -167,7 +170,7 @@ for led in normal ten; do
     data=$WORK/$led
     RES[$led.desc]=$(describe "$data")
     log "$led: ${RES[$led.desc]}"
-    tw=("$TW" --data-dir "$data" --timezone "$TIMEZONE")
+    tw=("$TW" --data-dir "$data")
     ov=("$OV" --data-dir "$data" --timezone "$TIMEZONE" --now "$NOW" --days 30)
     RES[$led.daily]=$(measure "$led-daily" "${RUN_ENV[@]}" "HOME=$CORPUS" "${tw[@]}" daily --json)
     RES[$led.daily_i]=$(instructions "${tw[@]}" daily --json)

@@ -278,6 +278,8 @@ pub(crate) fn start_watching(app: &tauri::AppHandle) {
             let _ = writeln!(std::io::stderr(), "tokenworth-app: {e}; no daily snapshots");
         }
     }
+    // The ledger keeps its per-day sums in the zone the dashboard shows days in.
+    cfg.day_zone = st.tz().ok();
     let handle = app.clone();
     let result = Live::start(cfg, move |ev| on_live_event(&handle, ev));
     // Commits by other processes (the CLI scanning or tagging beside the app) show up too.

@@ -367,7 +367,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
         let mut scan_report: Option<ScanReport> = None;
         if (!o.no_scan || command == Command::Scan) && !read_only {
-            scan_report = match scan(&mut store, &env, &sources, now_ms) {
+            // The ledger keeps its per-day sums in the user's own zone (not --timezone's, which
+            // may be asked once): their day reports read a row per day.
+            let day_zone = config::effective_tz_checked(None, &data, &env).ok().map(|(tz, _)| tz);
+            scan_report = match scan(&mut store, &env, &sources, now_ms, day_zone) {
                 Ok(r) => Some(r),
                 Err(e) if !writes && e.downcast_ref::<StoreError>().is_some_and(StoreError::read_only) => {
                     warn(&format_args!("{e:#}; the scan could not be stored, reporting what is stored"));
@@ -426,7 +429,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 };
                 let rep = report::periods(&store, &pricer, &filter, period)?;
                 if o.json {
-                    render::json(&mut out, &report::period_json(&rep, period, o.breakdown))?;
+                    render::json(
+                        &mut out,
+                        &report::PeriodJson { report: &rep, period, breakdown: o.breakdown },
+                    )?;
                 } else {
                     render::period_table(&mut out, &rep, period, o.breakdown, color)?;
                 }
@@ -614,6 +620,7 @@ fn scan(
     env: &Env,
     sources: &[Box<dyn source::Source>],
     now_ms: i64,
+    day_zone: Option<Tz>,
 ) -> anyhow::Result<ScanReport> {
     let started = Instant::now();
     let tty = std::io::stderr().is_terminal();
@@ -639,7 +646,8 @@ fn scan(
             p.bytes_done >> 20
         );
     };
-    let opts = ScanOptions { progress: Some(&progress), now_ms: Some(now_ms), ..ScanOptions::default() };
+    let opts =
+        ScanOptions { progress: Some(&progress), now_ms: Some(now_ms), day_zone, ..ScanOptions::default() };
     let report = ingest::scan(store, env, sources, &opts)?;
     if drawn.get() {
         let _ = write!(std::io::stderr(), "\r{}\r", " ".repeat(72));

@@ -9,7 +9,7 @@ use tokenworth_core::ingest::ScanReport;
 use tokenworth_core::outcomes::{OutcomesReport, ReviewRow, IDLE_BURN_COST_USD};
 use tokenworth_core::report::{BlockReport, Period, PeriodReport, SessionReport, Totals};
 
-pub fn json(out: &mut impl Write, v: &Value) -> std::io::Result<()> {
+pub fn json(out: &mut impl Write, v: &(impl serde::Serialize + ?Sized)) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, v)?;
     writeln!(out)
 }

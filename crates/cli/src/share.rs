@@ -161,7 +161,8 @@ pub fn run(data: &DataDir, env: &Env, args: &ShareArgs, o: &Opts, now_ms: i64) -
             let mut store = Store::open(&data.db())?;
             if !o.no_scan {
                 let settings = data.source_settings(env)?;
-                let r = crate::scan(&mut store, env, &settings.enabled(), now_ms)?;
+                let day_zone = config::effective_tz_checked(None, data, env).ok().map(|(tz, _)| tz);
+                let r = crate::scan(&mut store, env, &settings.enabled(), now_ms, day_zone)?;
                 for w in &r.warnings {
                     let _ = writeln!(std::io::stderr(), "tokenworth: warning: {w}");
                 }

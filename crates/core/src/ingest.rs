@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use chrono_tz::Tz;
 use rustc_hash::FxHashMap;
 
 use crate::env::Env;
@@ -71,6 +72,10 @@ pub struct ScanOptions<'a> {
     /// A first scan (no event stored yet) reading at least this many bytes is a bulk load
     /// (`None`: [`BULK_BYTES`]): its events are indexed by time once, at its end.
     pub bulk_bytes: Option<u64>,
+    /// The writer's zone (config.toml's or the system's): the ledger keeps its per-day sums in
+    /// it (`Batch::keep_days`), so day, week and month reports in that zone read a row per day.
+    /// `None`: the per-day table is kept as it is.
+    pub day_zone: Option<Tz>,
 }
 
 /// Records dated before this (2020-01-01T00:00:00Z) are skipped and counted: no tool of this
@@ -173,21 +178,39 @@ pub fn scan(
 ) -> Result<ScanReport, StoreError> {
     let started = Instant::now();
     let mut report = ScanReport::default();
-    let cursors = match opts.only {
-        None => store.cursors()?,
-        Some(paths) => {
-            store.cursors_of(&paths.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>())?
-        }
-    };
+    // The logs are found and stat-ed on another thread while the cursors are read: a scan that
+    // finds nothing new (every warm report) is mostly these two.
+    let only = opts.only;
+    let (cursors, finds) = std::thread::scope(|scope| {
+        let finder = scope.spawn(move || {
+            sources
+                .iter()
+                .map(|source| {
+                    let mut warnings = Vec::new();
+                    let found = match only {
+                        None => discover(source.as_ref(), env, &mut warnings),
+                        Some(paths) => named_logs(source.as_ref(), env, paths),
+                    };
+                    let metas: Vec<_> = found.logs.iter().map(|(path, _)| std::fs::metadata(path)).collect();
+                    (found, warnings, metas)
+                })
+                .collect::<Vec<_>>()
+        });
+        let cursors = match opts.only {
+            None => store.present_cursors(),
+            Some(paths) => {
+                store.cursors_of(&paths.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>())
+            }
+        };
+        (cursors, finder.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    });
+    let cursors = cursors?;
     let mut jobs = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     let mut scanned_roots: Vec<PathBuf> = Vec::new();
 
-    for (si, source) in sources.iter().enumerate() {
-        let found = match opts.only {
-            None => discover(source.as_ref(), env, &mut report.warnings),
-            Some(paths) => named_logs(source.as_ref(), env, paths),
-        };
+    for ((si, source), (found, warnings, metas)) in sources.iter().enumerate().zip(finds) {
+        report.warnings.extend(warnings);
         let mut s = SourceScan {
             id: source.id(),
             missing_roots: found.missing_roots,
@@ -195,13 +218,13 @@ pub fn scan(
             unknown_since_ms: found.unknown_since_ms,
             ..Default::default()
         };
-        for (path, shape) in found.logs {
+        for ((path, shape), meta) in found.logs.into_iter().zip(metas) {
             let key = path.to_string_lossy().into_owned();
             if !seen.insert(key.clone()) {
                 continue;
             }
             s.files += 1;
-            let meta = match std::fs::metadata(&path) {
+            let meta = match meta {
                 Ok(m) => m,
                 Err(e) => {
                     report.warnings.push(format!("cannot read {}: {e}", path.display()));
@@ -215,7 +238,12 @@ pub fn scan(
             }
             let (size, mtime_ns) = size_and_mtime(&path, &meta, shape);
             let identity = identity(&meta);
-            let cursor = cursors.get(&key).cloned();
+            let cursor = match cursors.get(&key) {
+                Some(c) => Some(c.clone()),
+                // Not among the present files: new, or back after it was missing.
+                None if opts.only.is_none() => store.cursors_of(std::slice::from_ref(&key))?.remove(&key),
+                None => None,
+            };
             let from_start = match &cursor {
                 None => true,
                 Some(c) => {
@@ -249,7 +277,12 @@ pub fn scan(
         })
         .map(|c| c.path.clone())
         .collect();
-    if jobs.is_empty() && gone.is_empty() {
+    // Nothing to read, and the per-day sums kept in the writer's zone already.
+    let days_kept = match opts.day_zone {
+        None => true,
+        Some(tz) => store.day_zone()?.as_deref() == Some(tz.name()),
+    };
+    if jobs.is_empty() && gone.is_empty() && days_kept {
         // Nothing to write: no write lock needed (a report runs beside another scan).
         report.duration = started.elapsed();
         return Ok(report);
@@ -306,6 +339,9 @@ pub fn scan(
         let bulk = bytes_total >= opts.bulk_bytes.unwrap_or(BULK_BYTES) && batch.no_events()?;
         if bulk || !batch.has_time_index()? {
             batch.set_time_index(!bulk)?;
+        }
+        if let Some(tz) = opts.day_zone {
+            batch.keep_days(tz)?;
         }
         batch.mark_missing(&gone)?;
         let (mut pending_events, mut pending_files) = (0usize, 0usize);
@@ -485,14 +521,14 @@ fn walk(
     out: &mut Vec<PathBuf>,
     warnings: &mut Vec<String>,
     depth: usize,
-    visited: &mut HashSet<PathBuf>,
+    visited: &mut HashSet<DirId>,
 ) {
     if depth > 16 {
         return;
     }
-    match std::fs::canonicalize(dir) {
-        Ok(real) => {
-            if !visited.insert(real) {
+    match dir_id(dir) {
+        Ok(id) => {
+            if !visited.insert(id) {
                 return;
             }
         }
@@ -518,6 +554,26 @@ fn walk(
             out.push(path);
         }
     }
+}
+
+/// What makes a directory the same one under two names.
+#[cfg(unix)]
+type DirId = (u64, u64);
+#[cfg(not(unix))]
+type DirId = PathBuf;
+
+/// The device and inode of the directory (one `stat`, where resolving its real path would
+/// `readlink` every component of it).
+#[cfg(unix)]
+fn dir_id(dir: &Path) -> std::io::Result<DirId> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(dir)?;
+    Ok((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn dir_id(dir: &Path) -> std::io::Result<DirId> {
+    std::fs::canonicalize(dir)
 }
 
 #[cfg(unix)]

@@ -20,6 +20,7 @@ pub mod outcomes;
 pub mod report;
 pub mod store;
 pub mod tags;
+mod zone;
 
 // The sources live in their own crate (`tokenworth-sources`), below this one: a tool's module
 // cannot reach into the store or the reports. Re-exported under their old paths.

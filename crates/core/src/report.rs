@@ -19,6 +19,7 @@ pub use crate::fmt::iso_utc;
 use crate::model::Tokens;
 use crate::store::{tokens_at, Store, StoreError, BUCKET_MS};
 use crate::tags::{self, CommitRow, Outcome, SessionKey};
+use crate::zone::{offset_stretches, DAY_MS};
 
 /// Token totals and cost, as every report prints them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -289,8 +290,6 @@ pub(crate) fn rollup_totals(
     run().map_err(|e| store.err(e))
 }
 
-const DAY_MS: i64 = 86_400_000;
-
 fn add_named(map: &mut BTreeMap<String, Totals>, name: &str, t: &Totals) {
     match map.get_mut(name) {
         Some(v) => v.add(t),
@@ -298,50 +297,6 @@ fn add_named(map: &mut BTreeMap<String, Totals>, name: &str, t: &Totals) {
             map.insert(name.to_owned(), *t);
         }
     }
-}
-
-/// The UTC offset of `tz` at `ms`, in milliseconds.
-fn offset_ms(tz: Tz, ms: i64) -> i64 {
-    use chrono::Offset;
-    let utc = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().naive_utc();
-    i64::from(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * 1000
-}
-
-/// Splits the buckets `[lo, hi)` into stretches of one UTC offset: `(first, end, offset_ms)`.
-/// Offsets are looked at once a day and a change is found by bisection to the bucket (every
-/// offset in use changes at a quarter hour; no zone changes twice within a day).
-pub(crate) fn offset_stretches(tz: Tz, lo: i64, hi: i64) -> Vec<(i64, i64, i64)> {
-    const DAY: i64 = DAY_MS / BUCKET_MS;
-    let at = |b: i64| offset_ms(tz, b.saturating_mul(BUCKET_MS));
-    let mut out = Vec::new();
-    let (mut first, mut off) = (lo, at(lo));
-    let mut b = lo;
-    while b < hi {
-        let next = (b + DAY).min(hi);
-        let off_next = if next < hi { at(next) } else { at(hi - 1) };
-        if off_next == off {
-            b = next;
-            continue;
-        }
-        // The first bucket in (b, next] whose offset is not `off`.
-        let (mut ok, mut changed) = (b, if next < hi { next } else { hi - 1 });
-        while changed - ok > 1 {
-            let mid = ok + (changed - ok) / 2;
-            if at(mid) == off {
-                ok = mid;
-            } else {
-                changed = mid;
-            }
-        }
-        out.push((first, changed, off));
-        first = changed;
-        off = at(changed);
-        b = changed;
-    }
-    if first < hi {
-        out.push((first, hi, off));
-    }
-    out
 }
 
 /// Calls `f(local day, source, model, totals)` for every local day, source, model, tier and
@@ -383,6 +338,10 @@ pub(crate) fn local_totals(
     unit_ms: i64,
     mut f: impl FnMut(i64, &str, &str, Totals),
 ) -> Result<(), StoreError> {
+    if unit_ms == DAY_MS && filter.project.is_none() && store.day_zone()?.as_deref() == Some(filter.tz.name())
+    {
+        return kept_days(store, pricer, filter, f);
+    }
     let (start, end) = filter.range_ms();
     // Source and project conditions; the time range is the stretch's.
     let names = Filter { since: None, until: None, ..filter.clone() };
@@ -419,22 +378,60 @@ pub(crate) fn local_totals(
             all.extend(params.iter().cloned());
             all.push(Value::Integer(first));
             all.push(Value::Integer(stop));
-            let mut q = stmt.query(rusqlite::params_from_iter(all.iter()))?;
-            while let Some(r) = q.next()? {
-                let unit: i64 = r.get(0)?;
-                let source = r.get_ref(1)?.as_str()?;
-                let model = r.get_ref(2)?.as_str()?;
-                let long: bool = r.get(3)?;
-                let logged: bool = r.get(4)?;
-                let t = tokens_at(r, 5)?;
-                let logged_cost: f64 = r.get(11)?;
-                let totals = pricer.totals(model, &t, long, logged.then_some(logged_cost));
-                f(unit, source, model, totals);
-            }
+            unit_rows(stmt.query(rusqlite::params_from_iter(all.iter()))?, pricer, &mut f)?;
         }
         Ok(())
     };
     run().map_err(|e| store.err(e))
+}
+
+/// [`local_totals`] per day in the zone the writer keeps `day_rollup` in (migration 8): a row
+/// per day, source, model and tier, in the same order and with the same sums.
+fn kept_days(
+    store: &Store,
+    pricer: &Pricer,
+    filter: &Filter,
+    mut f: impl FnMut(i64, &str, &str, Totals),
+) -> Result<(), StoreError> {
+    let day = |d: NaiveDate| i64::from(d.num_days_from_ce() - UNIX_EPOCH_CE_DAYS);
+    let mut params = vec![
+        Value::Integer(filter.since.map_or(i64::MIN, day)),
+        Value::Integer(filter.until.map_or(i64::MAX, |d| day(d) + 1)),
+    ];
+    let mut sql = String::from(
+        "SELECT day, source, model, long, logged, input, cw5m, cw1h, cache_read, output, reasoning, logged_cost
+         FROM day_rollup WHERE day >= ?1 AND day < ?2",
+    );
+    if let Some(s) = &filter.source {
+        sql.push_str(" AND source = ?3");
+        params.push(Value::Text(s.clone()));
+    }
+    let mut run = || -> rusqlite::Result<()> {
+        let mut stmt = store.conn().prepare_cached(&sql)?;
+        let rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        unit_rows(rows, pricer, &mut f)
+    };
+    run().map_err(|e| store.err(e))
+}
+
+/// Prices and hands on rows of (unit, source, model, long, logged, six token sums, logged cost).
+fn unit_rows(
+    mut q: rusqlite::Rows<'_>,
+    pricer: &Pricer,
+    f: &mut impl FnMut(i64, &str, &str, Totals),
+) -> rusqlite::Result<()> {
+    while let Some(r) = q.next()? {
+        let unit: i64 = r.get(0)?;
+        let source = r.get_ref(1)?.as_str()?;
+        let model = r.get_ref(2)?.as_str()?;
+        let long: bool = r.get(3)?;
+        let logged: bool = r.get(4)?;
+        let t = tokens_at(r, 5)?;
+        let logged_cost: f64 = r.get(11)?;
+        let totals = pricer.totals(model, &t, long, logged.then_some(logged_cost));
+        f(unit, source, model, totals);
+    }
+    Ok(())
 }
 
 /// 1970-01-01 as days from the common era (chrono's `num_days_from_ce`).
@@ -944,6 +941,107 @@ pub fn period_json(report: &PeriodReport, period: Period, breakdown: bool) -> se
         })
         .collect();
     serde_json::json!({ list: rows, "total": report.total })
+}
+
+/// The JSON of [`period_json`], written straight from the report (the same bytes through
+/// `serde_json::to_writer_pretty`, without building the document first: a warm `daily --json`
+/// spent more in building it than in the report).
+pub struct PeriodJson<'a> {
+    pub report: &'a PeriodReport,
+    pub period: Period,
+    pub breakdown: bool,
+}
+
+impl Serialize for PeriodJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (list, key) = match self.period {
+            Period::Day => ("days", "date"),
+            Period::Week => ("weeks", "week"),
+            Period::Month => ("months", "month"),
+        };
+        let rows: Vec<PeriodRowJson> = self
+            .report
+            .rows
+            .iter()
+            .map(|row| PeriodRowJson { row, key, breakdown: self.breakdown })
+            .collect();
+        // Keys in name order, as a JSON object of serde_json sorts them ("total" before "weeks").
+        let total = SortedTotals(&self.report.total);
+        let mut m = s.serialize_map(Some(2))?;
+        if list < "total" {
+            m.serialize_entry(list, &rows)?;
+            m.serialize_entry("total", &total)?;
+        } else {
+            m.serialize_entry("total", &total)?;
+            m.serialize_entry(list, &rows)?;
+        }
+        m.end()
+    }
+}
+
+struct PeriodRowJson<'a> {
+    row: &'a PeriodRow,
+    key: &'static str,
+    breakdown: bool,
+}
+
+impl Serialize for PeriodRowJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        enum Field<'a> {
+            Key(&'a str),
+            Named(&'a BTreeMap<String, Totals>),
+            Total(&'a Totals),
+        }
+        let mut fields = vec![
+            (self.key, Field::Key(&self.row.key)),
+            ("sources", Field::Named(&self.row.sources)),
+            ("total", Field::Total(&self.row.total)),
+        ];
+        if self.breakdown {
+            fields.push(("models", Field::Named(&self.row.models)));
+        }
+        fields.sort_by_key(|f| f.0);
+        let mut m = s.serialize_map(Some(fields.len()))?;
+        for (name, field) in &fields {
+            match field {
+                Field::Key(k) => m.serialize_entry(name, k)?,
+                Field::Named(map) => m.serialize_entry(name, &NamedTotals(map))?,
+                Field::Total(t) => m.serialize_entry(name, &SortedTotals(t))?,
+            }
+        }
+        m.end()
+    }
+}
+
+/// Totals per name (a source, a model), names in order (a `BTreeMap`).
+struct NamedTotals<'a>(&'a BTreeMap<String, Totals>);
+
+impl Serialize for NamedTotals<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, SortedTotals(v))))
+    }
+}
+
+/// [`Totals`] with its fields in name order, as in a JSON object of serde_json.
+struct SortedTotals<'a>(&'a Totals);
+
+impl Serialize for SortedTotals<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let t = self.0;
+        let mut m = s.serialize_map(Some(8))?;
+        m.serialize_entry("cache_creation_tokens", &t.cache_creation_tokens)?;
+        m.serialize_entry("cache_read_tokens", &t.cache_read_tokens)?;
+        m.serialize_entry("cost_usd", &t.cost_usd)?;
+        m.serialize_entry("input_tokens", &t.input_tokens)?;
+        m.serialize_entry("output_tokens", &t.output_tokens)?;
+        m.serialize_entry("reasoning_tokens", &t.reasoning_tokens)?;
+        m.serialize_entry("total_tokens", &t.total_tokens)?;
+        m.serialize_entry("unpriced_tokens", &t.unpriced_tokens)?;
+        m.end()
+    }
 }
 
 /// What `sources` shows beside the stored totals.

@@ -25,6 +25,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, Tr
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{Observation, Tokens, UsageEvent};
+use crate::zone::{offset_ms, offset_stretches, DAY_MS};
+use chrono_tz::Tz;
 
 /// Width of a rollup bucket: 15 minutes, the finest granularity of any UTC offset in use, so a
 /// bucket never straddles a local midnight in any time zone.
@@ -214,7 +216,40 @@ WHEN new.end_ts <> old.end_ts BEGIN
 END;
 CREATE INDEX IF NOT EXISTS files_skipped ON files(source) WHERE skipped > 0;
 "#,
+    // 8: warm day, week and month reports whatever the history (issue 12).
+    //
+    // `day_rollup` is the rollup summed per local day of one zone, the one named by the
+    // setting `day_zone` (the writer's own: config.toml's or the system's), kept by the writer
+    // with the rollup (`Batch`): a report of whole days in that zone reads a row per day,
+    // source, model and tier instead of every quarter hour's rows. No `day_zone` setting: the
+    // table is not kept (empty) and reports sum the rollup, as for any other zone or a
+    // project filter.
+    //
+    // `files_present` lists the files not marked missing, which every scan compares with what
+    // it finds, out of a history of files the tools have deleted.
+    r#"
+CREATE TABLE IF NOT EXISTS day_rollup(
+    day INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    model TEXT NOT NULL,
+    long INTEGER NOT NULL,
+    logged INTEGER NOT NULL,
+    requests INTEGER NOT NULL,
+    input INTEGER NOT NULL,
+    cw5m INTEGER NOT NULL,
+    cw1h INTEGER NOT NULL,
+    cache_read INTEGER NOT NULL,
+    output INTEGER NOT NULL,
+    reasoning INTEGER NOT NULL,
+    logged_cost REAL NOT NULL,
+    PRIMARY KEY(day, source, model, long, logged)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS files_present ON files(missing) WHERE missing = 0;
+"#,
 ];
+
+/// The setting naming the zone `day_rollup` is kept in.
+const DAY_ZONE: &str = "day_zone";
 
 /// The largest token count one stored record may hold (a request, or a running total's
 /// observation): 10^11. No tool's request comes near it; a count beyond it is a broken or hostile
@@ -711,6 +746,13 @@ impl Store {
         self.cursors_where("", &[])
     }
 
+    /// The cursors of the files not marked missing, keyed by path: what a scan compares the
+    /// files it finds with (a ledger's history holds many more of the others, which a file that
+    /// comes back looks up with [`Store::cursors_of`]).
+    pub fn present_cursors(&self) -> Result<HashMap<String, Cursor>, StoreError> {
+        self.cursors_where(" INDEXED BY files_present WHERE missing = 0", &[])
+    }
+
     /// The cursors of these paths only (those that have one).
     pub fn cursors_of(&self, paths: &[String]) -> Result<HashMap<String, Cursor>, StoreError> {
         let mut out = HashMap::new();
@@ -766,15 +808,39 @@ impl Store {
                 .map_err(|e| StoreError::from_sqlite(&path, e))?;
             rows
         };
-        Ok(Batch {
+        let mut batch = Batch {
             tx,
             path,
             sidechain_groups,
             rollup: Rollup::default(),
             sessions: Vec::new(),
             resets: Vec::new(),
-        })
+            day_tz: None,
+        };
+        // The per-day table is kept in the zone it was built in; a zone this build does not
+        // know (a newer zone database wrote it) is not kept any more.
+        let kept = day_zone(&batch.tx).and_then(|zone| match zone.map(|z| z.parse::<Tz>()) {
+            None => Ok(()),
+            Some(Ok(tz)) => {
+                batch.day_tz = Some(tz);
+                Ok(())
+            }
+            Some(Err(_)) => batch.stop_days(),
+        });
+        kept.map_err(|e| StoreError::from_sqlite(&batch.path, e))?;
+        Ok(batch)
     }
+
+    /// The zone `day_rollup` is kept in, if any.
+    pub fn day_zone(&self) -> Result<Option<String>, StoreError> {
+        day_zone(&self.conn).map_err(|e| self.err(e))
+    }
+}
+
+fn day_zone(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([DAY_ZONE], |r| r.get(0))
+        .optional()
 }
 
 /// A write transaction: files' events and cursors, committed together.
@@ -790,6 +856,8 @@ pub struct Batch<'a> {
     sessions: BatchSessions,
     /// Running totals this batch saw go down (each taken as a reset), as warnings.
     resets: Vec<String>,
+    /// The zone `day_rollup` is kept in (migration 8), if it is kept.
+    day_tz: Option<Tz>,
 }
 
 /// Per source, per session id.
@@ -1308,7 +1376,55 @@ impl Batch<'_> {
     }
 
     fn flush_rollup(&mut self) -> rusqlite::Result<()> {
-        flush_rollup(&self.tx, &mut self.rollup)
+        flush_rollup(&self.tx, &mut self.rollup, self.day_tz)
+    }
+
+    /// Keeps `day_rollup` in `tz` from this batch on: when it was kept in another zone, or not
+    /// at all, it is built again from the rollup (the days of every zone differ).
+    pub fn keep_days(&mut self, tz: Tz) -> Result<(), StoreError> {
+        if self.day_tz == Some(tz) {
+            return Ok(());
+        }
+        let run = || -> rusqlite::Result<()> {
+            self.tx.execute("DELETE FROM day_rollup", [])?;
+            let (lo, hi): (Option<i64>, Option<i64>) = self.tx.query_row(
+                "SELECT (SELECT min(bucket) FROM rollup), (SELECT max(bucket) FROM rollup)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if let (Some(lo), Some(hi)) = (lo, hi) {
+                // Per stretch of one offset, the stretch's buckets summed per local day; a day
+                // cut by an offset change gets the sums of both stretches.
+                let mut stmt = self.tx.prepare(&format!(
+                    "INSERT INTO day_rollup
+                     SELECT (bucket * {BUCKET_MS} + ?1 - (((bucket * {BUCKET_MS} + ?1) % {DAY_MS}) + {DAY_MS}) % {DAY_MS}) / {DAY_MS},
+                        source, model, long, logged, sum(requests), sum(input), sum(cw5m), sum(cw1h),
+                        sum(cache_read), sum(output), sum(reasoning), sum(logged_cost)
+                     FROM rollup WHERE bucket >= ?2 AND bucket < ?3
+                     GROUP BY 1, source, model, long, logged
+                     ON CONFLICT DO UPDATE SET {ADD_SUMS}"
+                ))?;
+                for (first, stop, off) in offset_stretches(tz, lo, hi + 1) {
+                    stmt.execute(params![off, first, stop])?;
+                }
+            }
+            self.tx.execute(
+                "INSERT OR REPLACE INTO settings(key, value) VALUES (?1, ?2)",
+                params![DAY_ZONE, tz.name()],
+            )?;
+            Ok(())
+        };
+        run().map_err(|e| StoreError::from_sqlite(&self.path, e))?;
+        self.day_tz = Some(tz);
+        Ok(())
+    }
+
+    /// Stops keeping `day_rollup` (empty, no zone): reports sum the rollup.
+    fn stop_days(&mut self) -> rusqlite::Result<()> {
+        self.tx.execute("DELETE FROM day_rollup", [])?;
+        self.tx.execute("DELETE FROM settings WHERE key = ?1", [DAY_ZONE])?;
+        self.day_tz = None;
+        Ok(())
     }
 
     pub fn commit(mut self) -> Result<(), StoreError> {
@@ -1319,17 +1435,23 @@ impl Batch<'_> {
     }
 }
 
-/// Adds a rollup's sums to the `rollup` table (rows that reach 0 requests go).
-fn flush_rollup(tx: &Connection, rollup: &mut Rollup) -> rusqlite::Result<()> {
+/// How an upsert adds a row's sums to those stored (`rollup`, `day_rollup`).
+const ADD_SUMS: &str = "requests = requests + excluded.requests, input = input + excluded.input,
+    cw5m = cw5m + excluded.cw5m, cw1h = cw1h + excluded.cw1h,
+    cache_read = cache_read + excluded.cache_read, output = output + excluded.output,
+    reasoning = reasoning + excluded.reasoning, logged_cost = logged_cost + excluded.logged_cost";
+
+/// Adds a rollup's sums to the `rollup` table, and to `day_rollup` when it is kept in `day_tz`
+/// (rows that reach 0 requests go).
+fn flush_rollup(tx: &Connection, rollup: &mut Rollup, day_tz: Option<Tz>) -> rusqlite::Result<()> {
+    if let Some(tz) = day_tz {
+        flush_days(tx, rollup, tz)?;
+    }
     {
-        let mut stmt = tx.prepare_cached(
+        let mut stmt = tx.prepare_cached(&format!(
             "INSERT INTO rollup VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             ON CONFLICT DO UPDATE SET
-                requests = requests + excluded.requests, input = input + excluded.input,
-                cw5m = cw5m + excluded.cw5m, cw1h = cw1h + excluded.cw1h,
-                cache_read = cache_read + excluded.cache_read, output = output + excluded.output,
-                reasoning = reasoning + excluded.reasoning, logged_cost = logged_cost + excluded.logged_cost",
-        )?;
+             ON CONFLICT DO UPDATE SET {ADD_SUMS}"
+        ))?;
         let Rollup { sums, names, .. } = rollup;
         for (k, s) in sums.drain() {
             stmt.execute(params![
@@ -1351,6 +1473,56 @@ fn flush_rollup(tx: &Connection, rollup: &mut Rollup) -> rusqlite::Result<()> {
         }
     }
     tx.prepare_cached("DELETE FROM rollup WHERE requests = 0")?.execute([])?;
+    Ok(())
+}
+
+/// Adds a rollup's sums to `day_rollup`, per local day in `tz`.
+fn flush_days(tx: &Connection, rollup: &Rollup, tz: Tz) -> rusqlite::Result<()> {
+    let mut days: FxHashMap<(i64, u32, u32, bool, bool), RollupSums> = FxHashMap::default();
+    // A batch's buckets cluster in a few days: the offset is looked up once per UTC day unless
+    // the day has a change.
+    let mut offsets: FxHashMap<i64, Option<i64>> = FxHashMap::default();
+    for (k, v) in &rollup.sums {
+        let utc_day = k.bucket.div_euclid(DAY_MS / BUCKET_MS);
+        let whole = *offsets.entry(utc_day).or_insert_with(|| {
+            let first = offset_ms(tz, utc_day * DAY_MS);
+            (first == offset_ms(tz, utc_day * DAY_MS + DAY_MS - BUCKET_MS)).then_some(first)
+        });
+        let at = k.bucket * BUCKET_MS;
+        let off = whole.unwrap_or_else(|| offset_ms(tz, at));
+        let day = (at + off).div_euclid(DAY_MS);
+        let d = days.entry((day, k.source, k.model, k.long, k.logged)).or_default();
+        d.requests += v.requests;
+        d.input += v.input;
+        d.cw5m += v.cw5m;
+        d.cw1h += v.cw1h;
+        d.cache_read += v.cache_read;
+        d.output += v.output;
+        d.reasoning += v.reasoning;
+        d.logged_cost += v.logged_cost;
+    }
+    let mut stmt = tx.prepare_cached(&format!(
+        "INSERT INTO day_rollup VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT DO UPDATE SET {ADD_SUMS}"
+    ))?;
+    for ((day, source, model, long, logged), s) in days {
+        stmt.execute(params![
+            day,
+            rollup.names[source as usize],
+            rollup.names[model as usize],
+            long,
+            logged,
+            s.requests,
+            s.input,
+            s.cw5m,
+            s.cw1h,
+            s.cache_read,
+            s.output,
+            s.reasoning,
+            s.logged_cost
+        ])?;
+    }
+    tx.prepare_cached("DELETE FROM day_rollup WHERE requests = 0")?.execute([])?;
     Ok(())
 }
 
@@ -1398,7 +1570,8 @@ fn repair_implausible(tx: &Connection) -> rusqlite::Result<()> {
             rollup.add(row?.as_ref(), 1);
         }
     }
-    flush_rollup(tx, &mut rollup)?;
+    // Migration 5 runs before `day_rollup` exists.
+    flush_rollup(tx, &mut rollup, None)?;
     let mut sessions: Vec<(&str, &str)> =
         gone.iter().map(|(_, s, _, _, id)| (s.as_str(), id.as_str())).collect();
     sessions.sort_unstable();

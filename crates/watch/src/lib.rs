@@ -55,6 +55,9 @@ pub struct LiveConfig {
     /// first scan after the newest one is a day old, on a thread of its own that exists only
     /// while it copies (a read transaction: the writer never waits for it); no timer.
     pub snapshots: Option<tokenworth_core::backup::BackupSettings>,
+    /// The user's zone: the ledger keeps its per-day sums in it, so the day, week and month
+    /// reports in it read a row per day (`ScanOptions::day_zone`). `None`: kept as they are.
+    pub day_zone: Option<chrono_tz::Tz>,
     /// The time of each scan, in ms since the epoch: what "now" is for a record dated in the
     /// future and for the daily snapshot. The system clock by default; a test pins or jumps it.
     pub clock: Clock,
@@ -83,6 +86,7 @@ impl LiveConfig {
             force_poll: false,
             poll_interval: Duration::from_secs(2),
             snapshots: None,
+            day_zone: None,
             clock: system_clock(),
         }
     }

@@ -72,6 +72,8 @@ pub(crate) struct Worker {
     waiting: bool,
     db_path: PathBuf,
     snapshots: Option<BackupSettings>,
+    /// The zone the ledger keeps its per-day sums in (`ScanOptions::day_zone`).
+    day_zone: Option<chrono_tz::Tz>,
     clock: crate::Clock,
     /// When the next daily snapshot is due (ms since the epoch), once known.
     snapshot_due_ms: Option<i64>,
@@ -156,6 +158,7 @@ impl Worker {
             full_next: false,
             db_path: cfg.db_path,
             snapshots: cfg.snapshots,
+            day_zone: cfg.day_zone,
             clock: cfg.clock,
             snapshot_due_ms: None,
             snapshot: None,
@@ -365,7 +368,8 @@ impl Worker {
             return;
         }
         self.maybe_snapshot(now_ms);
-        let opts = ScanOptions { now_ms: Some(now_ms), only, ..ScanOptions::default() };
+        let opts =
+            ScanOptions { now_ms: Some(now_ms), only, day_zone: self.day_zone, ..ScanOptions::default() };
         match ingest::scan(&mut self.store, &self.env, &self.sources, &opts) {
             Ok(report) => {
                 if only.is_none() {
