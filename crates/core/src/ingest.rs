@@ -181,29 +181,51 @@ pub fn scan(
     // The logs are found and stat-ed on another thread while the cursors are read: a scan that
     // finds nothing new (every warm report) is mostly these two.
     let only = opts.only;
-    let (cursors, finds) = std::thread::scope(|scope| {
-        let finder = scope.spawn(move || {
-            sources
-                .iter()
-                .map(|source| {
-                    let mut warnings = Vec::new();
-                    let found = match only {
-                        None => discover(source.as_ref(), env, &mut warnings),
-                        Some(paths) => named_logs(source.as_ref(), env, paths),
-                    };
-                    let metas: Vec<_> = found.logs.iter().map(|(path, _)| std::fs::metadata(path)).collect();
-                    (found, warnings, metas)
-                })
-                .collect::<Vec<_>>()
-        });
-        let cursors = match opts.only {
+    let find = |source: &dyn Source| {
+        let mut warnings = Vec::new();
+        let found = match only {
+            None => discover(source, env, &mut warnings),
+            Some(paths) => named_logs(source, env, paths),
+        };
+        let metas: Vec<_> = found
+            .logs
+            .iter()
+            .zip(&found.log_meta)
+            .map(|((path, _), meta)| match meta {
+                Some(m) => Ok(m.clone()),
+                None => std::fs::metadata(path),
+            })
+            .collect();
+        (found, warnings, metas)
+    };
+    // Two finders take the sources in turn (listing directories is mostly waiting on the
+    // kernel), while this thread reads the cursors.
+    let next = AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Found>>> = sources.iter().map(|_| Default::default()).collect();
+    let cursors = std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(source) = sources.get(i) else { break };
+                let found = find(source.as_ref());
+                *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(found);
+            });
+        }
+        match opts.only {
             None => store.present_cursors(),
             Some(paths) => {
                 store.cursors_of(&paths.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>())
             }
-        };
-        (cursors, finder.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        }
     });
+    // Every slot is filled (a finder's panic would have ended the scope with it).
+    let finds: Vec<Found> = slots
+        .into_iter()
+        .zip(sources)
+        .map(|(slot, source)| {
+            slot.into_inner().unwrap_or_else(|p| p.into_inner()).unwrap_or_else(|| find(source.as_ref()))
+        })
+        .collect();
     let cursors = cursors?;
     let mut jobs = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
@@ -238,10 +260,31 @@ pub fn scan(
             }
             let (size, mtime_ns) = size_and_mtime(&path, &meta, shape);
             let identity = identity(&meta);
+            // A full scan compares with the present files' short cursors, and reads the whole
+            // cursor of a file it is going to read; a file not among them is new, or back after
+            // it was missing.
+            let whole = |store: &Store| -> Result<Option<Cursor>, StoreError> {
+                Ok(store.cursors_of(std::slice::from_ref(&key))?.remove(&key))
+            };
             let cursor = match cursors.get(&key) {
-                Some(c) => Some(c.clone()),
-                // Not among the present files: new, or back after it was missing.
-                None if opts.only.is_none() => store.cursors_of(std::slice::from_ref(&key))?.remove(&key),
+                Some(c)
+                    if c.source == source.id()
+                        && c.identity == identity
+                        && size >= c.offset
+                        && !c.missing =>
+                {
+                    if c.size == size && c.mtime_ns == mtime_ns {
+                        continue; // unchanged
+                    }
+                    if opts.only.is_some() {
+                        Some(c.clone())
+                    } else {
+                        whole(store)?
+                    }
+                }
+                Some(c) if opts.only.is_some() => Some(c.clone()),
+                Some(_) => whole(store)?,
+                None if opts.only.is_none() => whole(store)?,
                 None => None,
             };
             let from_start = match &cursor {
@@ -249,8 +292,6 @@ pub fn scan(
                 Some(c) => {
                     if c.source != source.id() || c.identity != identity || size < c.offset || c.missing {
                         true
-                    } else if c.size == size && c.mtime_ns == mtime_ns {
-                        continue; // unchanged
                     } else {
                         // A document is always read whole; a database and a line file
                         // resume from their state.
@@ -454,6 +495,9 @@ impl Drop for WindowClosed<'_> {
     }
 }
 
+/// A source's logs as found, the warnings of finding them, and each log's metadata.
+type Found = (Discovery, Vec<String>, Vec<std::io::Result<std::fs::Metadata>>);
+
 /// What one source's roots hold now.
 #[derive(Debug, Default)]
 pub struct Discovery {
@@ -463,6 +507,8 @@ pub struct Discovery {
     pub missing_roots: Vec<PathBuf>,
     /// The source's logs, with their shapes.
     pub logs: Vec<(PathBuf, Shape)>,
+    /// Each log's metadata as the walk read it (beside `logs`), `None` where it did not.
+    pub log_meta: Vec<Option<std::fs::Metadata>>,
     /// Files under a root the source did not recognise (possible format drift).
     pub unknown_files: usize,
     /// The oldest modification time among them (ms since the epoch).
@@ -480,10 +526,16 @@ pub fn discover(source: &dyn Source, env: &Env, warnings: &mut Vec<String>) -> D
         }
         let mut files = Vec::new();
         let mut visited = HashSet::new();
-        walk(&root, &mut files, warnings, 0, &mut visited);
-        for path in files {
+        match dir_id(&root, None) {
+            Ok(id) => walk(&root, id, &mut files, warnings, 0, &mut visited),
+            Err(e) => warnings.push(format!("cannot read directory {}: {e}", root.display())),
+        }
+        for (path, meta) in files {
             match file_kind(source, &path) {
-                FileKind::Log(shape) => d.logs.push((path, shape)),
+                FileKind::Log(shape) => {
+                    d.logs.push((path, shape));
+                    d.log_meta.push(meta);
+                }
                 FileKind::Other => {}
                 FileKind::Unknown => {
                     d.unknown_files += 1;
@@ -509,33 +561,26 @@ fn named_logs(source: &dyn Source, env: &Env, paths: &[PathBuf]) -> Discovery {
         }
         if let FileKind::Log(shape) = file_kind(source, path) {
             d.logs.push((path.clone(), shape));
+            d.log_meta.push(None);
         }
     }
     d
 }
 
-/// Lists the files below `dir`. Each real directory is entered once: a symlink loop (`ln -s ..
-/// up`) or two links to one folder never list a file twice.
+/// Lists the files below `dir` (whose [`DirId`] is `id`), each with its metadata where the
+/// listing gives it cheaply (a stat relative to the open directory, for a file that is not a
+/// symlink). Each real directory is entered once: a symlink loop (`ln -s .. up`) or two links to
+/// one folder never list a file twice.
 fn walk(
     dir: &Path,
-    out: &mut Vec<PathBuf>,
+    id: DirId,
+    out: &mut Vec<(PathBuf, Option<std::fs::Metadata>)>,
     warnings: &mut Vec<String>,
     depth: usize,
     visited: &mut HashSet<DirId>,
 ) {
-    if depth > 16 {
+    if depth > 16 || !visited.insert(id) {
         return;
-    }
-    match dir_id(dir) {
-        Ok(id) => {
-            if !visited.insert(id) {
-                return;
-            }
-        }
-        Err(e) => {
-            warnings.push(format!("cannot read directory {}: {e}", dir.display()));
-            return;
-        }
     }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -547,11 +592,24 @@ fn walk(
     for entry in entries.flatten() {
         let path = entry.path();
         let Ok(ft) = entry.file_type() else { continue };
-        let is_dir = if ft.is_symlink() { path.is_dir() } else { ft.is_dir() };
-        if is_dir {
-            walk(&path, out, warnings, depth + 1, visited);
+        if ft.is_symlink() {
+            // Followed: what it points to decides.
+            if path.is_dir() {
+                match dir_id(&path, None) {
+                    Ok(id) => walk(&path, id, out, warnings, depth + 1, visited),
+                    Err(e) => warnings.push(format!("cannot read directory {}: {e}", path.display())),
+                }
+            } else {
+                out.push((path, None));
+            }
+        } else if ft.is_dir() {
+            match dir_id(&path, entry.metadata().ok()) {
+                Ok(id) => walk(&path, id, out, warnings, depth + 1, visited),
+                Err(e) => warnings.push(format!("cannot read directory {}: {e}", path.display())),
+            }
         } else {
-            out.push(path);
+            let meta = entry.metadata().ok();
+            out.push((path, meta));
         }
     }
 }
@@ -562,17 +620,20 @@ type DirId = (u64, u64);
 #[cfg(not(unix))]
 type DirId = PathBuf;
 
-/// The device and inode of the directory (one `stat`, where resolving its real path would
-/// `readlink` every component of it).
+/// The device and inode of the directory, from its metadata when the listing read it already
+/// (a `stat` otherwise, where resolving its real path would `readlink` every component of it).
 #[cfg(unix)]
-fn dir_id(dir: &Path) -> std::io::Result<DirId> {
+fn dir_id(dir: &Path, meta: Option<std::fs::Metadata>) -> std::io::Result<DirId> {
     use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(dir)?;
+    let meta = match meta {
+        Some(m) => m,
+        None => std::fs::metadata(dir)?,
+    };
     Ok((meta.dev(), meta.ino()))
 }
 
 #[cfg(not(unix))]
-fn dir_id(dir: &Path) -> std::io::Result<DirId> {
+fn dir_id(dir: &Path, _meta: Option<std::fs::Metadata>) -> std::io::Result<DirId> {
     std::fs::canonicalize(dir)
 }
 

@@ -749,8 +749,38 @@ impl Store {
     /// The cursors of the files not marked missing, keyed by path: what a scan compares the
     /// files it finds with (a ledger's history holds many more of the others, which a file that
     /// comes back looks up with [`Store::cursors_of`]).
+    /// Only what tells a file unchanged is read (source, identity, size, time, offset): `state`,
+    /// the hashes and the skipped count are left empty, and a scan reads the whole cursor of a
+    /// file it is going to read ([`Store::cursors_of`]).
     pub fn present_cursors(&self) -> Result<HashMap<String, Cursor>, StoreError> {
-        self.cursors_where(" INDEXED BY files_present WHERE missing = 0", &[])
+        let run = || -> rusqlite::Result<HashMap<String, Cursor>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT id, source, path, identity, size, mtime_ns, offset
+                 FROM files INDEXED BY files_present WHERE missing = 0",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Cursor {
+                    id: r.get(0)?,
+                    source: r.get(1)?,
+                    path: r.get(2)?,
+                    identity: r.get(3)?,
+                    size: r.get::<_, i64>(4)? as u64,
+                    mtime_ns: r.get(5)?,
+                    offset: r.get::<_, i64>(6)? as u64,
+                    head_hash: 0,
+                    tail_hash: 0,
+                    state: None,
+                    skipped: 0,
+                    missing: false,
+                    fingerprint: 0,
+                })
+            })?;
+            let rows: Vec<Cursor> = rows.collect::<rusqlite::Result<_>>()?;
+            let mut map = HashMap::with_capacity(rows.len());
+            map.extend(rows.into_iter().map(|c| (c.path.clone(), c)));
+            Ok(map)
+        };
+        run().map_err(|e| self.err(e))
     }
 
     /// The cursors of these paths only (those that have one).
