@@ -118,7 +118,8 @@ enum Command {
     Backup,
     /// Put a snapshot back (the newest sound one when none is named); the ledger there is kept aside.
     Restore(ledger::RestoreArgs),
-    /// Check the ledger: integrity, schema, rollup against events, cursors (exit 1 with findings).
+    /// Check the ledger: integrity, schema, rollup against events, per-day sums against the
+    /// rollup, cursors (exit 1 with findings).
     Doctor,
     /// Write events, sessions, tags, commits and running totals (jsonl) or events (csv).
     Export(ledger::ExportArgs),

@@ -6,6 +6,8 @@
 //!   table or index it belongs to);
 //! - `schema`: a schema version this build knows, and every table it needs;
 //! - `rollup`: the rollup equals the sums over events (per bucket, source, project, model);
+//! - `days`: the per-day sums kept in the writer's zone (`day_rollup`, when a zone is set) equal
+//!   the rollup summed per local day in that zone;
 //! - `events`: no stored token count is negative or beyond [`crate::store::MAX_TOKENS`];
 //! - `cursors`: every line log's cursor points just past a newline of the file it names
 //!   (when the file is still there, unchanged in identity, and at least that long).
@@ -26,7 +28,7 @@ use crate::store::{wal_damage, MAX_TOKENS, SCHEMA_VERSION};
 /// One thing found wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// `file`, `integrity`, `schema`, `rollup`, `events` or `cursors`.
+    /// `file`, `integrity`, `schema`, `rollup`, `days`, `events` or `cursors`.
     pub check: &'static str,
     pub message: String,
 }
@@ -161,6 +163,20 @@ fn check(db: &Path, sources: &[Box<dyn Source>]) -> Diagnosis {
             }
         }
         Err(e) => find(&mut d, "rollup", format!("cannot compare the rollup: {e}")),
+    }
+
+    d.checked.push("days");
+    match day_mismatches(&conn) {
+        Ok(list) => {
+            let n = list.len();
+            for m in list.into_iter().take(LIST) {
+                find(&mut d, "days", m);
+            }
+            if n > LIST {
+                find(&mut d, "days", format!("… and {} more per-day rows differ", n - LIST));
+            }
+        }
+        Err(e) => find(&mut d, "days", format!("cannot compare the per-day sums: {e}")),
     }
 
     d.checked.push("events");
@@ -309,6 +325,62 @@ fn rollup_mismatches(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     }
     for (key, s) in from_events {
         out.push(format!("rollup {}: missing; the events sum to {} requests", describe(&key), s.requests));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `day_rollup` against the rollup summed per local day in the zone it is kept in (none kept, or a
+/// zone this build does not know: nothing to compare, as the reports do not read it then).
+fn day_mismatches(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    use rusqlite::OptionalExtension;
+    let zone: Option<String> =
+        conn.query_row("SELECT value FROM settings WHERE key = 'day_zone'", [], |r| r.get(0)).optional()?;
+    let Some(tz) = zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) else { return Ok(Vec::new()) };
+    type DayKey = (i64, String, String, bool, bool);
+    let bucket_ms = crate::store::BUCKET_MS;
+    let mut want: HashMap<DayKey, [i128; 7]> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT bucket, source, model, long, logged, requests, input, cw5m, cw1h, cache_read, output, reasoning FROM rollup",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let at = r.get::<_, i64>(0)? * bucket_ms;
+        let day = (at + crate::zone::offset_ms(tz, at)).div_euclid(crate::zone::DAY_MS);
+        let s = want.entry((day, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)).or_default();
+        for (i, v) in s.iter_mut().enumerate() {
+            *v += r.get::<_, i64>(5 + i)? as i128;
+        }
+    }
+    let describe = |k: &DayKey| {
+        let d = chrono::DateTime::from_timestamp_millis(k.0 * crate::zone::DAY_MS).unwrap_or_default();
+        format!("{} ({}) {} {}", d.format("%Y-%m-%d"), tz.name(), k.1, k.2)
+    };
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT day, source, model, long, logged, requests, input, cw5m, cw1h, cache_read, output, reasoning FROM day_rollup",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let key: DayKey = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        let mut stored = [0i128; 7];
+        for (i, v) in stored.iter_mut().enumerate() {
+            *v = r.get::<_, i64>(5 + i)? as i128;
+        }
+        let w = want.remove(&key).unwrap_or_default();
+        if w != stored {
+            out.push(format!(
+                "day {}: {} requests, {} input tokens; the rollup sums to {} requests, {} input",
+                describe(&key),
+                stored[0],
+                stored[1],
+                w[0],
+                w[1]
+            ));
+        }
+    }
+    for (key, s) in want {
+        out.push(format!("day {}: missing; the rollup sums to {} requests", describe(&key), s[0]));
     }
     out.sort();
     Ok(out)

@@ -147,6 +147,21 @@ fn day_reports_from_the_kept_days_equal_the_rollup_in_every_zone() {
     b.commit().unwrap();
     check(&store, berlin);
 
+    // The doctor compares the two, and names a day that differs.
+    let mut b = store.batch().unwrap();
+    b.keep_days(berlin).unwrap();
+    b.commit().unwrap();
+    let db = tmp.path().join("ledger.db");
+    let d = tokenworth_core::doctor::diagnose(&db, &tokenworth_core::source::all());
+    assert!(d.sound && d.checked.contains(&"days"), "{:?}", d.findings);
+    store.conn().execute("UPDATE day_rollup SET input = input + 1 WHERE day = 20537 AND model = 'claude-opus-4-1' AND NOT logged", []).unwrap();
+    let d = tokenworth_core::doctor::diagnose(&db, &tokenworth_core::source::all());
+    let days: Vec<&str> =
+        d.findings.iter().filter(|f| f.check == "days").map(|f| f.message.as_str()).collect();
+    assert_eq!(days.len(), 1, "{:?}", d.findings);
+    assert!(days[0].starts_with("day 2026-03-25 (Europe/Berlin) claude-code claude-opus-4-1"), "{}", days[0]);
+    store.conn().execute("UPDATE day_rollup SET input = input - 1 WHERE day = 20537 AND model = 'claude-opus-4-1' AND NOT logged", []).unwrap();
+
     // Other zones: New York (another change), Kathmandu (+5:45), Lord Howe (a half-hour change).
     for zone in ["America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "UTC"] {
         let tz: Tz = zone.parse().unwrap();
