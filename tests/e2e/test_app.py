@@ -1065,6 +1065,14 @@ def notified(path):
     return titles
 
 
+def noon_zone(utc_now):
+    """A fixed-offset zone (IANA's Etc/GMT±N, whose sign is the reverse of the offset) in which
+    `utc_now` is between 11:30 and 13:00."""
+    off = 12 - round(utc_now.hour + utc_now.minute / 60)
+    off = min(max(off, -11), 12)
+    return "Etc/GMT" if off == 0 else f"Etc/GMT{'-' if off > 0 else '+'}{abs(off)}"
+
+
 class Alerts(unittest.TestCase):
     """The real app, started --hidden as at login, on logs appended under a watched temp home:
     budget, spike and idle-burn alerts reach the notification service on the test's D-Bus (dunst,
@@ -1077,7 +1085,11 @@ class Alerts(unittest.TestCase):
         live_cwd = os.path.join(tmp, "work")  # not a git repository: no commits
         os.makedirs(live_cwd)
         os.makedirs(data)
-        now = datetime.now(ZoneInfo(TZ))
+        # A zone where it is about noon now: the budget and spike alerts are about "today", and
+        # the session began 30 minutes ago (in Europe/Berlin the test failed in the half hour
+        # after midnight, its first request on the day before).
+        tz = noon_zone(datetime.now(ZoneInfo("UTC")))
+        now = datetime.now(ZoneInfo(tz))
         n = [0]
 
         def spend(session, cwd, ts, usd):
@@ -1107,7 +1119,7 @@ class Alerts(unittest.TestCase):
             ["dbus-monitor", "--session",
              "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"],
             stdout=monitor_out, stderr=subprocess.DEVNULL)
-        env = dict(os.environ, HOME=home, TZ=TZ, **DEBUG_LOG)
+        env = dict(os.environ, HOME=home, TZ=tz, **DEBUG_LOG)
         app_err = open(os.path.join(LOGS, "alerts-app.stderr"), "w")
         app = subprocess.Popen([APP, "--hidden", "--data-dir", data], env=env,
                                stdout=subprocess.DEVNULL, stderr=app_err)
@@ -1124,26 +1136,26 @@ class Alerts(unittest.TestCase):
             time.sleep(5)
             self.assertEqual(notified(monitor_log), [])
             exactly("Idle burn?", 1, timeout=60)
-            self.assertTrue(datetime.now(ZoneInfo(TZ)) >= start + timedelta(minutes=30),
+            self.assertTrue(datetime.now(ZoneInfo(tz)) >= start + timedelta(minutes=30),
                             "the idle-burn alert came before its 30 minutes")
 
-            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.30)  # $0.90 of $1: 80%
+            spend("live", live_cwd, datetime.now(ZoneInfo(tz)), 0.30)  # $0.90 of $1: 80%
             exactly(budget_80, 1)
-            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.03)  # $0.93: 3.1x the median day
+            spend("live", live_cwd, datetime.now(ZoneInfo(tz)), 0.03)  # $0.93: 3.1x the median day
             exactly("Spend spike", 1)
-            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.30)  # $1.23: spent
+            spend("live", live_cwd, datetime.now(ZoneInfo(tz)), 0.30)  # $1.23: spent
             exactly(budget_100, 1)
-            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.01)  # more of the same: nothing new
+            spend("live", live_cwd, datetime.now(ZoneInfo(tz)), 0.01)  # more of the same: nothing new
             time.sleep(3)
             self.assertEqual(len(notified(monitor_log)), 4, notified(monitor_log))
 
             # A raised budget clears its alert; lowered again, it is crossed again and says so once.
             cli(home, data, "budget", "set", "daily", "5")
-            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.01)
+            spend("live", live_cwd, datetime.now(ZoneInfo(tz)), 0.01)
             wait_for("the alert to be re-armed", lambda: not any(
                 k.startswith("budget:") for k in json.loads(read(os.path.join(data, "alerts-fired.json")))))
             cli(home, data, "budget", "set", "daily", "1.2")
-            spend("live", live_cwd, datetime.now(ZoneInfo(TZ)), 0.01)
+            spend("live", live_cwd, datetime.now(ZoneInfo(tz)), 0.01)
             exactly(budget_100, 2)
             time.sleep(2)
             self.assertEqual(count(budget_80), 1, notified(monitor_log))
