@@ -152,32 +152,10 @@ fn check(db: &Path, sources: &[Box<dyn Source>]) -> Diagnosis {
     }
 
     d.checked.push("rollup");
-    match rollup_mismatches(&conn) {
-        Ok(list) => {
-            let n = list.len();
-            for m in list.into_iter().take(LIST) {
-                find(&mut d, "rollup", m);
-            }
-            if n > LIST {
-                find(&mut d, "rollup", format!("… and {} more rollup rows differ", n - LIST));
-            }
-        }
-        Err(e) => find(&mut d, "rollup", format!("cannot compare the rollup: {e}")),
-    }
+    listed(&mut d, "rollup", rollup_mismatches(&conn), "rollup rows differ", "cannot compare the rollup");
 
     d.checked.push("days");
-    match day_mismatches(&conn) {
-        Ok(list) => {
-            let n = list.len();
-            for m in list.into_iter().take(LIST) {
-                find(&mut d, "days", m);
-            }
-            if n > LIST {
-                find(&mut d, "days", format!("… and {} more per-day rows differ", n - LIST));
-            }
-        }
-        Err(e) => find(&mut d, "days", format!("cannot compare the per-day sums: {e}")),
-    }
+    listed(&mut d, "days", day_mismatches(&conn), "per-day rows differ", "cannot compare the per-day sums");
 
     d.checked.push("events");
     let bad: rusqlite::Result<i64> = conn.query_row(
@@ -328,6 +306,29 @@ fn rollup_mismatches(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     }
     out.sort();
     Ok(out)
+}
+
+/// The first [`LIST`] mismatches of a check as findings, then how many more (`… and N more
+/// {more}`); a comparison that could not run is one finding (`{cannot}: error`).
+fn listed(
+    d: &mut Diagnosis,
+    check: &'static str,
+    found: rusqlite::Result<Vec<String>>,
+    more: &str,
+    cannot: &str,
+) {
+    match found {
+        Ok(list) => {
+            let n = list.len();
+            for m in list.into_iter().take(LIST) {
+                d.findings.push(Finding { check, message: m });
+            }
+            if n > LIST {
+                d.findings.push(Finding { check, message: format!("… and {} more {more}", n - LIST) });
+            }
+        }
+        Err(e) => d.findings.push(Finding { check, message: format!("{cannot}: {e}") }),
+    }
 }
 
 /// `day_rollup` against the rollup summed per local day in the zone it is kept in (none kept, or a
