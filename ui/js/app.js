@@ -144,8 +144,12 @@ function requestRefresh(delay = 100, reason = 'usage-changed') {
   }, delay);
 }
 
+// Set once any view was asked for (a click, a key, the tray): the start's own choice then yields.
+let chosen = false;
+
 export function navigate(view, opts = {}) {
   if (!VIEWS[view]) return;
+  chosen = true;
   const changed = view !== ctx.view;
   ctx.view = view;
   for (const b of $$('.nav-btn')) {
@@ -309,6 +313,9 @@ async function start() {
   // The app opens a new window on a view with `#view=<view>&session=<id>` (e.g. "Tag last
   // session…" from the tray); an open window gets a 'navigate' event instead.
   checkLedger();
+  // The nav works from the first moment (wireNav above); a view chosen while the listeners were
+  // being set up is kept, not replaced by the start view.
+  if (chosen) return;
   const hint = new URLSearchParams(location.hash.slice(1));
   const view = hint.get('view');
   if (view && VIEWS[view]) await navigate(view, { sessionId: hint.get('session') || undefined });

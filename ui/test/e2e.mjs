@@ -105,7 +105,7 @@ const browser = await chromium.launch({
   args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
 });
 
-async function openPage(fixture, { colorScheme = 'light', hash = '' } = {}) {
+async function openPage(fixture, { colorScheme = 'light', hash = '', listenDelay = 0 } = {}) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 }, colorScheme, locale: 'en-US', timezoneId: 'America/New_York' });
   // Block anything that is not the local server: the page must work offline.
   const external = [];
@@ -122,6 +122,7 @@ async function openPage(fixture, { colorScheme = 'light', hash = '' } = {}) {
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   await page.addInitScript(`window.__TW_FIXTURE__ = ${JSON.stringify(fixture)};
+window.__TW_LISTEN_DELAY__ = ${Number(listenDelay)};
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`);
   await page.addInitScript(FAKE);
@@ -954,6 +955,19 @@ try {
   eq(await bogus.page.getAttribute('#nav-overview', 'aria-current'), 'page', 'an unknown start view falls back to Overview');
   await clean(bogus, 'page opened on an unknown view');
   await bogus.context.close();
+
+  // A click on a view while the page is still starting (its event listeners take a round trip
+  // each in the real webview) stays on that view: the start's default view does not take it back
+  // (the real app's Sharing test once found its join form replaced by Overview).
+  console.log('a view chosen during the start');
+  const early = await openPage(makeFixture(), { listenDelay: 150 });
+  await early.page.click('#nav-sharing');
+  await early.page.waitForSelector('#share-state[data-sharing="off"]');
+  await early.page.waitForTimeout(1200); // the start's listeners (5 × 150 ms) are done by now
+  eq(await early.page.getAttribute('#nav-sharing', 'aria-current'), 'page', 'the view clicked during the start stays chosen');
+  ok(await early.page.$('#share-url'), 'the Sharing join form is still shown');
+  await clean(early, 'page clicked during its start');
+  await early.context.close();
 
   // ---------------------------------------------------------------- the detectors work
   console.log('self-check');

@@ -634,7 +634,10 @@
       listen(name, cb) {
         if (!listeners.has(name)) listeners.set(name, new Set());
         listeners.get(name).add(cb);
-        return Promise.resolve(() => listeners.get(name).delete(cb));
+        const off = () => listeners.get(name).delete(cb);
+        // A slow start (the real webview's listen calls are round trips) when the test asks for one.
+        const delay = window.__TW_LISTEN_DELAY__ || 0;
+        return delay ? new Promise((r) => setTimeout(() => r(off), delay)) : Promise.resolve(off);
       },
     },
   };
