@@ -23,6 +23,7 @@ use crate::hash;
 use crate::model::{Observation, Output, UsageEvent};
 use crate::source::{database, DocOutcome, FileKind, LineOutcome, Shape, Source};
 use crate::store::{Cursor, FileUpdate, Store, StoreError};
+use crate::walk::{self, Listings, WalkLog};
 
 /// Bytes hashed at the head of a file and before its offset to notice a replaced file.
 const FINGERPRINT_BYTES: u64 = 4096;
@@ -134,6 +135,10 @@ pub struct ScanReport {
     /// Non-fatal problems (an unreadable directory or file); the rest was scanned.
     pub warnings: Vec<String>,
     pub duration: Duration,
+    /// Folders read, and folders whose kept listing (unchanged since it was read) stood in
+    /// for reading them (`crate::walk`).
+    pub folders_read: usize,
+    pub folders_kept: usize,
 }
 
 impl ScanReport {
@@ -181,10 +186,19 @@ pub fn scan(
     // The logs are found and stat-ed on another thread while the cursors are read: a scan that
     // finds nothing new (every warm report) is mostly these two.
     let only = opts.only;
+    // The listings of folders unchanged since they were read stand in for reading them again.
+    let listings = match only {
+        None => Some(Listings {
+            kept: store.listings()?,
+            now_ns: opts.now_ms.map(|ms| ms.saturating_mul(1_000_000)),
+        }),
+        Some(_) => None,
+    };
     let find = |source: &dyn Source| {
         let mut warnings = Vec::new();
+        let mut log = WalkLog::default();
         let found = match only {
-            None => discover(source, env, &mut warnings),
+            None => discover_with(source, env, &mut warnings, listings.as_ref(), &mut log),
             Some(paths) => named_logs(source, env, paths),
         };
         let metas: Vec<_> = found
@@ -196,7 +210,7 @@ pub fn scan(
                 None => std::fs::metadata(path),
             })
             .collect();
-        (found, warnings, metas)
+        (found, warnings, metas, log)
     };
     // Two finders take the sources in turn (listing directories is mostly waiting on the
     // kernel), while this thread reads the cursors.
@@ -231,8 +245,14 @@ pub fn scan(
     let mut seen: HashSet<String> = HashSet::new();
     let mut scanned_roots: Vec<PathBuf> = Vec::new();
 
-    for ((si, source), (found, warnings, metas)) in sources.iter().enumerate().zip(finds) {
+    let mut fresh = Vec::new();
+    let mut visited: HashSet<&str> = HashSet::new();
+    for ((si, source), (found, warnings, metas, log)) in sources.iter().enumerate().zip(finds) {
         report.warnings.extend(warnings);
+        fresh.extend(log.fresh);
+        visited.extend(log.visited);
+        report.folders_read += log.read;
+        report.folders_kept += log.kept;
         let mut s = SourceScan {
             id: source.id(),
             missing_roots: found.missing_roots,
@@ -323,8 +343,15 @@ pub fn scan(
         None => true,
         Some(tz) => store.day_zone()?.as_deref() == Some(tz.name()),
     };
+    // Listings read afresh are kept; those of folders no walk reached are gone.
+    let listings_gone: Vec<String> = listings
+        .as_ref()
+        .map(|l| l.kept.keys().filter(|k| !visited.contains(k.as_str())).cloned().collect())
+        .unwrap_or_default();
     if jobs.is_empty() && gone.is_empty() && days_kept {
-        // Nothing to write: no write lock needed (a report runs beside another scan).
+        // Nothing to write but changed listings, if any: no write lock otherwise (a report
+        // runs beside another scan).
+        store.keep_listings(&fresh, &listings_gone)?;
         report.duration = started.elapsed();
         return Ok(report);
     }
@@ -454,6 +481,7 @@ pub fn scan(
         batch.commit()
     });
     result?;
+    store.keep_listings(&fresh, &listings_gone)?;
     report.duration = started.elapsed();
     Ok(report)
 }
@@ -496,7 +524,7 @@ impl Drop for WindowClosed<'_> {
 }
 
 /// A source's logs as found, the warnings of finding them, and each log's metadata.
-type Found = (Discovery, Vec<String>, Vec<std::io::Result<std::fs::Metadata>>);
+type Found<'a> = (Discovery, Vec<String>, Vec<std::io::Result<std::fs::Metadata>>, WalkLog<'a>);
 
 /// What one source's roots hold now.
 #[derive(Debug, Default)]
@@ -518,19 +546,24 @@ pub struct Discovery {
 /// Walks a source's roots and sorts what is there into logs, the tool's other files (left
 /// alone) and files the source does not recognise.
 pub fn discover(source: &dyn Source, env: &Env, warnings: &mut Vec<String>) -> Discovery {
+    discover_with(source, env, warnings, None, &mut WalkLog::default())
+}
+
+/// [`discover`], with the kept listings of unchanged folders standing in for reading them.
+fn discover_with<'a>(
+    source: &dyn Source,
+    env: &Env,
+    warnings: &mut Vec<String>,
+    listings: Option<&'a Listings>,
+    log: &mut WalkLog<'a>,
+) -> Discovery {
     let mut d = Discovery::default();
     for root in source.roots(env) {
         if !root.is_dir() {
             d.missing_roots.push(root);
             continue;
         }
-        let mut files = Vec::new();
-        let mut visited = HashSet::new();
-        match dir_id(&root, None) {
-            Ok(id) => walk(&root, id, &mut files, warnings, 0, &mut visited),
-            Err(e) => warnings.push(format!("cannot read directory {}: {e}", root.display())),
-        }
-        for (path, meta) in files {
+        for (path, meta) in walk::files(&root, listings, log, warnings) {
             match file_kind(source, &path) {
                 FileKind::Log(shape) => {
                     d.logs.push((path, shape));
@@ -565,76 +598,6 @@ fn named_logs(source: &dyn Source, env: &Env, paths: &[PathBuf]) -> Discovery {
         }
     }
     d
-}
-
-/// Lists the files below `dir` (whose [`DirId`] is `id`), each with its metadata where the
-/// listing gives it cheaply (a stat relative to the open directory, for a file that is not a
-/// symlink). Each real directory is entered once: a symlink loop (`ln -s .. up`) or two links to
-/// one folder never list a file twice.
-fn walk(
-    dir: &Path,
-    id: DirId,
-    out: &mut Vec<(PathBuf, Option<std::fs::Metadata>)>,
-    warnings: &mut Vec<String>,
-    depth: usize,
-    visited: &mut HashSet<DirId>,
-) {
-    if depth > 16 || !visited.insert(id) {
-        return;
-    }
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            warnings.push(format!("cannot read directory {}: {e}", dir.display()));
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(ft) = entry.file_type() else { continue };
-        if ft.is_symlink() {
-            // Followed: what it points to decides.
-            if path.is_dir() {
-                match dir_id(&path, None) {
-                    Ok(id) => walk(&path, id, out, warnings, depth + 1, visited),
-                    Err(e) => warnings.push(format!("cannot read directory {}: {e}", path.display())),
-                }
-            } else {
-                out.push((path, None));
-            }
-        } else if ft.is_dir() {
-            match dir_id(&path, entry.metadata().ok()) {
-                Ok(id) => walk(&path, id, out, warnings, depth + 1, visited),
-                Err(e) => warnings.push(format!("cannot read directory {}: {e}", path.display())),
-            }
-        } else {
-            let meta = entry.metadata().ok();
-            out.push((path, meta));
-        }
-    }
-}
-
-/// What makes a directory the same one under two names.
-#[cfg(unix)]
-type DirId = (u64, u64);
-#[cfg(not(unix))]
-type DirId = PathBuf;
-
-/// The device and inode of the directory, from its metadata when the listing read it already
-/// (a `stat` otherwise, where resolving its real path would `readlink` every component of it).
-#[cfg(unix)]
-fn dir_id(dir: &Path, meta: Option<std::fs::Metadata>) -> std::io::Result<DirId> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = match meta {
-        Some(m) => m,
-        None => std::fs::metadata(dir)?,
-    };
-    Ok((meta.dev(), meta.ino()))
-}
-
-#[cfg(not(unix))]
-fn dir_id(dir: &Path, _meta: Option<std::fs::Metadata>) -> std::io::Result<DirId> {
-    std::fs::canonicalize(dir)
 }
 
 #[cfg(unix)]

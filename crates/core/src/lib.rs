@@ -20,6 +20,7 @@ pub mod outcomes;
 pub mod report;
 pub mod store;
 pub mod tags;
+pub mod walk;
 mod zone;
 
 // The sources live in their own crate (`tokenworth-sources`), below this one: a tool's module

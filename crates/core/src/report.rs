@@ -420,14 +420,28 @@ fn unit_rows(
     pricer: &Pricer,
     f: &mut impl FnMut(i64, &str, &str, Totals),
 ) -> rusqlite::Result<()> {
+    // Read through `ValueRef`s: a typed `get` checks and converts each of the twelve columns
+    // again (a fifth of a warm `daily` over a long history).
+    let int = |r: &rusqlite::Row, i: usize| -> rusqlite::Result<i64> { Ok(r.get_ref(i)?.as_i64()?) };
     while let Some(r) = q.next()? {
-        let unit: i64 = r.get(0)?;
+        let unit = int(r, 0)?;
         let source = r.get_ref(1)?.as_str()?;
         let model = r.get_ref(2)?.as_str()?;
-        let long: bool = r.get(3)?;
-        let logged: bool = r.get(4)?;
-        let t = tokens_at(r, 5)?;
-        let logged_cost: f64 = r.get(11)?;
+        let long = int(r, 3)? != 0;
+        let logged = int(r, 4)? != 0;
+        let n = |i: usize| -> rusqlite::Result<u64> { Ok(int(r, i)?.max(0) as u64) };
+        let t = Tokens {
+            input: n(5)?,
+            cache_write_5m: n(6)?,
+            cache_write_1h: n(7)?,
+            cache_read: n(8)?,
+            output: n(9)?,
+            reasoning: n(10)?,
+        };
+        let logged_cost = match r.get_ref(11)? {
+            rusqlite::types::ValueRef::Real(f) => f,
+            v => v.as_i64()? as f64,
+        };
         let totals = pricer.totals(model, &t, long, logged.then_some(logged_cost));
         f(unit, source, model, totals);
     }
@@ -445,30 +459,49 @@ pub fn periods(
     filter: &Filter,
     period: Period,
 ) -> Result<PeriodReport, StoreError> {
-    let mut rows: BTreeMap<String, PeriodRow> = BTreeMap::new();
-    let mut keys: HashMap<NaiveDate, String> = HashMap::new();
+    // The rows come day by day (each query's rows in day order; a day split by a change of
+    // offset comes back to back), so a period's row is almost always the last one made: the
+    // key is made once per day, and looked up among the others only when a day comes out of
+    // order.
+    let mut rows: Vec<PeriodRow> = Vec::new();
+    let mut last_day: Option<NaiveDate> = None;
+    let mut at = 0usize;
     day_totals(store, pricer, filter, |day, source, model, totals| {
-        let key = keys.entry(day).or_insert_with(|| period.key(day));
-        let row = match rows.get_mut(key.as_str()) {
-            Some(row) => row,
-            None => rows.entry(key.clone()).or_insert_with(|| PeriodRow {
-                key: key.clone(),
-                sources: BTreeMap::new(),
-                models: BTreeMap::new(),
-                total: Totals::default(),
-            }),
-        };
+        if last_day != Some(day) {
+            last_day = Some(day);
+            let key = period.key(day);
+            at = match rows.last() {
+                Some(last) if last.key == key => rows.len() - 1,
+                Some(last) if last.key > key => match rows.binary_search_by(|r| r.key.cmp(&key)) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        rows.insert(i, PeriodRow::new(key));
+                        i
+                    }
+                },
+                _ => {
+                    rows.push(PeriodRow::new(key));
+                    rows.len() - 1
+                }
+            };
+        }
+        let row = &mut rows[at];
         add_named(&mut row.sources, source, &totals);
         add_named(&mut row.models, model, &totals);
         row.total.add(&totals);
     })?;
     let mut total = Totals::default();
-    let rows: Vec<PeriodRow> =
-        rows.into_values().filter(|r| r.total.total_tokens > 0 || r.total.reasoning_tokens > 0).collect();
+    rows.retain(|r| r.total.total_tokens > 0 || r.total.reasoning_tokens > 0);
     for r in &rows {
         total.add(&r.total);
     }
     Ok(PeriodReport { rows, total })
+}
+
+impl PeriodRow {
+    fn new(key: String) -> PeriodRow {
+        PeriodRow { key, sources: BTreeMap::new(), models: BTreeMap::new(), total: Totals::default() }
+    }
 }
 
 /// One session of one tool.

@@ -246,6 +246,17 @@ CREATE TABLE IF NOT EXISTS day_rollup(
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS files_present ON files(missing) WHERE missing = 0;
 "#,
+    // 9: the listings of log folders that have not changed (crate::walk): a scan that finds
+    // nothing new stats each folder and file instead of reading every folder again. A cache:
+    // a row is used only while the folder's stamp (its change time on Unix) is the one stored,
+    // and a wrong or missing row only means the folder is read.
+    r#"
+CREATE TABLE IF NOT EXISTS listings(
+    dir TEXT PRIMARY KEY,
+    stamp INTEGER NOT NULL,
+    entries BLOB NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The setting naming the zone `day_rollup` is kept in.
@@ -548,6 +559,8 @@ pub struct FileUpdate {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The busy timeout set last (restored after a write that must not wait).
+    busy: Duration,
 }
 
 impl Store {
@@ -568,7 +581,7 @@ impl Store {
             return Err(StoreError::Damaged { path: path.to_path_buf(), detail });
         }
         let conn = Connection::open(path).map_err(|e| StoreError::from_sqlite(path, e))?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let mut store = Store { conn, path: path.to_path_buf(), busy: BUSY_TIMEOUT };
         store.refuse_foreign()?;
         store.configure().map_err(|e| StoreError::from_sqlite(path, e))?;
         store.migrate()?;
@@ -605,8 +618,74 @@ impl Store {
 
     /// How long a statement waits for another connection's lock before it fails with
     /// SQLITE_BUSY (5 s unless set; the status line waits 50 ms).
-    pub fn set_busy_timeout(&self, d: Duration) -> Result<(), StoreError> {
-        self.conn.busy_timeout(d).map_err(|e| self.err(e))
+    pub fn set_busy_timeout(&mut self, d: Duration) -> Result<(), StoreError> {
+        self.conn.busy_timeout(d).map_err(|e| self.err(e))?;
+        self.busy = d;
+        Ok(())
+    }
+
+    /// The kept folder listings (`crate::walk`), by folder: stamp and entries as stored (a
+    /// row this build cannot read is left out, or refused by the walk: the folder is then read).
+    pub fn listings(&self) -> Result<HashMap<String, (i64, Vec<u8>)>, StoreError> {
+        let run = || -> rusqlite::Result<HashMap<String, (i64, Vec<u8>)>> {
+            let n: i64 = self.conn.query_row("SELECT count(*) FROM listings", [], |r| r.get(0))?;
+            let mut out = HashMap::with_capacity(n.max(0) as usize);
+            let mut stmt = self.conn.prepare("SELECT dir, stamp, entries FROM listings")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                if let (Ok(dir), Ok(stamp), Ok(entries)) =
+                    (r.get_ref(0)?.as_str(), r.get_ref(1)?.as_i64(), r.get_ref(2)?.as_blob())
+                {
+                    out.insert(dir.to_string(), (stamp, entries.to_vec()));
+                }
+            }
+            Ok(out)
+        };
+        run().map_err(|e| self.err(e))
+    }
+
+    /// Keeps these folder listings and forgets those of `gone`. A cache, so it never waits:
+    /// while another connection writes (or on a ledger opened read-only), nothing is kept.
+    pub fn keep_listings(
+        &mut self,
+        fresh: &[crate::walk::Listing],
+        gone: &[String],
+    ) -> Result<(), StoreError> {
+        if fresh.is_empty() && gone.is_empty() {
+            return Ok(());
+        }
+        let busy = self.busy;
+        self.conn.busy_timeout(Duration::ZERO).map_err(|e| self.err(e))?;
+        let run = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut put =
+                    tx.prepare("INSERT OR REPLACE INTO listings(dir, stamp, entries) VALUES (?1, ?2, ?3)")?;
+                for l in fresh {
+                    put.execute(params![l.dir, l.stamp, l.encode()])?;
+                }
+                let mut del = tx.prepare("DELETE FROM listings WHERE dir = ?1")?;
+                for d in gone {
+                    del.execute([d])?;
+                }
+            }
+            tx.commit()
+        };
+        let result = run(&mut self.conn);
+        self.conn.busy_timeout(busy).map_err(|e| self.err(e))?;
+        match result {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy
+                        | rusqlite::ErrorCode::DatabaseLocked
+                        | rusqlite::ErrorCode::ReadOnly
+                ) =>
+            {
+                Ok(())
+            }
+            r => r.map_err(|e| self.err(e)),
+        }
     }
 
     /// Opens an existing ledger read-only (a reader beside the writer).
@@ -617,7 +696,7 @@ impl Store {
             conn.busy_timeout(BUSY_TIMEOUT)?;
             // SQLite opens lazily: the first read says whether the file can be read.
             let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            Ok((Store { conn, path: path.to_path_buf() }, v))
+            Ok((Store { conn, path: path.to_path_buf(), busy: BUSY_TIMEOUT }, v))
         };
         let (store, v) = match open(Connection::open_with_flags(path, flags)) {
             Ok(s) => s,
