@@ -7,7 +7,7 @@
 //! half-written last line waits for its newline. Files are parsed on worker threads; the calling
 //! thread is the one writer and commits events with their files' cursors.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chrono_tz::Tz;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::env::Env;
 use crate::hash;
@@ -197,16 +197,15 @@ pub fn scan(
     let find = |source: &dyn Source| {
         let mut warnings = Vec::new();
         let mut log = WalkLog::default();
-        let found = match only {
+        let mut found = match only {
             None => discover_with(source, env, &mut warnings, listings.as_ref(), &mut log),
             Some(paths) => named_logs(source, env, paths),
         };
-        let metas: Vec<_> = found
-            .logs
-            .iter()
-            .zip(&found.log_meta)
-            .map(|((path, _), meta)| match meta {
-                Some(m) => Ok(m.clone()),
+        let metas: Vec<_> = std::mem::take(&mut found.log_meta)
+            .into_iter()
+            .zip(&found.logs)
+            .map(|(meta, (path, _))| match meta {
+                Some(m) => Ok(m),
                 None => std::fs::metadata(path),
             })
             .collect();
@@ -227,9 +226,9 @@ pub fn scan(
         }
         match opts.only {
             None => store.present_cursors(),
-            Some(paths) => {
-                store.cursors_of(&paths.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>())
-            }
+            Some(paths) => store
+                .cursors_of(&paths.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>())
+                .map(|c| c.into_iter().collect()),
         }
     });
     // Every slot is filled (a finder's panic would have ended the scope with it).
@@ -242,11 +241,11 @@ pub fn scan(
         .collect();
     let cursors = cursors?;
     let mut jobs = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: FxHashSet<String> = FxHashSet::default();
     let mut scanned_roots: Vec<PathBuf> = Vec::new();
 
     let mut fresh = Vec::new();
-    let mut visited: HashSet<&str> = HashSet::new();
+    let mut visited: FxHashSet<&str> = FxHashSet::default();
     for ((si, source), (found, warnings, metas, log)) in sources.iter().enumerate().zip(finds) {
         report.warnings.extend(warnings);
         fresh.extend(log.fresh);
@@ -261,7 +260,10 @@ pub fn scan(
             ..Default::default()
         };
         for ((path, shape), meta) in found.logs.into_iter().zip(metas) {
-            let key = path.to_string_lossy().into_owned();
+            let key = match path.to_str() {
+                Some(k) => k.to_owned(),
+                None => path.to_string_lossy().into_owned(),
+            };
             if !seen.insert(key.clone()) {
                 continue;
             }
@@ -279,7 +281,8 @@ pub fn scan(
                 continue;
             }
             let (size, mtime_ns) = size_and_mtime(&path, &meta, shape);
-            let identity = identity(&meta);
+            // The file's identity as the cursor stores it, made only for a file to read.
+            let same_file = |c: &Cursor| same_identity(&meta, &c.identity);
             // A full scan compares with the present files' short cursors, and reads the whole
             // cursor of a file it is going to read; a file not among them is new, or back after
             // it was missing.
@@ -287,12 +290,7 @@ pub fn scan(
                 Ok(store.cursors_of(std::slice::from_ref(&key))?.remove(&key))
             };
             let cursor = match cursors.get(&key) {
-                Some(c)
-                    if c.source == source.id()
-                        && c.identity == identity
-                        && size >= c.offset
-                        && !c.missing =>
-                {
+                Some(c) if c.source == source.id() && same_file(c) && size >= c.offset && !c.missing => {
                     if c.size == size && c.mtime_ns == mtime_ns {
                         continue; // unchanged
                     }
@@ -310,7 +308,7 @@ pub fn scan(
             let from_start = match &cursor {
                 None => true,
                 Some(c) => {
-                    if c.source != source.id() || c.identity != identity || size < c.offset || c.missing {
+                    if c.source != source.id() || !same_file(c) || size < c.offset || c.missing {
                         true
                     } else {
                         // A document is always read whole; a database and a line file
@@ -319,6 +317,7 @@ pub fn scan(
                     }
                 }
             };
+            let identity = identity(&meta);
             jobs.push(Job { source: si, path, key, size, mtime_ns, identity, cursor, from_start, shape });
         }
         if opts.only.is_none() {
@@ -606,6 +605,19 @@ fn identity(meta: &std::fs::Metadata) -> String {
     format!("{}:{}", meta.dev(), meta.ino())
 }
 
+/// Whether `stored` is [`identity`] of `meta`, without making the string.
+#[cfg(unix)]
+fn same_identity(meta: &std::fs::Metadata, stored: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let mut parts = stored.splitn(2, ':').map(|p| p.parse::<u64>().ok());
+    parts.next().flatten() == Some(meta.dev()) && parts.next().flatten() == Some(meta.ino())
+}
+
+#[cfg(not(unix))]
+fn same_identity(meta: &std::fs::Metadata, stored: &str) -> bool {
+    identity(meta) == stored
+}
+
 #[cfg(not(unix))]
 fn identity(meta: &std::fs::Metadata) -> String {
     meta.created()
@@ -640,7 +652,8 @@ fn fingerprint(file: &mut File, version: i64, offset: u64) -> std::io::Result<(u
 /// What a file is: the source decides, but a database's companions and hidden files (editor
 /// swap files, `.DS_Store`) are never logs and never drift.
 fn file_kind(source: &dyn Source, path: &Path) -> FileKind {
-    if database::is_companion(path) || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    if database::is_companion(path)
+        || path.file_name().is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
     {
         return FileKind::Other;
     }
@@ -918,4 +931,24 @@ pub fn stored_source_stats(store: &Store) -> Result<HashMap<String, (u64, u64, u
         Ok(out)
     };
     run().map_err(|e| store.err(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_identity_is_compared_without_making_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = tmp.path().join("a");
+        let b = tmp.path().join("b");
+        std::fs::write(&a, "x").unwrap();
+        std::fs::write(&b, "y").unwrap();
+        let (ma, mb) = (std::fs::metadata(&a).unwrap(), std::fs::metadata(&b).unwrap());
+        assert!(same_identity(&ma, &identity(&ma)));
+        assert!(!same_identity(&ma, &identity(&mb)));
+        for stored in ["", ":", "1", "x:y", &format!("{}:", identity(&ma)), &format!("{}:1", identity(&ma))] {
+            assert!(!same_identity(&ma, stored), "{stored:?}");
+        }
+    }
 }

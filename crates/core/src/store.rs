@@ -626,10 +626,10 @@ impl Store {
 
     /// The kept folder listings (`crate::walk`), by folder: stamp and entries as stored (a
     /// row this build cannot read is left out, or refused by the walk: the folder is then read).
-    pub fn listings(&self) -> Result<HashMap<String, (i64, Vec<u8>)>, StoreError> {
-        let run = || -> rusqlite::Result<HashMap<String, (i64, Vec<u8>)>> {
+    pub fn listings(&self) -> Result<FxHashMap<String, (i64, Vec<u8>)>, StoreError> {
+        let run = || -> rusqlite::Result<FxHashMap<String, (i64, Vec<u8>)>> {
             let n: i64 = self.conn.query_row("SELECT count(*) FROM listings", [], |r| r.get(0))?;
-            let mut out = HashMap::with_capacity(n.max(0) as usize);
+            let mut out = FxHashMap::with_capacity_and_hasher(n.max(0) as usize, Default::default());
             let mut stmt = self.conn.prepare("SELECT dir, stamp, entries FROM listings")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
@@ -831,32 +831,42 @@ impl Store {
     /// Only what tells a file unchanged is read (source, identity, size, time, offset): `state`,
     /// the hashes and the skipped count are left empty, and a scan reads the whole cursor of a
     /// file it is going to read ([`Store::cursors_of`]).
-    pub fn present_cursors(&self) -> Result<HashMap<String, Cursor>, StoreError> {
-        let run = || -> rusqlite::Result<HashMap<String, Cursor>> {
+    pub fn present_cursors(&self) -> Result<FxHashMap<String, Cursor>, StoreError> {
+        let run = || -> rusqlite::Result<FxHashMap<String, Cursor>> {
             let mut stmt = self.conn.prepare(
                 "SELECT id, source, path, identity, size, mtime_ns, offset
                  FROM files INDEXED BY files_present WHERE missing = 0",
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok(Cursor {
-                    id: r.get(0)?,
-                    source: r.get(1)?,
-                    path: r.get(2)?,
-                    identity: r.get(3)?,
-                    size: r.get::<_, i64>(4)? as u64,
-                    mtime_ns: r.get(5)?,
-                    offset: r.get::<_, i64>(6)? as u64,
+            let n: i64 = self.conn.query_row(
+                "SELECT count(*) FROM files INDEXED BY files_present WHERE missing = 0",
+                [],
+                |r| r.get(0),
+            )?;
+            let mut map = FxHashMap::with_capacity_and_hasher(n.max(0) as usize, Default::default());
+            let mut rows = stmt.query([])?;
+            // Read through `ValueRef`s (a typed `get` converts and checks each column again):
+            // this is most of what a scan that finds nothing new does on this thread.
+            while let Some(r) = rows.next()? {
+                let int = |i: usize| -> rusqlite::Result<i64> { Ok(r.get_ref(i)?.as_i64()?) };
+                let text = |i: usize| -> rusqlite::Result<String> { Ok(r.get_ref(i)?.as_str()?.to_owned()) };
+                let path = text(2)?;
+                let c = Cursor {
+                    id: int(0)?,
+                    source: text(1)?,
+                    path: path.clone(),
+                    identity: text(3)?,
+                    size: int(4)? as u64,
+                    mtime_ns: int(5)?,
+                    offset: int(6)? as u64,
                     head_hash: 0,
                     tail_hash: 0,
                     state: None,
                     skipped: 0,
                     missing: false,
                     fingerprint: 0,
-                })
-            })?;
-            let rows: Vec<Cursor> = rows.collect::<rusqlite::Result<_>>()?;
-            let mut map = HashMap::with_capacity(rows.len());
-            map.extend(rows.into_iter().map(|c| (c.path.clone(), c)));
+                };
+                map.insert(path, c);
+            }
             Ok(map)
         };
         run().map_err(|e| self.err(e))

@@ -10,7 +10,9 @@
 //! holding a symlink (its target can change without the folder changing), or a name that is not
 //! UTF-8, is always listed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 
 /// How long a folder must have been unchanged before its listing is kept.
@@ -39,38 +41,39 @@ impl Listing {
 
     /// The entries from their stored form; `None` when it is not one this build wrote.
     pub fn decode(bytes: &[u8]) -> Option<Vec<(String, bool)>> {
-        entries(bytes).map(|e| e.map(|(n, d)| (n.to_string(), d)).collect())
+        entries(bytes).map(|e| e.into_iter().map(|(n, d)| (n.to_string(), d)).collect())
     }
 }
 
 /// The entries of a stored listing, borrowed from it; `None` when it is not one this build
 /// wrote (then the folder is read).
-pub fn entries(bytes: &[u8]) -> Option<impl Iterator<Item = (&str, bool)>> {
-    let ok = bytes.last().is_none_or(|&b| b == 0)
-        && bytes.split(|&b| b == 0).filter(|e| !e.is_empty()).all(|e| entry(e).is_some())
-        && !bytes.windows(2).any(|w| w == [0, 0])
-        && bytes.first() != Some(&0);
-    ok.then(|| bytes.split(|&b| b == 0).filter(|e| !e.is_empty()).filter_map(entry))
+pub fn entries(bytes: &[u8]) -> Option<Vec<(&str, bool)>> {
+    let body = match bytes.split_last() {
+        None => return Some(Vec::new()),
+        Some((0, body)) => body,
+        Some(_) => return None,
+    };
+    body.split(|&b| b == 0).map(entry).collect()
 }
 
 fn entry(e: &[u8]) -> Option<(&str, bool)> {
-    let dir = match e.first()? {
+    let (&kind, name) = e.split_first()?;
+    let dir = match kind {
         b'd' => true,
         b'f' => false,
         _ => return None,
     };
-    let name = std::str::from_utf8(&e[1..]).ok()?;
-    if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+    if name.is_empty() || name == b"." || name == b".." || name.iter().any(|&b| b == b'/' || b == b'\\') {
         return None;
     }
-    Some((name, dir))
+    Some((std::str::from_utf8(name).ok()?, dir))
 }
 
 /// The kept listings a walk may use, and the scan's time.
 #[derive(Debug, Default)]
 pub struct Listings {
     /// Per folder, its stamp and its entries as stored ([`Listing::encode`]).
-    pub kept: HashMap<String, (i64, Vec<u8>)>,
+    pub kept: FxHashMap<String, (i64, Vec<u8>)>,
     /// The scan's time (ns since the epoch); `None`: no new listing is kept.
     pub now_ns: Option<i64>,
 }

@@ -55,8 +55,8 @@ pub fn wal_frames(path: &Path) -> Option<u32> {
 
 /// Whether a file is a companion (`-wal`, `-shm`, `-journal`) of a database beside it.
 pub fn is_companion(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    ["-wal", "-shm", "-journal"].iter().any(|s| name.ends_with(s))
+    let name = path.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default();
+    [&b"-wal"[..], b"-shm", b"-journal"].iter().any(|s| name.ends_with(s))
 }
 
 /// How long a read waits for the tool's own write lock (only `mode=ro` can meet one).
