@@ -12,6 +12,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use rusqlite::types::Value;
 use rusqlite::OptionalExtension;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tokenworth_pricing::{ModelPrice, PriceTable};
 
@@ -55,12 +56,12 @@ impl Totals {
 /// Prices tokens, remembering each model's lookup.
 pub struct Pricer<'a> {
     table: &'a PriceTable,
-    cache: Mutex<HashMap<String, Option<ModelPrice>>>,
+    cache: Mutex<FxHashMap<String, Option<ModelPrice>>>,
 }
 
 impl<'a> Pricer<'a> {
     pub fn new(table: &'a PriceTable) -> Pricer<'a> {
-        Pricer { table, cache: Mutex::new(HashMap::new()) }
+        Pricer { table, cache: Mutex::new(FxHashMap::default()) }
     }
 
     pub fn price(&self, model: &str) -> Option<ModelPrice> {
