@@ -234,14 +234,39 @@ pub enum Period {
 impl Period {
     pub fn key(self, d: NaiveDate) -> String {
         match self {
-            Period::Day => d.format("%Y-%m-%d").to_string(),
+            Period::Day => ymd(d, true),
             Period::Week => {
-                let monday = d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday()));
-                monday.format("%Y-%m-%d").to_string()
+                ymd(d - chrono::Duration::days(i64::from(d.weekday().num_days_from_monday())), true)
             }
-            Period::Month => d.format("%Y-%m").to_string(),
+            Period::Month => ymd(d, false),
         }
     }
+}
+
+/// `YYYY-MM-DD` (or `YYYY-MM`), as chrono's `%Y-%m-%d` writes it, without its format parser
+/// (a warm report over two years makes a key per day).
+fn ymd(d: NaiveDate, day: bool) -> String {
+    if !(0..=9999).contains(&d.year()) {
+        return d.format(if day { "%Y-%m-%d" } else { "%Y-%m" }).to_string();
+    }
+    let (y, m) = (d.year() as u32, d.month());
+    let mut b = [
+        b'0' + (y / 1000) as u8,
+        b'0' + (y / 100 % 10) as u8,
+        b'0' + (y / 10 % 10) as u8,
+        b'0' + (y % 10) as u8,
+        b'-',
+        b'0' + (m / 10) as u8,
+        b'0' + (m % 10) as u8,
+        b'-',
+        b'0' + (d.day() / 10) as u8,
+        b'0' + (d.day() % 10) as u8,
+    ]
+    .to_vec();
+    if !day {
+        b.truncate(7);
+    }
+    String::from_utf8(b).unwrap_or_default()
 }
 
 /// One day, week or month.
@@ -1142,6 +1167,22 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn period_keys_are_chronos_format() {
+        let mut day = d(-3, 1, 1);
+        let mut dates = vec![d(-1, 12, 31), d(0, 1, 1), d(9999, 12, 31), d(10000, 1, 1), d(262_000, 5, 17)];
+        while day < d(2100, 1, 1) {
+            dates.push(day);
+            day += chrono::Duration::days(17);
+        }
+        for x in dates {
+            let monday = x - chrono::Duration::days(i64::from(x.weekday().num_days_from_monday()));
+            assert_eq!(Period::Day.key(x), x.format("%Y-%m-%d").to_string());
+            assert_eq!(Period::Week.key(x), monday.format("%Y-%m-%d").to_string());
+            assert_eq!(Period::Month.key(x), x.format("%Y-%m").to_string());
+        }
     }
 
     /// Day and hour totals summed in SQL per stretch of one UTC offset equal the rollup read row
