@@ -432,10 +432,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 };
                 let rep = report::periods(&store, &pricer, &filter, period)?;
                 if o.json {
-                    render::json(
-                        &mut out,
-                        &report::PeriodJson { report: &rep, period, breakdown: o.breakdown },
-                    )?;
+                    report::PeriodJson { report: &rep, period, breakdown: o.breakdown }
+                        .write_pretty(&mut out)?;
+                    writeln!(out)?;
                 } else {
                     render::period_table(&mut out, &rep, period, o.breakdown, color)?;
                 }
