@@ -223,10 +223,13 @@ fn main() -> ExitCode {
                 None if e.downcast_ref::<UsageError>().is_some() => EXIT_USAGE,
                 None => EXIT_ERROR,
             };
-            if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
+            // A reader that stopped early (`| head`) wherever the write failed: not an error.
+            let broken_pipe = |c: &(dyn std::error::Error + 'static)| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            };
+            if e.chain().any(broken_pipe) {
+                return ExitCode::SUCCESS;
             }
             let _ = writeln!(std::io::stderr(), "tokenworth: {e:#}");
             ExitCode::from(code)

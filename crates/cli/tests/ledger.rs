@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -408,4 +409,41 @@ fn snapshots_are_taken_daily_before_the_first_write_and_kept_by_retention() {
     let o = run(&s.home, &s.data, &["backup"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr_of(&o).contains("backup.keep_daily"), "{}", stderr_of(&o));
+}
+
+/// `tokenworth export | head`: a reader that stops early is not an error (as for the reports).
+/// The pipe's reading end is closed before the command starts, so every write meets it.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_any_output_quietly() {
+    let s = setup();
+    // Outputs larger than any buffer on the way: 3,000 more requests.
+    let mut more = String::new();
+    for i in 0..3000 {
+        more.push_str(&line("bulk-1", &s.repo, &format!("bulk-{i}"), T + i * MIN, 10, 5));
+    }
+    std::fs::OpenOptions::new().append(true).open(&s.log).unwrap().write_all(more.as_bytes()).unwrap();
+    run_ok(&s.home, &s.data, &["scan"]);
+    for args in [
+        &["export", "--no-scan"][..],
+        &["export", "--no-scan", "--format", "csv"],
+        &["daily", "--json", "--no-scan"],
+        &["session", "--no-scan"],
+        &["blocks", "--json", "--no-scan"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = cmd(&s.home, &s.data, args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run tokenworth");
+        assert!(
+            o.status.success(),
+            "{args:?}: {:?}, stderr: {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&o.stderr), "", "{args:?}: nothing on stderr");
+    }
 }

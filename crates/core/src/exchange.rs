@@ -404,7 +404,14 @@ impl std::fmt::Display for ExportError {
     }
 }
 
-impl std::error::Error for ExportError {}
+impl std::error::Error for ExportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExportError::Io(e) => Some(e),
+            ExportError::Store(e) => Some(e),
+        }
+    }
+}
 
 impl From<std::io::Error> for ExportError {
     fn from(e: std::io::Error) -> Self {

@@ -632,12 +632,10 @@ pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Sessi
         .collect();
     // Only the sessions shown: branch, parent, tag and commits looked up by key.
     let mut extras = tags::session_extras_for(store, &keys)?;
-    let mut total = Totals::default();
     for (s, key) in sessions.iter_mut().zip(keys) {
         s.models.sort();
         s.start = iso_utc(s.start_ms);
         s.end = iso_utc(s.end_ms);
-        total.add(&s.totals);
         s.active_seconds = (active.get(&key).copied().unwrap_or(0).max(0) / 1000) as u64;
         if let Some((branch, parent)) = extras.meta.remove(&key) {
             s.git_branch = branch;
@@ -655,6 +653,11 @@ pub fn sessions(store: &Store, pricer: &Pricer, filter: &Filter) -> Result<Sessi
         s.idle_burn = s.outcome.is_none() && s.commits.is_empty() && is_heavy(&s.totals);
     }
     order_by_family(&mut sessions);
+    // Summed in the order shown: a float sum depends on the order, and the map's is random.
+    let mut total = Totals::default();
+    for s in &sessions {
+        total.add(&s.totals);
+    }
     Ok(SessionReport { sessions, total })
 }
 
