@@ -826,7 +826,21 @@ class Sharing(unittest.TestCase):
         first = days[0]
         a.js("for (const id of ['share-w-since', 'share-w-until']) document.getElementById(id).value = arguments[0];", first)
         a.click("#share-withdraw")
-        confirm = wait_for("the withdraw confirmation", lambda: self.text("#share-confirm-text"))
+        # 60 s like the sends above: in CI the soak's app and the fuzzers share the two cores,
+        # and each redraw of this view computes the preview again. The view's state is kept for
+        # the failure message.
+        seen = {}
+
+        def confirm_text():
+            seen["view"] = (self.text("#view") or "")[:400]
+            seen["busy"] = a.js("return document.getElementById('view').getAttribute('aria-busy');")
+            return self.text("#share-confirm-text")
+
+        try:
+            confirm = wait_for("the withdraw confirmation", confirm_text, timeout=60)
+        except AssertionError:
+            a.shot("sharing-withdraw-timeout.png")
+            raise AssertionError(f"no withdraw confirmation; the view (aria-busy {seen.get('busy')!r}): {seen.get('view')!r}")
         for w in (f"from {first} to {first}", board.url, "team demo", "every device", "membership stays"):
             self.assertIn(w, confirm)
         a.click("#share-confirm-yes")
@@ -954,7 +968,21 @@ class Sharing(unittest.TestCase):
         # Withdraw everything: the confirmation says so; the board keeps the membership only.
         a.js("for (const id of ['share-w-since', 'share-w-until']) document.getElementById(id).value = '';")
         a.click("#share-withdraw")
-        confirm = wait_for("the withdraw confirmation", lambda: self.text("#share-confirm-text"))
+        # 60 s like the sends above: in CI the soak's app and the fuzzers share the two cores,
+        # and each redraw of this view computes the preview again. The view's state is kept for
+        # the failure message.
+        seen = {}
+
+        def confirm_text():
+            seen["view"] = (self.text("#view") or "")[:400]
+            seen["busy"] = a.js("return document.getElementById('view').getAttribute('aria-busy');")
+            return self.text("#share-confirm-text")
+
+        try:
+            confirm = wait_for("the withdraw confirmation", confirm_text, timeout=60)
+        except AssertionError:
+            a.shot("sharing-withdraw-timeout.png")
+            raise AssertionError(f"no withdraw confirmation; the view (aria-busy {seen.get('busy')!r}): {seen.get('view')!r}")
         self.assertIn("Withdraw every day that Ann B. sent to team demo", confirm)
         a.click("#share-confirm-yes")
         wait_for("the withdraw", lambda: (self.text("#share-notice") or "").startswith(f"Deleted {len(days)} day row"),

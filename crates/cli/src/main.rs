@@ -433,7 +433,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     Command::Weekly => Period::Week,
                     _ => Period::Month,
                 };
-                let rep = report::periods(&store, &pricer, &filter, period)?;
+                let rep = report::periods_with(&store, &pricer, &filter, period, o.breakdown)?;
                 if o.json {
                     report::PeriodJson { report: &rep, period, breakdown: o.breakdown }
                         .write_pretty(&mut out)?;

@@ -449,10 +449,25 @@ fn unit_rows(
     // Read through `ValueRef`s: a typed `get` checks and converts each of the twelve columns
     // again (a fifth of a warm `daily` over a long history).
     let int = |r: &rusqlite::Row, i: usize| -> rusqlite::Result<i64> { Ok(r.get_ref(i)?.as_i64()?) };
+    // A name is checked as UTF-8 only when it differs from the previous row's (rows come
+    // grouped by day and source).
+    let name = |r: &rusqlite::Row, i: usize, last: &mut String| -> rusqlite::Result<()> {
+        let v = r.get_ref(i)?;
+        match v {
+            rusqlite::types::ValueRef::Text(b) if b == last.as_bytes() => {}
+            v => {
+                last.clear();
+                last.push_str(v.as_str()?);
+            }
+        }
+        Ok(())
+    };
+    let (mut source, mut model) = (String::new(), String::new());
     while let Some(r) = q.next()? {
         let unit = int(r, 0)?;
-        let source = r.get_ref(1)?.as_str()?;
-        let model = r.get_ref(2)?.as_str()?;
+        name(r, 1, &mut source)?;
+        name(r, 2, &mut model)?;
+        let (source, model) = (source.as_str(), model.as_str());
         let long = int(r, 3)? != 0;
         let logged = int(r, 4)? != 0;
         let n = |i: usize| -> rusqlite::Result<u64> { Ok(int(r, i)?.max(0) as u64) };
@@ -485,6 +500,18 @@ pub fn periods(
     filter: &Filter,
     period: Period,
 ) -> Result<PeriodReport, StoreError> {
+    periods_with(store, pricer, filter, period, true)
+}
+
+/// [`periods`], with the split per model only when `models` (`--breakdown`): without it each
+/// row's `models` is left empty.
+pub fn periods_with(
+    store: &Store,
+    pricer: &Pricer,
+    filter: &Filter,
+    period: Period,
+    models: bool,
+) -> Result<PeriodReport, StoreError> {
     // The rows come day by day (each query's rows in day order; a day split by a change of
     // offset comes back to back), so a period's row is almost always the last one made: the
     // key is made once per day, and looked up among the others only when a day comes out of
@@ -513,7 +540,9 @@ pub fn periods(
         }
         let row = &mut rows[at];
         add_named(&mut row.sources, source, &totals);
-        add_named(&mut row.models, model, &totals);
+        if models {
+            add_named(&mut row.models, model, &totals);
+        }
         row.total.add(&totals);
     })?;
     let mut total = Totals::default();
