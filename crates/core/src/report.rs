@@ -446,8 +446,7 @@ fn unit_rows(
     pricer: &Pricer,
     f: &mut impl FnMut(i64, &str, &str, Totals),
 ) -> rusqlite::Result<()> {
-    // Read through `ValueRef`s: a typed `get` checks and converts each of the twelve columns
-    // again (a fifth of a warm `daily` over a long history).
+    // Read through `ValueRef`s, as `tokens_at` reads.
     let int = |r: &rusqlite::Row, i: usize| -> rusqlite::Result<i64> { Ok(r.get_ref(i)?.as_i64()?) };
     // A name is checked as UTF-8 only when it differs from the previous row's (rows come
     // grouped by day and source).
@@ -470,15 +469,7 @@ fn unit_rows(
         let (source, model) = (source.as_str(), model.as_str());
         let long = int(r, 3)? != 0;
         let logged = int(r, 4)? != 0;
-        let n = |i: usize| -> rusqlite::Result<u64> { Ok(int(r, i)?.max(0) as u64) };
-        let t = Tokens {
-            input: n(5)?,
-            cache_write_5m: n(6)?,
-            cache_write_1h: n(7)?,
-            cache_read: n(8)?,
-            output: n(9)?,
-            reasoning: n(10)?,
-        };
+        let t = tokens_at(r, 5)?;
         let logged_cost = match r.get_ref(11)? {
             rusqlite::types::ValueRef::Real(f) => f,
             v => v.as_i64()? as f64,

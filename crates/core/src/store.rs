@@ -992,8 +992,10 @@ struct SessionAcc {
 }
 
 /// Reads `input, cw5m, cw1h, cache_read, output, reasoning` from six columns starting at `first`.
-pub(crate) fn tokens_at(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Tokens> {
-    let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(first + i)?.max(0) as u64) };
+/// Read through `ValueRef`s: a typed `get` checks and converts each column again, a fifth of a
+/// warm `daily` over a long history.
+pub fn tokens_at(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Tokens> {
+    let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get_ref(first + i)?.as_i64()?.max(0) as u64) };
     Ok(Tokens {
         input: n(0)?,
         cache_write_5m: n(1)?,

@@ -190,15 +190,7 @@ pub fn days(store: &Store, pricer: &Pricer, scope: &Scope) -> Result<Vec<DayUplo
             if day < scope.first_day || day > scope.last_day {
                 continue;
             }
-            let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
-            let t = tokenworth_core::Tokens {
-                input: n(7)?,
-                cache_write_5m: n(8)?,
-                cache_write_1h: n(9)?,
-                cache_read: n(10)?,
-                output: n(11)?,
-                reasoning: n(12)?,
-            };
+            let t = tokenworth_core::store::tokens_at(r, 7)?;
             let source: String = r.get(0)?;
             let session: String = r.get(1)?;
             let model: String = r.get(3)?;
