@@ -23,7 +23,7 @@ use crate::hash;
 use crate::model::{Observation, Output, UsageEvent};
 use crate::source::{database, DocOutcome, FileKind, LineOutcome, Shape, Source};
 use crate::store::{Cursor, FileUpdate, Store, StoreError};
-use crate::walk::{self, Listings, WalkLog};
+use crate::walk::{self, mtime_ns, Listings, WalkLog};
 
 /// Bytes hashed at the head of a file and before its offset to notice a replaced file.
 const FINGERPRINT_BYTES: u64 = 4096;
@@ -625,13 +625,6 @@ fn identity(meta: &std::fs::Metadata) -> String {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_nanos().to_string())
         .unwrap_or_default()
-}
-
-fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 fn hash_range(file: &mut File, version: i64, start: u64, end: u64) -> std::io::Result<u64> {

@@ -11,9 +11,9 @@
 //! UTF-8, is always listed.
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
-use std::path::{Path, PathBuf};
 
 /// How long a folder must have been unchanged before its listing is kept.
 pub const QUIET_NS: i64 = 2_000_000_000;
@@ -37,11 +37,6 @@ impl Listing {
             out.push(0);
         }
         out
-    }
-
-    /// The entries from their stored form; `None` when it is not one this build wrote.
-    pub fn decode(bytes: &[u8]) -> Option<Vec<(String, bool)>> {
-        entries(bytes).map(|e| e.into_iter().map(|(n, d)| (n.to_string(), d)).collect())
     }
 }
 
@@ -125,7 +120,8 @@ impl Walk<'_, '_> {
             return;
         }
         let stamp = stamp(meta);
-        if let (Some(l), Some(key)) = (self.listings, dir.to_str()) {
+        let key = dir.to_str();
+        if let (Some(l), Some(key)) = (self.listings, key) {
             if let Some((kept_key, (_, bytes))) =
                 l.kept.get_key_value(key).filter(|(_, (kept, _))| *kept == stamp)
             {
@@ -159,7 +155,7 @@ impl Walk<'_, '_> {
         };
         // Kept only for a folder quiet for a while, of UTF-8 names, without symlinks.
         let quiet = self.listings.and_then(|l| l.now_ns).is_some_and(|now| stamp <= now - QUIET_NS);
-        let mut listing = (quiet && dir.to_str().is_some()).then(Vec::new);
+        let mut listing = (quiet && key.is_some()).then(Vec::new);
         for entry in entries.flatten() {
             let path = entry.path();
             let Ok(ft) = entry.file_type() else {
@@ -169,27 +165,23 @@ impl Walk<'_, '_> {
             if ft.is_symlink() {
                 listing = None;
                 self.entry(path, depth);
-            } else if ft.is_dir() {
-                if let (Some(l), Some(name)) = (listing.as_mut(), entry.file_name().to_str()) {
-                    l.push((name.to_string(), true));
-                } else {
-                    listing = None;
-                }
+                continue;
+            }
+            match (listing.as_mut(), entry.file_name().to_str()) {
+                (Some(l), Some(name)) => l.push((name.to_string(), ft.is_dir())),
+                _ => listing = None,
+            }
+            if ft.is_dir() {
                 match entry.metadata() {
                     Ok(m) => self.dir(&path, &m, depth + 1),
                     Err(e) => self.warnings.push(format!("cannot read directory {}: {e}", path.display())),
                 }
             } else {
-                if let (Some(l), Some(name)) = (listing.as_mut(), entry.file_name().to_str()) {
-                    l.push((name.to_string(), false));
-                } else {
-                    listing = None;
-                }
                 let meta = entry.metadata().ok();
                 self.out.push((path, meta));
             }
         }
-        if let (Some(entries), Some(key)) = (listing, dir.to_str()) {
+        if let (Some(entries), Some(key)) = (listing, key) {
             if let Some((kept_key, _)) = self.listings.and_then(|l| l.kept.get_key_value(key)) {
                 self.log.visited.push(kept_key);
             }
@@ -232,6 +224,11 @@ fn stamp(meta: &std::fs::Metadata) -> i64 {
 
 #[cfg(not(unix))]
 fn stamp(meta: &std::fs::Metadata) -> i64 {
+    mtime_ns(meta)
+}
+
+/// A file's modification time in ns since the epoch (0 when it has none).
+pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -249,11 +246,12 @@ mod tests {
             stamp: 1,
             entries: vec![("a.jsonl".into(), false), ("sub".into(), true)],
         };
-        assert_eq!(Listing::decode(&l.encode()), Some(l.entries.clone()));
-        assert_eq!(Listing::decode(b""), Some(vec![]));
+        let want: Vec<(&str, bool)> = l.entries.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+        assert_eq!(entries(&l.encode()), Some(want));
+        assert_eq!(entries(b""), Some(vec![]));
         for bad in [&b"xname\0"[..], b"fname", b"f\0", b"f..\0", b"fa/b\0", b"f\xff\0", b"fa\0\0", b"\0fa\0"]
         {
-            assert_eq!(Listing::decode(bad), None, "{bad:?}");
+            assert_eq!(entries(bad), None, "{bad:?}");
         }
     }
 }
