@@ -754,6 +754,25 @@ class Sharing(unittest.TestCase):
     def text(self, selector):
         return self.app.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", selector)
 
+    def withdraw_confirmation(self):
+        """Clicks Withdraw and returns the confirmation's text. 60 s like the sends: in CI the
+        soak's app and the fuzzers share the two cores, and each redraw of this view computes the
+        preview again. On a timeout, the view's text, aria-busy and a screenshot say why."""
+        a = self.app
+        a.click("#share-withdraw")
+        seen = {}
+
+        def confirm_text():
+            seen["view"] = (self.text("#view") or "")[:400]
+            seen["busy"] = a.js("return document.getElementById('view').getAttribute('aria-busy');")
+            return self.text("#share-confirm-text")
+
+        try:
+            return wait_for("the withdraw confirmation", confirm_text, timeout=60)
+        except AssertionError:
+            a.shot("sharing-withdraw-timeout.png")
+            raise AssertionError(f"no withdraw confirmation; the view (aria-busy {seen.get('busy')!r}): {seen.get('view')!r}")
+
     def join_with(self, url, code):
         a = self.app
         for sel, value in (("#share-url", url), ("#share-code", code)):
@@ -825,22 +844,7 @@ class Sharing(unittest.TestCase):
         # Withdraw one day: the confirmation names it; the board drops it, the membership stays.
         first = days[0]
         a.js("for (const id of ['share-w-since', 'share-w-until']) document.getElementById(id).value = arguments[0];", first)
-        a.click("#share-withdraw")
-        # 60 s like the sends above: in CI the soak's app and the fuzzers share the two cores,
-        # and each redraw of this view computes the preview again. The view's state is kept for
-        # the failure message.
-        seen = {}
-
-        def confirm_text():
-            seen["view"] = (self.text("#view") or "")[:400]
-            seen["busy"] = a.js("return document.getElementById('view').getAttribute('aria-busy');")
-            return self.text("#share-confirm-text")
-
-        try:
-            confirm = wait_for("the withdraw confirmation", confirm_text, timeout=60)
-        except AssertionError:
-            a.shot("sharing-withdraw-timeout.png")
-            raise AssertionError(f"no withdraw confirmation; the view (aria-busy {seen.get('busy')!r}): {seen.get('view')!r}")
+        confirm = self.withdraw_confirmation()
         for w in (f"from {first} to {first}", board.url, "team demo", "every device", "membership stays"):
             self.assertIn(w, confirm)
         a.click("#share-confirm-yes")
@@ -967,22 +971,7 @@ class Sharing(unittest.TestCase):
 
         # Withdraw everything: the confirmation says so; the board keeps the membership only.
         a.js("for (const id of ['share-w-since', 'share-w-until']) document.getElementById(id).value = '';")
-        a.click("#share-withdraw")
-        # 60 s like the sends above: in CI the soak's app and the fuzzers share the two cores,
-        # and each redraw of this view computes the preview again. The view's state is kept for
-        # the failure message.
-        seen = {}
-
-        def confirm_text():
-            seen["view"] = (self.text("#view") or "")[:400]
-            seen["busy"] = a.js("return document.getElementById('view').getAttribute('aria-busy');")
-            return self.text("#share-confirm-text")
-
-        try:
-            confirm = wait_for("the withdraw confirmation", confirm_text, timeout=60)
-        except AssertionError:
-            a.shot("sharing-withdraw-timeout.png")
-            raise AssertionError(f"no withdraw confirmation; the view (aria-busy {seen.get('busy')!r}): {seen.get('view')!r}")
+        confirm = self.withdraw_confirmation()
         self.assertIn("Withdraw every day that Ann B. sent to team demo", confirm)
         a.click("#share-confirm-yes")
         wait_for("the withdraw", lambda: (self.text("#share-notice") or "").startswith(f"Deleted {len(days)} day row"),
