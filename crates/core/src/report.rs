@@ -1025,45 +1025,17 @@ pub fn period_json(report: &PeriodReport, period: Period, breakdown: bool) -> se
     serde_json::json!({ list: rows, "total": report.total })
 }
 
-/// The JSON of [`period_json`], written straight from the report (the same bytes through
-/// `serde_json::to_writer_pretty`, without building the document first: a warm `daily --json`
-/// spent more in building it than in the report).
+/// The JSON of [`period_json`], written straight from the report (the bytes
+/// `serde_json::to_writer_pretty` makes of that document, without building it first: a warm
+/// `daily --json` spent more in building it than in the report).
 pub struct PeriodJson<'a> {
     pub report: &'a PeriodReport,
     pub period: Period,
     pub breakdown: bool,
 }
 
-impl Serialize for PeriodJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let (list, key) = match self.period {
-            Period::Day => ("days", "date"),
-            Period::Week => ("weeks", "week"),
-            Period::Month => ("months", "month"),
-        };
-        let rows: Vec<PeriodRowJson> = self
-            .report
-            .rows
-            .iter()
-            .map(|row| PeriodRowJson { row, key, breakdown: self.breakdown })
-            .collect();
-        // Keys in name order, as a JSON object of serde_json sorts them ("total" before "weeks").
-        let total = SortedTotals(&self.report.total);
-        let mut m = s.serialize_map(Some(2))?;
-        if list < "total" {
-            m.serialize_entry(list, &rows)?;
-            m.serialize_entry("total", &total)?;
-        } else {
-            m.serialize_entry("total", &total)?;
-            m.serialize_entry(list, &rows)?;
-        }
-        m.end()
-    }
-}
-
 impl PeriodJson<'_> {
-    /// The bytes of `serde_json::to_writer_pretty(out, self)`, written without serde's
+    /// The bytes of `serde_json::to_writer_pretty` of [`period_json`], written without serde's
     /// per-value dispatch (a warm `daily --json` over two years writes 740 KB of it; strings that
     /// need escaping and every float still go through serde_json itself).
     pub fn write_pretty(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
@@ -1192,7 +1164,7 @@ impl<W: std::io::Write> Pretty<'_, W> {
         self.close(b'}', !map.is_empty())
     }
 
-    /// A row's fields in name order, as [`PeriodRowJson`] writes them.
+    /// A row's fields in name order, as a JSON object of serde_json holds them.
     fn row(&mut self, row: &PeriodRow, key: &'static str, breakdown: bool) -> std::io::Result<()> {
         let mut fields: Vec<&'static str> = vec![key, "sources", "total"];
         if breakdown {
@@ -1210,70 +1182,6 @@ impl<W: std::io::Write> Pretty<'_, W> {
             }
         }
         self.close(b'}', true)
-    }
-}
-
-struct PeriodRowJson<'a> {
-    row: &'a PeriodRow,
-    key: &'static str,
-    breakdown: bool,
-}
-
-impl Serialize for PeriodRowJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        enum Field<'a> {
-            Key(&'a str),
-            Named(&'a BTreeMap<String, Totals>),
-            Total(&'a Totals),
-        }
-        let mut fields = vec![
-            (self.key, Field::Key(&self.row.key)),
-            ("sources", Field::Named(&self.row.sources)),
-            ("total", Field::Total(&self.row.total)),
-        ];
-        if self.breakdown {
-            fields.push(("models", Field::Named(&self.row.models)));
-        }
-        fields.sort_by_key(|f| f.0);
-        let mut m = s.serialize_map(Some(fields.len()))?;
-        for (name, field) in &fields {
-            match field {
-                Field::Key(k) => m.serialize_entry(name, k)?,
-                Field::Named(map) => m.serialize_entry(name, &NamedTotals(map))?,
-                Field::Total(t) => m.serialize_entry(name, &SortedTotals(t))?,
-            }
-        }
-        m.end()
-    }
-}
-
-/// Totals per name (a source, a model), names in order (a `BTreeMap`).
-struct NamedTotals<'a>(&'a BTreeMap<String, Totals>);
-
-impl Serialize for NamedTotals<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(k, v)| (k, SortedTotals(v))))
-    }
-}
-
-/// [`Totals`] with its fields in name order, as in a JSON object of serde_json.
-struct SortedTotals<'a>(&'a Totals);
-
-impl Serialize for SortedTotals<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let t = self.0;
-        let mut m = s.serialize_map(Some(8))?;
-        m.serialize_entry("cache_creation_tokens", &t.cache_creation_tokens)?;
-        m.serialize_entry("cache_read_tokens", &t.cache_read_tokens)?;
-        m.serialize_entry("cost_usd", &t.cost_usd)?;
-        m.serialize_entry("input_tokens", &t.input_tokens)?;
-        m.serialize_entry("output_tokens", &t.output_tokens)?;
-        m.serialize_entry("reasoning_tokens", &t.reasoning_tokens)?;
-        m.serialize_entry("total_tokens", &t.total_tokens)?;
-        m.serialize_entry("unpriced_tokens", &t.unpriced_tokens)?;
-        m.end()
     }
 }
 
@@ -1384,9 +1292,10 @@ mod tests {
                     let j = PeriodJson { report: &report, period, breakdown };
                     let mut by_hand = Vec::new();
                     j.write_pretty(&mut by_hand).unwrap();
+                    let doc = period_json(&report, period, breakdown);
                     assert_eq!(
                         String::from_utf8(by_hand).unwrap(),
-                        serde_json::to_string_pretty(&j).unwrap()
+                        serde_json::to_string_pretty(&doc).unwrap()
                     );
                 }
             }
