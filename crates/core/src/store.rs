@@ -628,8 +628,7 @@ impl Store {
     /// row this build cannot read is left out, or refused by the walk: the folder is then read).
     pub fn listings(&self) -> Result<FxHashMap<String, (i64, Vec<u8>)>, StoreError> {
         let run = || -> rusqlite::Result<FxHashMap<String, (i64, Vec<u8>)>> {
-            let n: i64 = self.conn.query_row("SELECT count(*) FROM listings", [], |r| r.get(0))?;
-            let mut out = FxHashMap::with_capacity_and_hasher(n.max(0) as usize, Default::default());
+            let mut out = FxHashMap::default();
             let mut stmt = self.conn.prepare("SELECT dir, stamp, entries FROM listings")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
@@ -837,12 +836,7 @@ impl Store {
                 "SELECT id, source, path, identity, size, mtime_ns, offset
                  FROM files INDEXED BY files_present WHERE missing = 0",
             )?;
-            let n: i64 = self.conn.query_row(
-                "SELECT count(*) FROM files INDEXED BY files_present WHERE missing = 0",
-                [],
-                |r| r.get(0),
-            )?;
-            let mut map = FxHashMap::with_capacity_and_hasher(n.max(0) as usize, Default::default());
+            let mut map = FxHashMap::default();
             let mut rows = stmt.query([])?;
             // Read through `ValueRef`s (a typed `get` converts and checks each column again):
             // this is most of what a scan that finds nothing new does on this thread.
